@@ -1,0 +1,510 @@
+"""The Action aggregate: one numbered action of a plan, its lifecycle, RAG and evidence."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain import clock
+from domain.base import TrailAggregate
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.values import (
+    REPORTABLE_RAGS,
+    Criterion,
+    Direction,
+    Indicator,
+    Person,
+    Rag,
+    Recurrence,
+    Status,
+)
+
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
+
+# Fields an amendment may change, and how each is kept in the event.
+AMENDABLE = (
+    "title",
+    "aim",
+    "group",
+    "leads",
+    "accountable",
+    "plan_start",
+    "plan_finish",
+    "recurrence",
+    "timescale",
+    "success_criteria",
+    "indicators",
+    "cross_refs",
+    "notes",
+)
+
+# Which statuses each lifecycle step may leave from.
+_ALLOWED_FROM: dict[Status, tuple[Status, ...]] = {
+    Status.IN_PROGRESS: (Status.NOT_STARTED, Status.DEFERRED),
+    Status.COMPLETED: (Status.NOT_STARTED, Status.IN_PROGRESS),
+    Status.VERIFIED: (Status.COMPLETED,),
+    Status.DEFERRED: (Status.NOT_STARTED, Status.IN_PROGRESS),
+    Status.CANCELLED: (
+        Status.NOT_STARTED,
+        Status.IN_PROGRESS,
+        Status.DEFERRED,
+        Status.COMPLETED,
+    ),
+}
+
+
+def action_id(plan_id: UUID, ref: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"actiontrail:action:{plan_id}:{ref.strip()}")
+
+
+def person_dicts(people: list[Person]) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in people]
+
+
+def criterion_dict(c: Criterion) -> dict[str, Any]:
+    return {"text": c.text, "due": c.due}
+
+
+def indicator_dict(i: Indicator) -> dict[str, Any]:
+    data = asdict(i)
+    data["direction"] = i.direction.value
+    return data
+
+
+def indicator_from(data: dict[str, Any]) -> Indicator:
+    return Indicator(**{**data, "direction": Direction(data["direction"])})
+
+
+def check_dates(ref: str, start: date | None, finish: date | None) -> None:
+    if start and finish and finish < start:
+        raise InvalidInput(
+            f"action {ref}: plan finish {finish.isoformat()} is before plan start "
+            f"{start.isoformat()}"
+        )
+
+
+class Evidence:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.id: str = data["evidence_id"]
+        self.name: str = data["name"]
+        self.sha256: str | None = data["sha256"]
+        self.size: int | None = data["size"]
+        self.media_type: str | None = data["media_type"]
+        self.url: str | None = data["url"]
+        self.criterion: int | None = data["criterion"]
+        self.note: str | None = data["note"]
+        self.submitted_by: str = data["actor"]
+        self.state = "submitted"
+        self.decided_by: str | None = None
+        self.decision_reason: str | None = None
+
+
+class Action(TrailAggregate):
+    @staticmethod
+    def create_id(plan_id: UUID, ref: str, **_: object) -> UUID:
+        return action_id(plan_id, ref)
+
+    @event("Added")
+    def __init__(
+        self,
+        plan_id: UUID,
+        ref: str,
+        title: str,
+        group: str | None,
+        aim: str | None,
+        leads: list[dict[str, Any]],
+        accountable: dict[str, Any] | None,
+        plan_start: date | None,
+        plan_finish: date | None,
+        recurrence: str | None,
+        timescale: str | None,
+        success_criteria: list[dict[str, Any]],
+        indicators: list[dict[str, Any]],
+        evidence_expected: list[str],
+        cross_refs: list[str],
+        notes: list[str],
+        actor: str,
+    ) -> None:
+        self.plan_id = plan_id
+        self.ref = ref
+        self.title = title
+        self.group = group
+        self.aim = aim
+        self.leads = [Person.from_dict(p) for p in leads]
+        self.accountable = Person.from_dict(accountable) if accountable else None
+        self.plan_start = plan_start
+        self.plan_finish = plan_finish
+        self.actual_finish: date | None = None
+        self.recurrence = Recurrence(recurrence) if recurrence else None
+        self.timescale = timescale
+        self.success_criteria = [Criterion(c["text"], c["due"]) for c in success_criteria]
+        self.achieved: dict[int, date] = {}
+        self.indicators = [indicator_from(i) for i in indicators]
+        self.evidence_expected = list(evidence_expected)
+        self.cross_refs = list(cross_refs)
+        self.notes = list(notes)
+        self.status = Status.NOT_STARTED
+        self.reported_rag: Rag | None = None
+        self.evidence: dict[str, Evidence] = {}
+
+    @classmethod
+    def add(
+        cls,
+        plan_id: UUID,
+        ref: str,
+        title: str,
+        actor: str,
+        group: str | None = None,
+        aim: str | None = None,
+        leads: list[Person] | None = None,
+        accountable: Person | None = None,
+        plan_start: date | None = None,
+        plan_finish: date | None = None,
+        recurrence: Recurrence | None = None,
+        timescale: str | None = None,
+        success_criteria: list[Criterion] | None = None,
+        indicators: list[Indicator] | None = None,
+        evidence_expected: list[str] | None = None,
+        cross_refs: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> Action:
+        ref = ref.strip()
+        if not ref:
+            raise InvalidInput("an action needs a reference")
+        if not title.strip():
+            raise InvalidInput(f"action {ref} needs a title")
+        check_dates(ref, plan_start, plan_finish)
+        return cls(
+            plan_id=plan_id,
+            ref=ref,
+            title=title.strip(),
+            group=group,
+            aim=aim,
+            leads=person_dicts(leads or []),
+            accountable=accountable.to_dict() if accountable else None,
+            plan_start=plan_start,
+            plan_finish=plan_finish,
+            recurrence=recurrence.value if recurrence else None,
+            timescale=timescale,
+            success_criteria=[criterion_dict(c) for c in success_criteria or []],
+            indicators=[indicator_dict(i) for i in indicators or []],
+            evidence_expected=list(evidence_expected or []),
+            cross_refs=list(cross_refs or []),
+            notes=list(notes or []),
+            actor=actor,
+        )
+
+    # Checks
+
+    def check_is_open(self) -> None:
+        if self.status in (Status.VERIFIED, Status.CANCELLED):
+            raise DomainError(f"action {self.ref} is {self.status.value}: it cannot be changed")
+
+    def check_transition(self, to: Status) -> None:
+        if self.status not in _ALLOWED_FROM[to]:
+            raise DomainError(
+                f"action {self.ref} cannot become {to.value} from {self.status.value}"
+            )
+
+    def is_lead(self, email: str) -> bool:
+        return any(p.email and p.email.lower() == email for p in self.leads)
+
+    def is_accountable(self, email: str) -> bool:
+        return bool(
+            self.accountable and self.accountable.email and self.accountable.email.lower() == email
+        )
+
+    # Amendments
+
+    def amend(
+        self,
+        field: str,
+        value: Any,
+        reason: str,
+        actor: str,
+        effective_on: date | None = None,
+    ) -> None:
+        self.check_is_open()
+        if field not in AMENDABLE:
+            raise InvalidInput(
+                f"action {self.ref}: '{field}' cannot be amended "
+                f"(amendable: {', '.join(AMENDABLE)})"
+            )
+        if not reason.strip():
+            raise InvalidInput(f"amending {field} of action {self.ref} needs a reason")
+        start = value if field == "plan_start" else self.plan_start
+        finish = value if field == "plan_finish" else self.plan_finish
+        check_dates(self.ref, start, finish)
+        old = _encode(field, getattr(self, field))
+        new = _encode(field, value)
+        if old == new:
+            raise DomainError(f"action {self.ref}: {field} is already {new!r}")
+        self._amend(
+            field=field, old=old, new=new, reason=reason, effective_on=effective_on, actor=actor
+        )
+
+    @event("Amended")
+    def _amend(
+        self,
+        field: str,
+        old: Any,
+        new: Any,
+        reason: str,
+        effective_on: date | None,
+        actor: str,
+    ) -> None:
+        setattr(self, field, _decode(field, new))
+
+    # Lifecycle
+
+    def change_status(
+        self,
+        to: Status,
+        actor: str,
+        reason: str | None = None,
+        effective_on: date | None = None,
+    ) -> None:
+        self.check_transition(to)
+        if to in (Status.DEFERRED, Status.CANCELLED) and not (reason and reason.strip()):
+            raise InvalidInput(f"{to.value} action {self.ref} needs a reason")
+        if to is Status.VERIFIED:
+            self.check_has_accepted_evidence()
+        if to is Status.COMPLETED and effective_on is None:
+            # The completion date is the actual finish, so it is always recorded.
+            effective_on = clock.today()
+        self._change_status(
+            status=to.value,
+            previous=self.status.value,
+            reason=reason,
+            effective_on=effective_on,
+            actor=actor,
+        )
+
+    @event("StatusChanged")
+    def _change_status(
+        self,
+        status: str,
+        previous: str,
+        reason: str | None,
+        effective_on: date | None,
+        actor: str,
+    ) -> None:
+        self.status = Status(status)
+        if self.status is Status.COMPLETED:
+            self.actual_finish = effective_on
+
+    def check_has_accepted_evidence(self) -> None:
+        if not any(e.state == "accepted" for e in self.evidence.values()):
+            raise DomainError(
+                f"action {self.ref} cannot be verified: no evidence has been accepted"
+            )
+
+    # Progress and RAG
+
+    def report_progress(
+        self, period: str, narrative: str, actor: str, risk: str | None = None
+    ) -> None:
+        self.check_is_open()
+        if not narrative.strip():
+            raise InvalidInput(f"progress on action {self.ref} needs a narrative")
+        self._report_progress(period=period, narrative=narrative, risk=risk, actor=actor)
+
+    @event("ProgressReported")
+    def _report_progress(self, period: str, narrative: str, risk: str | None, actor: str) -> None:
+        pass
+
+    def assess_rag(
+        self,
+        rag: Rag,
+        actor: str,
+        reason: str | None = None,
+        effective_on: date | None = None,
+    ) -> None:
+        self.check_is_open()
+        if rag not in REPORTABLE_RAGS:
+            raise InvalidInput(f"a lead rates action {self.ref} red, amber or green, not {rag}")
+        if rag in (Rag.RED, Rag.AMBER) and not (reason and reason.strip()):
+            raise InvalidInput(f"rating action {self.ref} {rag.value} needs a reason")
+        self._assess_rag(rag=rag.value, reason=reason, effective_on=effective_on, actor=actor)
+
+    @event("RagAssessed")
+    def _assess_rag(
+        self, rag: str, reason: str | None, effective_on: date | None, actor: str
+    ) -> None:
+        self.reported_rag = Rag(rag)
+
+    def achieve_milestone(
+        self, number: int, achieved_on: date, actor: str, reason: str | None = None
+    ) -> None:
+        self.check_is_open()
+        if not 1 <= number <= len(self.success_criteria):
+            raise NotFound(
+                f"action {self.ref} has no success criterion {number} "
+                f"(it has {len(self.success_criteria)})"
+            )
+        if number in self.achieved:
+            raise DomainError(f"action {self.ref}: criterion {number} is already achieved")
+        self._achieve_milestone(
+            number=number,
+            text=self.success_criteria[number - 1].text,
+            effective_on=achieved_on,
+            reason=reason,
+            actor=actor,
+        )
+
+    @event("MilestoneAchieved")
+    def _achieve_milestone(
+        self, number: int, text: str, effective_on: date, reason: str | None, actor: str
+    ) -> None:
+        self.achieved[number] = effective_on
+
+    def measure_indicator(
+        self, name: str, value: float, measured_on: date, actor: str, note: str | None = None
+    ) -> None:
+        self.check_is_open()
+        if not any(i.name == name for i in self.indicators):
+            names = ", ".join(repr(i.name) for i in self.indicators) or "none"
+            raise NotFound(f"action {self.ref} has no indicator {name!r} (it has {names})")
+        self._measure_indicator(
+            name=name, value=float(value), effective_on=measured_on, note=note, actor=actor
+        )
+
+    @event("IndicatorMeasured")
+    def _measure_indicator(
+        self, name: str, value: float, effective_on: date, note: str | None, actor: str
+    ) -> None:
+        pass
+
+    # Evidence
+
+    def submit_evidence(
+        self,
+        name: str,
+        actor: str,
+        sha256: str | None = None,
+        size: int | None = None,
+        media_type: str | None = None,
+        url: str | None = None,
+        criterion: int | None = None,
+        note: str | None = None,
+    ) -> str:
+        if self.status is Status.CANCELLED:
+            raise DomainError(f"action {self.ref} is cancelled: it takes no evidence")
+        if (sha256 is None) == (url is None):
+            raise InvalidInput(f"evidence for action {self.ref} is either a file or a link")
+        if size is not None and size > MAX_EVIDENCE_BYTES:
+            raise InvalidInput(
+                f"evidence '{name}' is {size} bytes, over the limit of {MAX_EVIDENCE_BYTES}"
+            )
+        if criterion is not None and not 1 <= criterion <= len(self.success_criteria):
+            raise NotFound(f"action {self.ref} has no success criterion {criterion}")
+        evidence_id = f"E{len(self.evidence) + 1}"
+        self._submit_evidence(
+            evidence_id=evidence_id,
+            name=name,
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            url=url,
+            criterion=criterion,
+            note=note,
+            actor=actor,
+        )
+        return evidence_id
+
+    @event("EvidenceSubmitted")
+    def _submit_evidence(
+        self,
+        evidence_id: str,
+        name: str,
+        sha256: str | None,
+        size: int | None,
+        media_type: str | None,
+        url: str | None,
+        criterion: int | None,
+        note: str | None,
+        actor: str,
+    ) -> None:
+        self.evidence[evidence_id] = Evidence(
+            {
+                "evidence_id": evidence_id,
+                "name": name,
+                "sha256": sha256,
+                "size": size,
+                "media_type": media_type,
+                "url": url,
+                "criterion": criterion,
+                "note": note,
+                "actor": actor,
+            }
+        )
+
+    def decide_evidence(
+        self, evidence_id: str, accept: bool, actor: str, reason: str | None = None
+    ) -> None:
+        item = self.evidence.get(evidence_id)
+        if item is None:
+            raise NotFound(f"action {self.ref} has no evidence {evidence_id}")
+        if item.state != "submitted":
+            raise DomainError(
+                f"evidence {evidence_id} of action {self.ref} is already {item.state}"
+            )
+        if not accept and not (reason and reason.strip()):
+            raise InvalidInput(f"rejecting evidence {evidence_id} needs a reason")
+        if accept:
+            self._accept_evidence(evidence_id=evidence_id, reason=reason, actor=actor)
+        else:
+            self._reject_evidence(evidence_id=evidence_id, reason=reason, actor=actor)
+
+    @event("EvidenceAccepted")
+    def _accept_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
+        self._decided(evidence_id, "accepted", reason, actor)
+
+    @event("EvidenceRejected")
+    def _reject_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
+        self._decided(evidence_id, "rejected", reason, actor)
+
+    def _decided(self, evidence_id: str, state: str, reason: str | None, actor: str) -> None:
+        item = self.evidence[evidence_id]
+        item.state = state
+        item.decided_by = actor
+        item.decision_reason = reason
+
+
+def _encode(field: str, value: Any) -> Any:
+    """Amendment values as they are kept in the event (plain data)."""
+    if value is None:
+        return None
+    if field in ("leads",):
+        return person_dicts(value)
+    if field == "accountable":
+        return value.to_dict()
+    if field == "success_criteria":
+        return [criterion_dict(c) for c in value]
+    if field == "indicators":
+        return [indicator_dict(i) for i in value]
+    if field == "recurrence":
+        return Recurrence(value).value
+    if field in ("cross_refs", "notes"):
+        return list(value)
+    return value
+
+
+def _decode(field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if field == "leads":
+        return [Person.from_dict(p) for p in value]
+    if field == "accountable":
+        return Person.from_dict(value)
+    if field == "success_criteria":
+        return [Criterion(c["text"], c["due"]) for c in value]
+    if field == "indicators":
+        return [indicator_from(i) for i in value]
+    if field == "recurrence":
+        return Recurrence(value)
+    return value

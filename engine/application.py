@@ -1,0 +1,569 @@
+"""The application service: one method per use case, each checking who may do it.
+
+Every interface (CLI, web, importer) goes through these methods, so the rules and the
+role checks hold whatever the edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain import permissions
+from domain.action import Action, action_id
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from domain.governance import GovernanceItem, item_id
+from domain.plan import Plan, plan_id
+from domain.spec import ActionSpec, PlanSpec
+from domain.users import Role, User, normalise_email, parse_roles, user_id
+from domain.values import Cadence, Rag, Status
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class ActionTrail(Application[UUID]):
+    name = "ActionTrail"
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        # Called after each successful save, so readers see their own writes.
+        self.after_save: Callable[[], object] | None = None
+        self._saving_depth = 0
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # Persistence helpers
+
+    def record(self, *aggregates: Any) -> None:
+        """Save aggregates in one transaction; a stale write becomes a Conflict."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError as e:
+            names = ", ".join(_describe(a) for a in aggregates)
+            raise Conflict(
+                f"{names} changed since it was read (someone else updated it a moment ago); "
+                "reload and try again"
+            ) from e
+        if self.after_save is not None and self._saving_depth == 0:
+            self.after_save()
+
+    @contextmanager
+    def deferred_projection(self) -> Iterator[None]:
+        """Run several commands and bring the read models up to date once, at the end."""
+        self._saving_depth += 1
+        try:
+            yield
+        finally:
+            self._saving_depth -= 1
+        if self.after_save is not None and self._saving_depth == 0:
+            self.after_save()
+
+    def _get(self, aggregate_id: UUID, missing: str) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(missing) from None
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    # Users
+
+    def user(self, email: str) -> User:
+        try:
+            key = normalise_email(email)
+        except InvalidInput:
+            raise NotFound(f"no user '{email}'") from None
+        user: User = self._get(user_id(key), f"no user '{email}'")
+        return user
+
+    def has_users(self) -> bool:
+        """The first event of any store registers its first admin."""
+        return bool(self.recorder.max_notification_id())
+
+    def add_user(
+        self,
+        actor: str | None,
+        email: str,
+        name: str,
+        roles: list[str],
+        agency: str | None = None,
+    ) -> User:
+        """The first user may be added by anyone and must be an admin; later, admins add."""
+        parsed = parse_roles(roles)
+        if not self.has_users():
+            if Role.ADMIN not in parsed:
+                raise InvalidInput("the first user must be an admin (add --role admin)")
+            actor_email = normalise_email(actor or email)
+        else:
+            if actor is None:
+                raise PermissionDenied("adding a user needs an acting admin (--as EMAIL)")
+            acting = self.user(actor)
+            permissions.require_admin(acting, "add users")
+            actor_email = acting.email
+        if self._exists(user_id(email)):
+            raise DomainError(f"user '{email}' already exists")
+        user = User.register(email, name, agency, parsed, actor=actor_email)
+        self.record(user)
+        return user
+
+    def change_roles(
+        self, actor: str, email: str, roles: list[str], agency: str | None = None
+    ) -> None:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "change roles")
+        user = self.user(email)
+        parsed = parse_roles(roles)
+        if Role.APPROVER in parsed and not (agency or user.agency):
+            raise InvalidInput(f"approver '{email}' needs an agency to approve for")
+        user.change_roles(
+            sorted({r.value for r in parsed}), agency or user.agency, actor=acting.email
+        )
+        self.record(user)
+
+    # Plans
+
+    def plan(self, slug: str) -> Plan:
+        plan: Plan = self._get(plan_id(slug), f"no plan '{slug}'")
+        return plan
+
+    def create_plan(
+        self,
+        actor: str,
+        slug: str,
+        title: str,
+        organisation: str | None = None,
+        source: str | None = None,
+        cadence: Cadence = Cadence.MONTHLY,
+        boards: list[str] | None = None,
+        agencies: list[str] | None = None,
+    ) -> Plan:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "create plans")
+        self.check_new_plan(slug)
+        plan = Plan.register(
+            slug,
+            title,
+            actor=acting.email,
+            organisation=organisation,
+            source=source,
+            cadence=cadence,
+            boards=boards,
+            agencies=agencies,
+        )
+        self.record(plan)
+        return plan
+
+    def check_new_plan(self, slug: str) -> None:
+        if self._exists(plan_id(slug)):
+            raise DomainError(f"plan '{slug}' already exists")
+
+    def add_group(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        title: str,
+        parent: str | None = None,
+        page: str | None = None,
+        evidence_expected: list[str] | None = None,
+    ) -> None:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "add groups")
+        plan = self.plan(slug)
+        plan.add_group(
+            ref,
+            title,
+            actor=acting.email,
+            parent=parent,
+            page=page,
+            evidence_expected=evidence_expected,
+        )
+        self.record(plan)
+
+    def add_action(self, actor: str, slug: str, spec: ActionSpec) -> Action:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "add actions")
+        plan = self.plan(slug)
+        action = self._new_action(plan, spec, acting.email)
+        self.record(action)
+        return action
+
+    def _new_action(self, plan: Plan, spec: ActionSpec, actor: str) -> Action:
+        if spec.group is not None:
+            plan.check_group_exists(spec.group)
+        if self._exists(action_id(plan.id, spec.ref)):
+            raise DomainError(f"plan '{plan.slug}' already has an action {spec.ref.strip()}")
+        return Action.add(
+            plan.id,
+            spec.ref,
+            spec.title,
+            actor=actor,
+            group=spec.group,
+            aim=spec.aim,
+            leads=spec.leads,
+            accountable=spec.accountable,
+            plan_start=spec.plan_start,
+            plan_finish=spec.plan_finish,
+            recurrence=spec.recurrence,
+            timescale=spec.timescale,
+            success_criteria=spec.success_criteria,
+            indicators=spec.indicators,
+            evidence_expected=spec.evidence_expected,
+            cross_refs=spec.cross_refs,
+            notes=spec.notes,
+        )
+
+    def load_plan(self, actor: str, spec: PlanSpec, demo: bool = False) -> Plan:
+        """Record a whole plan as one unit: every event or none."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "load plans")
+        self.check_new_plan(spec.slug)
+        plan = Plan.register(
+            spec.slug,
+            spec.title,
+            actor=acting.email,
+            organisation=spec.organisation,
+            source=spec.source,
+            cadence=spec.cadence,
+            boards=spec.boards,
+            agencies=spec.agencies,
+            demo=demo,
+        )
+        for g in spec.groups:
+            plan.add_group(
+                g.ref,
+                g.title,
+                actor=acting.email,
+                parent=g.parent,
+                page=g.page,
+                evidence_expected=g.evidence_expected,
+            )
+        actions: dict[str, Action] = {}
+        for a in spec.actions:
+            if a.ref.strip() in actions:
+                raise DomainError(f"plan '{spec.slug}' lists action {a.ref.strip()} twice")
+            actions[a.ref.strip()] = self._new_action(plan, a, acting.email)
+        items = [
+            self._new_item(plan, g.key, g.title, g.agencies, g.key, _sha(g.document), acting.email)
+            for g in spec.governance
+        ]
+        self.record(plan, *actions.values(), *items)
+        return plan
+
+    # Actions
+
+    def action(self, slug: str, ref: str) -> Action:
+        plan_uuid = plan_id(slug)
+        if not self._exists(plan_uuid):
+            raise NotFound(f"no plan '{slug}'")
+        action: Action = self._get(action_id(plan_uuid, ref), f"plan '{slug}' has no action {ref}")
+        return action
+
+    def _updatable(
+        self, actor: str, slug: str, ref: str, doing: str, expected_version: int | None
+    ) -> tuple[User, Action]:
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        permissions.require_action_updater(acting, action, doing)
+        _check_version(action, f"action {ref}", expected_version)
+        return acting, action
+
+    def amend_action(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        field: str,
+        value: Any,
+        reason: str,
+        effective_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        acting, action = self._updatable(actor, slug, ref, "amend", expected_version)
+        if field == "group" and value is not None:
+            self.plan(slug).check_group_exists(value)
+        action.amend(field, value, reason, actor=acting.email, effective_on=effective_on)
+        self.record(action)
+
+    def change_status(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        status: Status,
+        reason: str | None = None,
+        effective_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        if status is Status.VERIFIED:
+            acting = self.user(actor)
+            action = self.action(slug, ref)
+            permissions.require_accountable(acting, action, "verify")
+            _check_version(action, f"action {ref}", expected_version)
+        else:
+            acting, action = self._updatable(
+                actor, slug, ref, f"mark {status.value}", expected_version
+            )
+        action.change_status(status, actor=acting.email, reason=reason, effective_on=effective_on)
+        self.record(action)
+
+    def report_progress(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        period: str,
+        narrative: str,
+        risk: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        acting, action = self._updatable(actor, slug, ref, "report progress on", expected_version)
+        action.report_progress(period, narrative, actor=acting.email, risk=risk)
+        self.record(action)
+
+    def assess_rag(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        rag: Rag,
+        reason: str | None = None,
+        effective_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        acting, action = self._updatable(actor, slug, ref, "rate", expected_version)
+        action.assess_rag(rag, actor=acting.email, reason=reason, effective_on=effective_on)
+        self.record(action)
+
+    def achieve_milestone(
+        self, actor: str, slug: str, ref: str, number: int, achieved_on: date
+    ) -> None:
+        acting, action = self._updatable(actor, slug, ref, "record milestones of", None)
+        action.achieve_milestone(number, achieved_on, actor=acting.email)
+        self.record(action)
+
+    def measure_indicator(
+        self, actor: str, slug: str, ref: str, name: str, value: float, measured_on: date
+    ) -> None:
+        acting, action = self._updatable(actor, slug, ref, "measure indicators of", None)
+        action.measure_indicator(name, value, measured_on, actor=acting.email)
+        self.record(action)
+
+    def submit_evidence(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        name: str,
+        sha256: str | None = None,
+        size: int | None = None,
+        media_type: str | None = None,
+        url: str | None = None,
+        criterion: int | None = None,
+        note: str | None = None,
+    ) -> str:
+        acting, action = self._updatable(actor, slug, ref, "submit evidence for", None)
+        evidence_id = action.submit_evidence(
+            name,
+            actor=acting.email,
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            url=url,
+            criterion=criterion,
+            note=note,
+        )
+        self.record(action)
+        return evidence_id
+
+    def decide_evidence(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        evidence_id: str,
+        accept: bool,
+        reason: str | None = None,
+    ) -> None:
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        permissions.require_accountable(acting, action, "accept or reject evidence")
+        action.decide_evidence(evidence_id, accept, actor=acting.email, reason=reason)
+        self.record(action)
+
+    # Governance
+
+    def item(self, slug: str, key: str) -> GovernanceItem:
+        plan_uuid = plan_id(slug)
+        if not self._exists(plan_uuid):
+            raise NotFound(f"no plan '{slug}'")
+        item: GovernanceItem = self._get(
+            item_id(plan_uuid, key), f"plan '{slug}' has no governance item '{key}'"
+        )
+        return item
+
+    def _new_item(
+        self,
+        plan: Plan,
+        key: str,
+        title: str,
+        agencies: list[str],
+        document_name: str,
+        document_sha256: str,
+        actor: str,
+    ) -> GovernanceItem:
+        if self._exists(item_id(plan.id, key)):
+            raise DomainError(f"plan '{plan.slug}' already has a governance item '{key}'")
+        return GovernanceItem.open(
+            plan.id,
+            key,
+            title,
+            agencies,
+            document_name,
+            document_sha256,
+            actor=actor,
+            plan_agencies=plan.agencies,
+        )
+
+    def open_item(
+        self,
+        actor: str,
+        slug: str,
+        key: str,
+        title: str,
+        agencies: list[str],
+        document_name: str,
+        document_sha256: str,
+    ) -> GovernanceItem:
+        acting = self.user(actor)
+        permissions.require_role(acting, "open governance items", Role.ADMIN, Role.SECRETARY)
+        plan = self.plan(slug)
+        item = self._new_item(
+            plan, key, title, agencies, document_name, document_sha256, acting.email
+        )
+        self.record(item)
+        return item
+
+    def revise_item(
+        self,
+        actor: str,
+        slug: str,
+        key: str,
+        document_name: str,
+        document_sha256: str,
+        reason: str,
+    ) -> int:
+        acting = self.user(actor)
+        permissions.require_role(acting, "revise governance items", Role.ADMIN, Role.SECRETARY)
+        item = self.item(slug, key)
+        item.revise(document_name, document_sha256, reason, actor=acting.email)
+        self.record(item)
+        return item.current_version
+
+    def decide_item(
+        self,
+        actor: str,
+        slug: str,
+        key: str,
+        agency: str,
+        approve: bool,
+        body: str,
+        decided_on: date,
+        minute_ref: str | None = None,
+        version: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        acting = self.user(actor)
+        permissions.require_approver_for(acting, agency)
+        item = self.item(slug, key)
+        item.decide(
+            agency,
+            approve,
+            body,
+            minute_ref,
+            decided_on,
+            actor=acting.email,
+            version=version,
+            reason=reason,
+        )
+        self.record(item)
+
+    def sign_off(
+        self,
+        actor: str,
+        slug: str,
+        key: str,
+        board: str,
+        decided_on: date,
+        minute_ref: str | None = None,
+        version: int | None = None,
+    ) -> None:
+        acting = self.user(actor)
+        permissions.require_secretary(acting, "sign off governance items")
+        item = self.item(slug, key)
+        item.sign_off(board, minute_ref, decided_on, actor=acting.email, version=version)
+        self.record(item)
+
+    def revoke_sign_off(self, actor: str, slug: str, key: str, reason: str) -> None:
+        acting = self.user(actor)
+        permissions.require_secretary(acting, "revoke sign-offs")
+        item = self.item(slug, key)
+        item.revoke(reason, actor=acting.email)
+        self.record(item)
+
+    # Reporting periods
+
+    def close_period(
+        self,
+        actor: str,
+        slug: str,
+        period: str,
+        actions: list[dict[str, Any]],
+        lists: dict[str, list[str]],
+        summary: dict[str, Any],
+        as_of: date,
+    ) -> None:
+        acting = self.user(actor)
+        permissions.require_role(acting, "close reporting periods", Role.ADMIN, Role.SECRETARY)
+        plan = self.plan(slug)
+        plan.close_period(period, actions, lists, summary, as_of, actor=acting.email)
+        self.record(plan)
+
+
+def _check_version(aggregate: Any, label: str, expected: int | None) -> None:
+    if expected is not None and aggregate.version != expected:
+        raise Conflict(
+            f"{label} was updated by someone else a moment ago "
+            f"(version {aggregate.version}, you had {expected}); review it and try again"
+        )
+
+
+def _describe(aggregate: Any) -> str:
+    for attr, prefix in (("ref", "action "), ("slug", "plan "), ("key", "item "), ("email", "")):
+        if hasattr(aggregate, attr):
+            return f"{prefix}{getattr(aggregate, attr)}"
+    return str(aggregate.id)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

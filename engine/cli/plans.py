@@ -1,0 +1,297 @@
+"""Plans: create, load, list, show, history, groups and actions added."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from domain import clock
+from domain.errors import InvalidInput
+from domain.spec import ActionSpec
+from domain.values import Cadence, Person
+from engine.cli import app, output, render
+from engine.cli.context import Format, parse_date, state
+from engine.planfile import read_plan_file
+from projections import queries
+from projections.dashboard import plan_document
+
+plan_app = typer.Typer(help="Create and load plans.", no_args_is_help=True)
+group_app = typer.Typer(help="Groupings of actions.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+app.add_typer(group_app, name="group")
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database tables (the event store and the read models)."""
+    rt = state(ctx).runtime()
+    rt.runner.catch_up()
+    output.info(f"ready: {rt.db.url}")
+
+
+@app.command()
+def plans(ctx: typer.Context) -> None:
+    """List the plans."""
+    st = state(ctx)
+    rt = st.runtime()
+    rt.runner.catch_up()
+    counts = queries.action_counts(rt.engine)
+    rows = [
+        {
+            "slug": p["slug"],
+            "title": p["title"],
+            "organisation": p["organisation"],
+            "source": p["source"],
+            "actions": counts.get(p["id"], 0),
+            "demo": p["demo"],
+        }
+        for p in queries.plans(rt.engine)
+    ]
+    if st.format is Format.JSON:
+        output.print_json(rows)
+        return
+    output.table(
+        None,
+        ["Slug", "Title", "Organisation", "Actions"],
+        [
+            [
+                r["slug"],
+                r["title"] + (" (demo)" if r["demo"] else ""),
+                r["organisation"],
+                r["actions"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
+    rt = state(ctx).runtime()
+    rt.runner.catch_up()
+    plan = queries.plan(rt.engine, slug)
+    return plan_document(
+        plan,
+        queries.actions(rt.engine, plan),
+        queries.items(rt.engine, plan),
+        queries.periods(rt.engine, plan),
+        today or clock.today(),
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+) -> None:
+    """Show a plan: each action's status, RAG with its reasons, and the sign-off matrix."""
+    doc = current_document(ctx, plan)
+    if state(ctx).format is Format.JSON:
+        output.print_json(doc)
+    else:
+        render.show_plan(doc)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    action: Annotated[
+        str | None, typer.Option("--action", help="Only this action's events.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this person's events.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind, e.g. RagAssessed.")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From this date or time.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to this date or time.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="table, json or csv.")] = None,
+) -> None:
+    """Every event of a plan in order: when recorded, when effective, who, what and why."""
+    st = state(ctx)
+    rt = st.runtime()
+    rt.runner.catch_up()
+    view = queries.plan(rt.engine, plan)
+    rows = queries.history_rows(
+        rt.engine,
+        view,
+        queries.HistoryFilter(
+            subject=action,
+            actor=actor,
+            kind=kind,
+            since=_bound(since, False),
+            until=_bound(until, True),
+        ),
+    )
+    chosen = fmt or st.format.value
+    if chosen == "json":
+        output.print_json(rows)
+    elif chosen == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(
+            ["seq", "recorded_at", "effective_on", "actor", "kind", "subject", "data", "reason"]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r["seq"],
+                    r["recorded_at"],
+                    r["effective_on"] or "",
+                    r["actor"] or "",
+                    r["kind"],
+                    r["subject"] or "",
+                    json.dumps(r["data"], ensure_ascii=False),
+                    r["reason"] or "",
+                ]
+            )
+    elif chosen == "table":
+        render.show_history(rows)
+    else:
+        raise typer.BadParameter(
+            f"'{chosen}' is not one of table, json, csv", param_hint="--format"
+        )
+
+
+def _bound(value: str | None, end: bool) -> str | None:
+    """A date or a time as the ISO text the history is indexed by (UTC)."""
+    if value is None:
+        return None
+    from engine.times import parse_moment
+
+    return parse_moment(value, end_of_day=end, option="--since/--until").isoformat()
+
+
+@plan_app.command("create")
+def plan_create(
+    ctx: typer.Context,
+    slug: str,
+    title: Annotated[str, typer.Option("--title", help="The plan's title.")],
+    organisation: Annotated[str | None, typer.Option("--organisation")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help='e.g. "CQC inspection 2010".')
+    ] = None,
+    cadence: Annotated[Cadence, typer.Option("--cadence")] = Cadence.MONTHLY,
+    board: Annotated[
+        list[str] | None, typer.Option("--board", help="A monitoring board (repeat).")
+    ] = None,
+    agency: Annotated[
+        list[str] | None, typer.Option("--agency", help="A partner agency (repeat).")
+    ] = None,
+    agencies: Annotated[
+        str | None, typer.Option("--agencies", help="Partner agencies, comma-separated.")
+    ] = None,
+) -> None:
+    """Register a new plan."""
+    st = state(ctx)
+    names = list(agency or []) + [a.strip() for a in (agencies or "").split(",") if a.strip()]
+    st.runtime().app.create_plan(
+        st.require_actor(),
+        slug,
+        title,
+        organisation=organisation,
+        source=source,
+        cadence=cadence,
+        boards=board or [],
+        agencies=names,
+    )
+    output.info(f"plan {slug} created")
+
+
+@plan_app.command("load")
+def plan_load(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A plan file (YAML or JSON).")],
+) -> None:
+    """Record a whole plan from a structured file, as one unit."""
+    st = state(ctx)
+    spec = read_plan_file(file)
+    st.runtime().app.load_plan(st.require_actor(), spec)
+    output.info(f"plan {spec.slug} loaded: {len(spec.groups)} groups, {len(spec.actions)} actions")
+
+
+@group_app.command("add")
+def group_add(
+    ctx: typer.Context,
+    plan: str,
+    ref: str,
+    title: Annotated[str, typer.Option("--title")],
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="The outcome heading it sits under.")
+    ] = None,
+    page: Annotated[
+        str | None, typer.Option("--page", help="Page of the inspection report.")
+    ] = None,
+    evidence: Annotated[
+        list[str] | None, typer.Option("--evidence", help="Expected evidence (repeat).")
+    ] = None,
+) -> None:
+    """Add a grouping (an outcome heading, a recommendation or an improvement area)."""
+    st = state(ctx)
+    st.runtime().app.add_group(
+        st.require_actor(), plan, ref, title, parent=parent, page=page, evidence_expected=evidence
+    )
+    output.info(f"group {ref} added to {plan}")
+
+
+def person_from_option(value: str) -> Person:
+    """'Name <email>', 'email' or 'Name <email> (Agency)'."""
+    text = value.strip()
+    agency = None
+    if text.endswith(")") and "(" in text:
+        text, agency = text[: text.rindex("(")].strip(), text[text.rindex("(") + 1 : -1].strip()
+    if "<" in text and text.endswith(">"):
+        name, email = text[: text.index("<")].strip(), text[text.index("<") + 1 : -1].strip()
+        return Person(name=name or email, email=email.lower(), agency=agency)
+    if "@" in text:
+        return Person(name=text, email=text.lower(), agency=agency)
+    if not text:
+        raise InvalidInput("a person needs a name or an email")
+    return Person(name=text, agency=agency)
+
+
+def add_action_command(
+    ctx: typer.Context,
+    plan: str,
+    ref: str,
+    title: Annotated[str, typer.Option("--title")],
+    group: Annotated[str | None, typer.Option("--group")] = None,
+    aim: Annotated[str | None, typer.Option("--aim")] = None,
+    lead: Annotated[
+        list[str] | None, typer.Option("--lead", help="'Name <email>' (repeat).")
+    ] = None,
+    accountable: Annotated[str | None, typer.Option("--accountable")] = None,
+    start: Annotated[str | None, typer.Option("--start")] = None,
+    finish: Annotated[str | None, typer.Option("--finish")] = None,
+    criterion: Annotated[
+        list[str] | None,
+        typer.Option("--criterion", help="Success criterion; 'text @ YYYY-MM-DD' for a date."),
+    ] = None,
+) -> None:
+    """Add an action to a plan."""
+    st = state(ctx)
+    from domain.values import Criterion
+
+    criteria = []
+    for c in criterion or []:
+        text, _, due = c.partition("@")
+        criteria.append(
+            Criterion(text.strip(), parse_date(due.strip(), "--criterion") if due.strip() else None)
+        )
+    spec = ActionSpec(
+        ref=ref,
+        title=title,
+        group=group,
+        aim=aim,
+        leads=[person_from_option(v) for v in lead or []],
+        accountable=person_from_option(accountable) if accountable else None,
+        plan_start=parse_date(start, "--start"),
+        plan_finish=parse_date(finish, "--finish"),
+        success_criteria=criteria,
+    )
+    st.runtime().app.add_action(st.require_actor(), plan, spec)
+    output.info(f"action {ref} added to {plan}")

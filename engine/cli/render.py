@@ -1,0 +1,141 @@
+"""How plans, actions and histories are shown in a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from domain.rag_rules import ARROWS
+from engine.cli import output
+
+
+def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    items = values if isinstance(values, list) else [values]
+    return "; ".join(p["name"] + (f" <{p['email']}>" if p.get("email") else "") for p in items)
+
+
+def short_people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    items = values if isinstance(values, list) else [values]
+    return "; ".join(p["name"] for p in items)
+
+
+def show_plan(doc: dict[str, Any]) -> None:
+    s = doc["summary"]
+    header = f"{doc['title']} [{doc['slug']}]"
+    if doc["demo"]:
+        header += " (demo data)"
+    output.console.print(Text(header, style="bold"))
+    meta = [doc.get("organisation"), doc.get("source"), f"reporting {doc['cadence']}"]
+    output.console.print(Text(" · ".join(m for m in meta if m)))
+    output.console.print(
+        Text(
+            f"as of {doc['as_of']} · {s['actions']} actions · {s['complete_pct']}% complete · "
+            f"{s['overdue']} overdue · {s['exceptions']} exceptions · "
+            + ", ".join(f"{k} {v}" for k, v in s["by_rag"].items() if v)
+        )
+    )
+    rows = []
+    for a in doc["actions"]:
+        arrow = ARROWS.get(a["direction"] or "", "")
+        rows.append(
+            [
+                a["ref"],
+                clip(a["title"], 48),
+                a["status"].replace("_", " "),
+                output.rag_cell(a["rag"]),
+                arrow,
+                a["reported_rag"] or "",
+                a["computed_rag"] or "",
+                a["plan_finish"] or (a["recurrence"] or a["timescale"] or ""),
+                short_people(a["leads"]),
+            ]
+        )
+    output.table(
+        None,
+        ["Ref", "Action", "Status", "RAG", "", "Reported", "Computed", "Finish", "Lead"],
+        rows,
+    )
+    flagged = [a for a in doc["actions"] if a["exception"] or a["rag"] in ("red", "amber")]
+    if flagged:
+        output.console.print(Text("Why (red, amber and exceptions):", style="bold"))
+        for a in flagged:
+            why = f"EXCEPTION: {a['exception']}" if a["exception"] else "; ".join(a["rag_reasons"])
+            line = f"  {a['ref']} {(a['rag'] or '').upper()}: {why}"
+            output.console.print(Text(output.plain(line)))
+    if doc["governance"]:
+        show_matrix(doc["governance"])
+
+
+def clip(text: str | None, width: int) -> str:
+    value = (text or "").replace("\n", " ")
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def show_matrix(rows: list[dict[str, Any]]) -> None:
+    agencies: list[str] = []
+    for r in rows:
+        for c in r["agencies"]:
+            if c["agency"] not in agencies:
+                agencies.append(c["agency"])
+    table_rows = []
+    for r in rows:
+        cells: list[Any] = [f"{r['title']} v{r['current_version']}"]
+        by_agency = {c["agency"]: c for c in r["agencies"]}
+        for agency in agencies:
+            c = by_agency.get(agency)
+            if c is None:
+                cells.append("-")
+            elif c["state"] == "approved":
+                cells.append(f"approved {c['decided_on']} ({c['body']} {c['minute_ref'] or ''})")
+            elif c["state"] == "rejected":
+                cells.append(f"REJECTED {c['decided_on']}: {c['reason']}")
+            elif c["state"] == "stale":
+                cells.append(
+                    f"stale (approved v{c['version']}); pending since {c['pending_since'][:10]}"
+                )
+            else:
+                cells.append(f"pending since {c['pending_since'][:10]}")
+        signed = r["signed_off"]
+        cells.append(
+            f"signed off {signed['decided_on']} by {signed['board']}"
+            if signed
+            else ("ready for sign-off" if r["ready_for_signoff"] else "awaiting approvals")
+        )
+        table_rows.append(cells)
+    output.table("Governance sign-off matrix", ["Item", *agencies, "Board"], table_rows)
+
+
+def show_history(rows: list[dict[str, Any]]) -> None:
+    output.table(
+        None,
+        ["#", "Recorded", "Effective", "Who", "What", "Subject", "Details", "Why"],
+        [
+            [
+                r["seq"],
+                r["recorded_at"][:19].replace("T", " "),
+                r["effective_on"] or "",
+                r["actor"] or "",
+                r["kind"],
+                r["subject"] or "",
+                summarise(r["data"]),
+                r["reason"] or "",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def summarise(data: dict[str, Any], limit: int = 120) -> str:
+    parts = []
+    for k, v in data.items():
+        if v in (None, [], {}, ""):
+            continue
+        text = v if isinstance(v, str) else str(v)
+        parts.append(f"{k}={text}")
+    joined = ", ".join(parts)
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"

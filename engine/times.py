@@ -1,0 +1,28 @@
+"""Moments given on the command line or the web: a date or a date and time, London time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import typer
+
+from domain.clock import LONDON
+
+
+def parse_moment(value: str, *, end_of_day: bool = True, option: str = "TIME") -> datetime:
+    """'2009-09-30' means the end of that day (or its start), London time; a time without
+    a zone is London time. The result is in UTC, as events are recorded."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            local = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=LONDON)
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            local = parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a date or time (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
+            param_hint=option,
+        ) from None
+    return local.astimezone(UTC)

@@ -1,0 +1,227 @@
+"""The plan as a board reads it: each action's RAG with its reasons, direction of travel,
+roll-ups and the governance matrix, computed from the views for a given day.
+
+Pure over views, so the same code shows the current plan and the plan as of any moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from domain.periods import Period
+from domain.rag_rules import (
+    ActionFacts,
+    MilestoneFact,
+    ReadingFact,
+    compute_rag,
+    direction,
+    displayed_rag,
+    exception_reason,
+)
+from domain.values import Cadence, Direction, Indicator, Rag, RagPolicy, Status
+from projections.views import View
+
+ROLLUP_RAGS = ("red", "amber", "green", "complete", "blue", "grey")
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def rag_policy(plan: View) -> RagPolicy:
+    return RagPolicy(**plan["rag_policy"]) if plan.get("rag_policy") else RagPolicy()
+
+
+def action_facts(view: View) -> ActionFacts:
+    indicators = {
+        i["name"]: Indicator(**{**i, "direction": Direction(i["direction"])})
+        for i in view["indicators"]
+    }
+    readings = [
+        ReadingFact(indicators[name], r["value"], date.fromisoformat(r["measured_on"]))
+        for name, r in view["readings"].items()
+        if name in indicators
+    ]
+    return ActionFacts(
+        status=Status(view["status"]),
+        plan_start=_date(view["plan_start"]),
+        plan_finish=_date(view["plan_finish"]),
+        actual_finish=_date(view["actual_finish"]),
+        recurrence=view["recurrence"],
+        milestones=[
+            MilestoneFact(c["text"], _date(c["due"]), _date(c.get("achieved_on")))
+            for c in view["success_criteria"]
+        ],
+        readings=readings,
+        evidence_accepted=any(e["state"] == "accepted" for e in view["evidence"]),
+        reported=Rag(view["reported_rag"]) if view["reported_rag"] else None,
+        reported_reason=view["rag_reason"],
+    )
+
+
+def assess_action(
+    view: View, today: date, policy: RagPolicy, previous: str | None = None
+) -> dict[str, Any]:
+    """One action as shown: its views plus the computed and displayed RAG."""
+    facts = action_facts(view)
+    result = compute_rag(facts, today, policy)
+    shown = None if result.excluded else displayed_rag(facts.reported, result.computed, policy)
+    exception = (
+        None
+        if result.excluded
+        else exception_reason(facts.reported, result.computed, result.reasons)
+    )
+    prev = Rag(previous) if previous else None
+    finish = facts.plan_finish
+    overdue = bool(
+        finish
+        and not result.excluded
+        and not facts.recurrence
+        and not facts.status.is_closed
+        and today > finish
+    )
+    return {
+        "ref": view["ref"],
+        "group": view["group"],
+        "title": view["title"],
+        "aim": view["aim"],
+        "status": view["status"],
+        "reported_rag": view["reported_rag"],
+        "reported_reason": view["rag_reason"],
+        "computed_rag": result.computed.value if result.computed else None,
+        "rag": shown.value if shown else None,
+        "rag_reasons": result.reasons,
+        "exception": exception,
+        "previous_rag": previous,
+        "direction": direction(shown, prev),
+        "overdue": overdue,
+        "leads": view["leads"],
+        "accountable": view["accountable"],
+        "plan_start": view["plan_start"],
+        "plan_finish": view["plan_finish"],
+        "actual_finish": view["actual_finish"],
+        "recurrence": view["recurrence"],
+        "timescale": view["timescale"],
+        "success_criteria": view["success_criteria"],
+        "indicators": view["indicators"],
+        "readings": view["readings"],
+        "progress": view["progress"],
+        "risk": view["risk"],
+        "progress_period": view["progress_period"],
+        "evidence": view["evidence"],
+        "cross_refs": view["cross_refs"],
+        "notes": view["notes"],
+        "status_reason": view["status_reason"],
+        "status_since": view["status_since"],
+        "version": view["version"],
+        "updated_at": view["updated_at"],
+    }
+
+
+def rollup(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by RAG, per cent complete, overdue and exceptions; deferred and cancelled
+    actions are counted apart and drop out of the rest."""
+    live = [a for a in actions if a["status"] not in ("deferred", "cancelled")]
+    counts = {r: 0 for r in ROLLUP_RAGS}
+    for a in live:
+        if a["rag"]:
+            counts[a["rag"]] += 1
+    done = sum(1 for a in live if a["status"] in ("completed", "verified"))
+    return {
+        "actions": len(live),
+        "by_rag": counts,
+        "complete_pct": round(100 * done / len(live), 1) if live else 0.0,
+        "overdue": sum(1 for a in live if a["overdue"]),
+        "exceptions": sum(1 for a in live if a["exception"]),
+        "deferred": sum(1 for a in actions if a["status"] == "deferred"),
+        "cancelled": sum(1 for a in actions if a["status"] == "cancelled"),
+    }
+
+
+def governance_row(item: View, agencies_order: list[str]) -> dict[str, Any]:
+    """One governance item against each required agency."""
+    current = item["current_version"]
+    version_since = item["versions"][str(current)]["at"]
+    cells = []
+    for agency in item["agencies"]:
+        d = item["decisions"].get(agency)
+        if d is None:
+            state = "pending"
+        elif d["version"] != current:
+            state = "stale"
+        else:
+            state = "approved" if d["approved"] else "rejected"
+        cells.append(
+            {
+                "agency": agency,
+                "state": state,
+                "version": d["version"] if d else None,
+                "body": d["body"] if d else None,
+                "minute_ref": d["minute_ref"] if d else None,
+                "decided_on": d["decided_on"] if d else None,
+                "reason": d["reason"] if d else None,
+                "pending_since": version_since if state in ("pending", "stale") else None,
+            }
+        )
+    signed = item["signed_off"]
+    return {
+        "key": item["key"],
+        "title": item["title"],
+        "current_version": current,
+        "document_name": item["document_name"],
+        "agencies": cells,
+        "ready_for_signoff": all(c["state"] == "approved" for c in cells),
+        "signed_off": signed if signed and signed["version"] == current else None,
+        "earlier_signoff": signed if signed and signed["version"] != current else None,
+        "version_since": version_since,
+    }
+
+
+def last_closed(plan: View, periods: list[View], today: date) -> View | None:
+    """The latest period closed before today's own period, for direction of travel."""
+    cadence = Cadence(plan["cadence"])
+    current = Period.containing(today, cadence)
+    earlier = [p for p in periods if Period.parse(p["period"]) < current]
+    return max(earlier, key=lambda p: Period.parse(p["period"])) if earlier else None
+
+
+def plan_document(
+    plan: View,
+    actions: list[View],
+    items: list[View],
+    periods: list[View],
+    today: date,
+) -> dict[str, Any]:
+    policy = rag_policy(plan)
+    previous_period = last_closed(plan, periods, today)
+    previous = (
+        {a["ref"]: a.get("rag") for a in previous_period["actions"]} if previous_period else {}
+    )
+    assessed = [assess_action(a, today, policy, previous.get(a["ref"])) for a in actions]
+    groups = []
+    for g in plan["groups"]:
+        mine = [a for a in assessed if a["group"] == g["ref"]]
+        children = [c["ref"] for c in plan["groups"] if c["parent"] == g["ref"]]
+        nested = [a for a in assessed if a["group"] in children]
+        groups.append({**g, "summary": rollup(mine + nested)})
+    return {
+        "slug": plan["slug"],
+        "title": plan["title"],
+        "organisation": plan["organisation"],
+        "source": plan["source"],
+        "cadence": plan["cadence"],
+        "boards": plan["boards"],
+        "agencies": plan["agencies"],
+        "demo": plan["demo"],
+        "as_of": today.isoformat(),
+        "rag_policy": asdict(policy),
+        "previous_period": previous_period["period"] if previous_period else None,
+        "period": str(Period.containing(today, Cadence(plan["cadence"]))),
+        "groups": groups,
+        "actions": assessed,
+        "summary": rollup(assessed),
+        "governance": [governance_row(i, plan["agencies"]) for i in items],
+        "closed_periods": [p["period"] for p in periods],
+    }

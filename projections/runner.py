@@ -1,0 +1,151 @@
+"""Feeds the read models from the event store's notification log, exactly once.
+
+The log is read in pages from each projection's tracked position (the SQLite recorder
+cannot push new events, so pulling serves both databases). Each page's read-model
+changes and the new positions are committed in one transaction, and a position only
+moves if nobody else moved it first, so concurrent runners never apply an event twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine, select, update
+
+from projections.projectors import Projection, all_projections
+from projections.schema import positions
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+class PositionMoved(Exception):
+    """Another runner advanced a projection first; this batch was rolled back."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        app: Any,
+        engine: Engine,
+        projections: Sequence[Projection] | None = None,
+        page_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.projections = list(projections or all_projections())
+        self.page_size = page_size
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.projections]
+
+    def _select(self, names: Sequence[str] | None) -> list[Projection]:
+        if not names:
+            return self.projections
+        unknown = set(names) - set(self.names())
+        if unknown:
+            raise KeyError(
+                f"no projection named {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(self.names())})"
+            )
+        return [p for p in self.projections if p.name in names]
+
+    def positions(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(positions.c.name, positions.c.position)).all()
+        found = {name: pos for name, pos in rows}
+        return {p.name: found.get(p.name, 0) for p in self.projections}
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.head()
+        return [ProjectionStatus(n, pos, head) for n, pos in self.positions().items()]
+
+    def ensure_positions(self) -> None:
+        with self.engine.begin() as conn:
+            have = {r[0] for r in conn.execute(select(positions.c.name))}
+            for p in self.projections:
+                if p.name not in have:
+                    conn.execute(positions.insert().values(name=p.name, position=0))
+
+    def catch_up(
+        self,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+        max_pages: int | None = None,
+    ) -> int:
+        """Apply every event not yet applied; returns how many events were applied."""
+        chosen = self._select(names)
+        self.ensure_positions()
+        applied = 0
+        pages = 0
+        head = self.head()
+        while max_pages is None or pages < max_pages:
+            current = self.positions()
+            start = min(current[p.name] for p in chosen)
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=self.page_size, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            batch = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+            last = notifications[-1].id
+            try:
+                self._commit(chosen, current, batch, last)
+            except PositionMoved:
+                log.info("projection.position_moved", start=start)
+                continue
+            applied += len(batch)
+            pages += 1
+            if progress:
+                progress(last, max(head, last))
+        return applied
+
+    def _commit(
+        self,
+        chosen: list[Projection],
+        current: dict[str, int],
+        batch: list[tuple[int, Any]],
+        last: int,
+    ) -> None:
+        with self.engine.begin() as conn:
+            for p in chosen:
+                mine = [(seq, e) for seq, e in batch if seq > current[p.name]]
+                if not mine:
+                    continue
+                result = conn.execute(
+                    update(positions)
+                    .where(positions.c.name == p.name, positions.c.position == current[p.name])
+                    .values(position=last)
+                )
+                if result.rowcount != 1:
+                    raise PositionMoved(p.name)
+                p.apply_batch(conn, mine)
+
+    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        """Clear the chosen projections and replay every event into them."""
+        chosen = self._select(names)
+        self.ensure_positions()
+        with self.engine.begin() as conn:
+            for p in chosen:
+                for table in p.tables:
+                    conn.execute(table.delete())
+                conn.execute(update(positions).where(positions.c.name == p.name).values(position=0))
+        return self.catch_up([p.name for p in chosen], progress=progress)

@@ -1,0 +1,67 @@
+"""The read-model tables, kept in the same database as the events by default."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Where each projection has got to in the notification log. Updated in the same
+# transaction as the read-model rows it accounts for.
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+# Current views of plans, actions, governance items, users and closed periods,
+# each a JSON document (see projections.views).
+views = Table(
+    "read_views",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("plan_id", String(36), nullable=True),
+    Column("doc", Text, nullable=False),
+    Index("read_views_plan", "kind", "plan_id"),
+)
+
+# Every event of every plan, in order: the history auditors read and the time index
+# that "as of" queries use (the event store keeps timestamps inside the serialized
+# state, so it cannot be searched by time).
+history = Table(
+    "event_history",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("plan_id", String(36), nullable=True),
+    Column("originator_id", String(36), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("subject", String(200), nullable=True),
+    Column("kind", String(64), nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("recorded_at", String(40), nullable=False),
+    Column("effective_on", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("data", Text, nullable=False),
+    Index("event_history_plan_seq", "plan_id", "seq"),
+    Index("event_history_plan_time", "plan_id", "recorded_at"),
+)
+
+# Which plan each aggregate belongs to, and what the history calls it.
+subjects = Table(
+    "event_subjects",
+    metadata,
+    Column("originator_id", String(36), primary_key=True),
+    Column("plan_id", String(36), nullable=True),
+    Column("label", String(200), nullable=True),
+)

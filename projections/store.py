@@ -1,0 +1,78 @@
+"""The SQL side of the views: a per-batch cache over the read_views table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.schema import views
+from projections.views import View
+
+
+def upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Insert or replace rows, on SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(rows)
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
+
+
+class SqlViewStore:
+    """Reads views once per batch and writes back only what changed, in one statement."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[str, str], View | None] = {}
+        self.dirty: set[tuple[str, str]] = set()
+
+    def get(self, kind: str, key: str) -> View | None:
+        k = (kind, key)
+        if k not in self.cache:
+            doc = self.conn.execute(
+                select(views.c.doc).where(views.c.kind == kind, views.c.key == key)
+            ).scalar_one_or_none()
+            self.cache[k] = json.loads(doc) if doc is not None else None
+        return self.cache[k]
+
+    def put(self, kind: str, key: str, view: View) -> None:
+        self.cache[(kind, key)] = view
+        self.dirty.add((kind, key))
+
+    def flush(self) -> None:
+        rows = []
+        for kind, key in sorted(self.dirty):
+            view = self.cache[(kind, key)]
+            assert view is not None
+            rows.append(
+                {
+                    "kind": kind,
+                    "key": key,
+                    "plan_id": view.get("plan_id") or (view["id"] if kind == "plan" else None),
+                    "doc": json.dumps(view, separators=(",", ":")),
+                }
+            )
+        # Chunked so a large batch stays under the databases' parameter limits.
+        for i in range(0, len(rows), 200):
+            upsert(self.conn, views, rows[i : i + 200], ["kind", "key"])
+        self.dirty.clear()
+
+
+class MemoryViewStore:
+    """Views held in memory: for replaying a plan as of a moment."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], View] = {}
+
+    def get(self, kind: str, key: str) -> View | None:
+        return self.data.get((kind, key))
+
+    def put(self, kind: str, key: str, view: View) -> None:
+        self.data[(kind, key)] = view
+
+    def all(self, kind: str) -> list[View]:
+        return [v for (k, _), v in self.data.items() if k == kind]

@@ -1,0 +1,117 @@
+"""What the read models hold about plans, actions, governance items and users.
+
+Views are plain dicts of JSON-able values (dates as ISO strings), so the same reducer
+serves the SQL read model and an in-memory replay of a plan as of any moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+View = dict[str, Any]
+
+
+def iso(value: Any) -> Any:
+    """Dates, datetimes and ids as strings, recursively, for JSON storage."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: iso(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [iso(v) for v in value]
+    return value
+
+
+def new_plan_view(plan_id: str, e: Any) -> View:
+    return {
+        "id": plan_id,
+        "slug": e.slug,
+        "title": e.title,
+        "organisation": e.organisation,
+        "source": e.source,
+        "cadence": e.cadence,
+        "boards": list(e.boards),
+        "agencies": list(e.agencies),
+        "demo": e.demo,
+        "groups": [],
+        "rag_policy": None,
+        "reminder_policy": None,
+        "periods": [],
+        "registered_at": iso(e.timestamp),
+        "updated_at": iso(e.timestamp),
+    }
+
+
+def new_action_view(action_id: str, e: Any) -> View:
+    return {
+        "id": action_id,
+        "plan_id": str(e.plan_id),
+        "ref": e.ref,
+        "title": e.title,
+        "group": e.group,
+        "aim": e.aim,
+        "leads": iso(e.leads),
+        "accountable": iso(e.accountable),
+        "plan_start": iso(e.plan_start),
+        "plan_finish": iso(e.plan_finish),
+        "actual_finish": None,
+        "recurrence": e.recurrence,
+        "timescale": e.timescale,
+        "success_criteria": [
+            {"text": c["text"], "due": iso(c["due"]), "achieved_on": None}
+            for c in e.success_criteria
+        ],
+        "indicators": iso(e.indicators),
+        "readings": {},
+        "evidence_expected": list(e.evidence_expected),
+        "cross_refs": list(e.cross_refs),
+        "notes": list(e.notes),
+        "status": "not_started",
+        "status_reason": None,
+        "status_since": iso(e.timestamp),
+        "reported_rag": None,
+        "rag_reason": None,
+        "rag_assessed_at": None,
+        "rag_assessed_by": None,
+        "progress": None,
+        "risk": None,
+        "progress_period": None,
+        "progress_at": None,
+        "evidence": [],
+        "amendments": 0,
+        "version": e.originator_version,
+        "added_at": iso(e.timestamp),
+        "updated_at": iso(e.timestamp),
+    }
+
+
+def new_item_view(item_id: str, e: Any) -> View:
+    return {
+        "id": item_id,
+        "plan_id": str(e.plan_id),
+        "key": e.key,
+        "title": e.title,
+        "agencies": list(e.agencies),
+        "document_name": e.document_name,
+        "current_version": 1,
+        "versions": {"1": {"sha256": e.document_sha256, "at": iso(e.timestamp)}},
+        "decisions": {},
+        "signed_off": None,
+        "revocations": [],
+        "version": e.originator_version,
+        "opened_at": iso(e.timestamp),
+        "updated_at": iso(e.timestamp),
+    }
+
+
+def new_user_view(e: Any) -> View:
+    return {
+        "email": e.email,
+        "name": e.name,
+        "agency": e.agency,
+        "roles": list(e.roles),
+        "registered_at": iso(e.timestamp),
+    }

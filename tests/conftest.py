@@ -1,0 +1,127 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from config.settings import Settings
+from domain.clock import FixedClock, using_clock
+from domain.spec import ActionSpec
+from domain.values import Criterion, Person
+from engine.runtime import Runtime
+
+PG_DSN = os.environ.get("ACTIONTRAIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        with psycopg.connect(PG_DSN.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def require_postgres() -> None:
+    """PostgreSQL tests skip where none is reachable, but never under CI."""
+    if postgres_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but PostgreSQL is not reachable at {PG_DSN}")
+    pytest.skip(f"PostgreSQL not reachable at {PG_DSN}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'actiontrail.db'}"
+        return
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{PG_DSN}?schema={schema}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'actiontrail.db'}"
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    c = FixedClock(datetime(2009, 6, 1, 9, 0, tzinfo=UTC))
+    with using_clock(c):
+        yield c
+
+
+def open_runtime(url: str, tmp_path: Path) -> Runtime:
+    return Runtime.open(Settings(database_url=url, files_dir=str(tmp_path / "files")))
+
+
+@pytest.fixture
+def rt(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = open_runtime(db_url, tmp_path)
+    yield runtime
+    runtime.close()
+
+
+ADMIN = "admin@council.example"
+LEAD = "lead@council.example"
+LEAD2 = "lead2@council.example"
+OFFICER = "officer@council.example"
+NHS = "approver@nhs.example"
+POLICE = "approver@police.example"
+SECRETARY = "secretary@board.example"
+AUDITOR = "auditor@audit.example"
+AGENCIES = ["Council", "NHS Trust", "Police"]
+
+
+@dataclass
+class World:
+    rt: Runtime
+    slug: str = "plan"
+
+
+def people(rt: Runtime) -> None:
+    app = rt.app
+    app.add_user(None, ADMIN, "Ada Admin", ["admin"])
+    app.add_user(ADMIN, LEAD, "Lee Lead", ["lead"], agency="Council")
+    app.add_user(ADMIN, LEAD2, "Liz Lead", ["lead"], agency="Council")
+    app.add_user(ADMIN, OFFICER, "Olu Officer", ["accountable"], agency="Council")
+    app.add_user(ADMIN, NHS, "Nia NHS", ["approver"], agency="NHS Trust")
+    app.add_user(ADMIN, POLICE, "Pat Police", ["approver"], agency="Police")
+    app.add_user(ADMIN, SECRETARY, "Sam Secretary", ["secretary"])
+    app.add_user(ADMIN, AUDITOR, "Aud Itor", ["auditor"])
+
+
+def action_spec(ref: str, **kw: object) -> ActionSpec:
+    defaults: dict[str, object] = dict(
+        title=f"Action {ref}",
+        group="1",
+        leads=[Person("Lee Lead", LEAD, "Council")],
+        accountable=Person("Olu Officer", OFFICER, "Council"),
+        plan_start=date(2009, 1, 1),
+        plan_finish=date(2009, 9, 30),
+        success_criteria=[Criterion("Audit done", date(2009, 5, 31))],
+    )
+    defaults.update(kw)
+    return ActionSpec(ref=ref, **defaults)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world(rt: Runtime) -> World:
+    """A plan with one group, two actions and the usual cast of users."""
+    people(rt)
+    rt.app.create_plan(ADMIN, "plan", "Safeguarding plan", agencies=AGENCIES)
+    rt.app.add_group(ADMIN, "plan", "1", "Recommendation 1")
+    rt.app.add_action(ADMIN, "plan", action_spec("1.1"))
+    rt.app.add_action(ADMIN, "plan", action_spec("1.2", leads=[Person("Liz", LEAD2)]))
+    return World(rt)
