@@ -8,9 +8,13 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Table, select
 
 from projections.reducer import apply_event, event_kind
-from projections.schema import history, subjects, views
+from projections.deadlines import replace_deadlines
+from projections.schema import deadlines, history, subjects, views
 from projections.store import SqlViewStore, upsert
 from projections.views import iso
+
+# The history's plan for events that belong to no plan (users).
+NO_PLAN = ""
 
 # Attributes every event has; the rest is the event's data.
 _COMMON = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
@@ -24,16 +28,19 @@ class Projection(Protocol):
 
 
 class ViewsProjection:
-    """Current plans, actions, governance items, users and closed periods."""
+    """Current plans, actions, governance items, users and closed periods, and the
+    deadlines that follow from the actions."""
 
     name = "views"
-    tables = (views,)
+    tables = (views, deadlines)
 
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None:
         store = SqlViewStore(conn)
         for _, event in batch:
             apply_event(store, event)
+        changed = [store.cache[k] for k in store.dirty if k[0] == "action"]
         store.flush()
+        replace_deadlines(conn, [v for v in changed if v is not None])
 
 
 def event_data(event: Any) -> dict[str, Any]:
@@ -44,19 +51,26 @@ def event_data(event: Any) -> dict[str, Any]:
     }
 
 
-def subject_of(event: Any) -> tuple[str | None, str | None]:
-    """(plan id, label) for the aggregate an event's creation names."""
+def subject_of(event: Any) -> tuple[list[str], str | None]:
+    """(plan ids, label) for the aggregate an event's creation names.
+
+    An aggregate created with ``plan_ids`` (a reminder digest) belongs to each plan."""
     kind = event_kind(event)
     if kind == "Plan.Registered":
-        return str(event.originator_id), f"plan {event.slug}"
+        return [str(event.originator_id)], f"plan {event.slug}"
     if kind == "Action.Added":
-        return str(event.plan_id), event.ref
+        return [str(event.plan_id)], event.ref
     if kind == "GovernanceItem.Opened":
-        return str(event.plan_id), event.key
+        return [str(event.plan_id)], event.key
     if kind == "User.Registered":
-        return None, f"user {event.email}"
-    plan_id = getattr(event, "plan_id", None)
-    return (str(plan_id) if plan_id else None), getattr(event, "subject", None)
+        return [NO_PLAN], f"user {event.email}"
+    plan_ids = getattr(event, "plan_ids", None)
+    if plan_ids:
+        plans = [str(p) for p in plan_ids]
+    else:
+        plan_id = getattr(event, "plan_id", None)
+        plans = [str(plan_id) if plan_id else NO_PLAN]
+    return plans, getattr(event, "subject", None)
 
 
 class HistoryProjection:
@@ -66,42 +80,43 @@ class HistoryProjection:
     tables = (history, subjects)
 
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None:
-        known: dict[str, tuple[str | None, str | None]] = {}
+        known: dict[str, tuple[list[str], str | None]] = {}
         new_subjects = []
         rows = []
         for seq, event in batch:
             oid = str(event.originator_id)
             if event.originator_version == 1:
                 known[oid] = subject_of(event)
-                new_subjects.append(
-                    {"originator_id": oid, "plan_id": known[oid][0], "label": known[oid][1]}
-                )
+                new_subjects += [
+                    {"originator_id": oid, "plan_id": p, "label": known[oid][1]}
+                    for p in known[oid][0]
+                ]
             elif oid not in known:
-                row = conn.execute(
+                found = conn.execute(
                     select(subjects.c.plan_id, subjects.c.label).where(
                         subjects.c.originator_id == oid
                     )
-                ).first()
-                known[oid] = (row[0], row[1]) if row else subject_of(event)
-            plan_id, label = known[oid]
+                ).all()
+                known[oid] = (
+                    ([r[0] for r in found], found[0][1]) if found else subject_of(event)
+                )
+            plan_ids, label = known[oid]
             effective = getattr(event, "effective_on", None)
-            rows.append(
-                {
-                    "seq": seq,
-                    "plan_id": plan_id,
-                    "originator_id": oid,
-                    "originator_version": event.originator_version,
-                    "subject": label,
-                    "kind": event_kind(event),
-                    "actor": getattr(event, "actor", None),
-                    "recorded_at": event.timestamp.isoformat(),
-                    "effective_on": effective.isoformat() if effective else None,
-                    "reason": getattr(event, "reason", None),
-                    "data": json.dumps(event_data(event), separators=(",", ":")),
-                }
-            )
+            common = {
+                "seq": seq,
+                "originator_id": oid,
+                "originator_version": event.originator_version,
+                "subject": label,
+                "kind": event_kind(event),
+                "actor": getattr(event, "actor", None),
+                "recorded_at": event.timestamp.isoformat(),
+                "effective_on": effective.isoformat() if effective else None,
+                "reason": getattr(event, "reason", None),
+                "data": json.dumps(event_data(event), separators=(",", ":")),
+            }
+            rows += [{**common, "plan_id": p} for p in plan_ids]
         for i in range(0, len(new_subjects), 500):
-            upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id"])
+            upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id", "plan_id"])
         for i in range(0, len(rows), 500):
             conn.execute(history.insert(), rows[i : i + 500])
 

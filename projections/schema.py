@@ -43,7 +43,9 @@ history = Table(
     "event_history",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("plan_id", String(36), nullable=True),
+    # "" for events of no plan (users). An event about several plans (a reminder digest)
+    # has a row in each plan's history.
+    Column("plan_id", String(36), primary_key=True),
     Column("originator_id", String(36), nullable=False),
     Column("originator_version", Integer, nullable=False),
     Column("subject", String(200), nullable=True),
@@ -57,11 +59,30 @@ history = Table(
     Index("event_history_plan_time", "plan_id", "recorded_at"),
 )
 
+# What falls due when, for whom: plan finishes and dated success criteria of every
+# action, for the reminders. Rebuilt for an action whenever its view changes.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("action_id", String(36), primary_key=True),
+    Column("number", Integer, primary_key=True),  # 0: the plan finish; n: criterion n
+    Column("plan_id", String(36), nullable=False),
+    Column("ref", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("due", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reported_rag", String(16), nullable=True),
+    Column("leads", Text, nullable=False),
+    Column("accountable", Text, nullable=True),
+    Index("deadlines_due", "due"),
+    Index("deadlines_plan", "plan_id"),
+)
+
 # Which plan each aggregate belongs to, and what the history calls it.
 subjects = Table(
     "event_subjects",
     metadata,
     Column("originator_id", String(36), primary_key=True),
-    Column("plan_id", String(36), nullable=True),
+    Column("plan_id", String(36), primary_key=True),
     Column("label", String(200), nullable=True),
 )
