@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.projectors import Projection, all_projections
 from projections.schema import positions
@@ -81,9 +82,13 @@ class ProjectionRunner:
     def ensure_positions(self) -> None:
         with self.engine.begin() as conn:
             have = {r[0] for r in conn.execute(select(positions.c.name))}
-            for p in self.projections:
-                if p.name not in have:
-                    conn.execute(positions.insert().values(name=p.name, position=0))
+            missing = [
+                {"name": p.name, "position": 0} for p in self.projections if p.name not in have
+            ]
+            if missing:
+                # Another runner may be adding the same rows at this moment.
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                conn.execute(dialect.insert(positions).values(missing).on_conflict_do_nothing())
 
     def catch_up(
         self,

@@ -23,7 +23,9 @@ PG_DSN = os.environ.get("ACTIONTRAIL_TEST_PG", "postgresql://postgres@127.0.0.1:
 
 def postgres_available() -> bool:
     try:
-        with psycopg.connect(PG_DSN.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+        with psycopg.connect(
+            PG_DSN.replace("postgresql://", "postgresql://", 1), connect_timeout=3
+        ):
             return True
     except psycopg.OperationalError:
         return False

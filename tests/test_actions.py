@@ -20,7 +20,12 @@ def view(world: World, ref: str) -> dict:  # type: ignore[type-arg]
 def evidence(world: World, ref: str = "1.1") -> str:
     stored = world.rt.files.put_bytes("audit.txt", b"audit report", "text/plain")
     return world.rt.app.submit_evidence(
-        LEAD, "plan", ref, stored.name, sha256=stored.sha256, size=stored.size,
+        LEAD,
+        "plan",
+        ref,
+        stored.name,
+        sha256=stored.sha256,
+        size=stored.size,
         media_type=stored.media_type,
     )
 
@@ -130,8 +135,11 @@ def test_moving_a_finish_date_is_an_amendment_with_a_reason(world: World) -> Non
         app.amend_action(LEAD, "plan", "1.1", "plan_finish", date(2009, 12, 31), "")
     app.amend_action(LEAD, "plan", "1.1", "plan_finish", date(2009, 12, 31), "partner delay")
     assert view(world, "1.1")["plan_finish"] == "2009-12-31"
-    rows = queries.history_rows(world.rt.engine, queries.plan(world.rt.engine, "plan"),
-                                queries.HistoryFilter(subject="1.1", kind="Amended"))
+    rows = queries.history_rows(
+        world.rt.engine,
+        queries.plan(world.rt.engine, "plan"),
+        queries.HistoryFilter(subject="1.1", kind="Amended"),
+    )
     assert rows[-1]["data"]["old"] == "2009-09-30"
     assert rows[-1]["data"]["new"] == "2009-12-31"
     assert rows[-1]["reason"] == "partner delay"
@@ -185,12 +193,21 @@ def test_evidence_is_stored_by_content_hash(world: World, tmp_path) -> None:  # 
     stored = world.rt.files.put_file(doc)
     assert world.rt.files.path_for(stored.sha256).read_bytes() == b"%PDF-1.4 minutes"
     eid = world.rt.app.submit_evidence(
-        LEAD, "plan", "1.1", stored.name, sha256=stored.sha256, size=stored.size,
-        media_type=stored.media_type, criterion=1,
+        LEAD,
+        "plan",
+        "1.1",
+        stored.name,
+        sha256=stored.sha256,
+        size=stored.size,
+        media_type=stored.media_type,
+        criterion=1,
     )
     ev = view(world, "1.1")["evidence"][0]
     assert (ev["id"], ev["sha256"], ev["media_type"], ev["criterion"]) == (
-        eid, stored.sha256, "application/pdf", 1,
+        eid,
+        stored.sha256,
+        "application/pdf",
+        1,
     )
 
 

@@ -40,28 +40,73 @@ class Cli:
 def cli(tmp_path: Path) -> Cli:
     c = Cli(tmp_path, f"sqlite:///{tmp_path / 'at.db'}")
     c.ok("users", "add", "admin@c.example", "--name", "Ada", "--role", "admin")
-    c.ok("users", "add", "lead@c.example", "--name", "Lee", "--role", "lead", user="admin@c.example")
-    c.ok("plan", "create", "p", "--title", "Plan", "--organisation", "Council",
-         "--agencies", "Council,NHS", user="admin@c.example")
+    c.ok(
+        "users", "add", "lead@c.example", "--name", "Lee", "--role", "lead", user="admin@c.example"
+    )
+    c.ok(
+        "plan",
+        "create",
+        "p",
+        "--title",
+        "Plan",
+        "--organisation",
+        "Council",
+        "--agencies",
+        "Council,NHS",
+        user="admin@c.example",
+    )
     c.ok("group", "add", "p", "1", "--title", "Recommendation 1", user="admin@c.example")
-    c.ok("action", "add", "p", "1.1", "--group", "1", "--title", "Audit", "--lead",
-         "Lee <lead@c.example>", "--start", "2009-01-01", "--finish", "2009-06-30",
-         user="admin@c.example")
+    c.ok(
+        "action",
+        "add",
+        "p",
+        "1.1",
+        "--group",
+        "1",
+        "--title",
+        "Audit",
+        "--lead",
+        "Lee <lead@c.example>",
+        "--start",
+        "2009-01-01",
+        "--finish",
+        "2009-06-30",
+        user="admin@c.example",
+    )
     return c
 
 
 def test_plans_and_show_json_contract(cli: Cli) -> None:
     plans = cli.json("plans")
     assert plans == [
-        {"slug": "p", "title": "Plan", "organisation": "Council", "source": None, "actions": 1,
-         "demo": False}
+        {
+            "slug": "p",
+            "title": "Plan",
+            "organisation": "Council",
+            "source": None,
+            "actions": 1,
+            "demo": False,
+        }
     ]
     doc = cli.json("show", "p")
     assert {"slug", "title", "groups", "actions", "summary"} <= set(doc)  # type: ignore[arg-type]
     action = doc["actions"][0]  # type: ignore[index]
-    for key in ("ref", "group", "title", "status", "rag", "leads", "accountable", "plan_start",
-                "plan_finish", "actual_finish", "reported_rag", "computed_rag", "rag_reasons",
-                "direction"):
+    for key in (
+        "ref",
+        "group",
+        "title",
+        "status",
+        "rag",
+        "leads",
+        "accountable",
+        "plan_start",
+        "plan_finish",
+        "actual_finish",
+        "reported_rag",
+        "computed_rag",
+        "rag_reasons",
+        "direction",
+    ):
         assert key in action
     assert action["plan_finish"] == "2009-06-30"
 
@@ -77,10 +122,20 @@ def test_history_json_contract(cli: Cli) -> None:
     rows = cli.json("history", "p", "--action", "1.1")
     assert isinstance(rows, list)
     last = rows[-1]
-    assert set(last) >= {"seq", "recorded_at", "effective_on", "actor", "kind", "subject",
-                         "data", "reason"}
+    assert set(last) >= {
+        "seq",
+        "recorded_at",
+        "effective_on",
+        "actor",
+        "kind",
+        "subject",
+        "data",
+        "reason",
+    }
     assert (last["kind"], last["effective_on"], last["actor"]) == (
-        "Action.StatusChanged", "2009-06-30", "lead@c.example",
+        "Action.StatusChanged",
+        "2009-06-30",
+        "lead@c.example",
     )
 
 
@@ -97,14 +152,30 @@ def test_refused_command_exits_1_naming_the_rule(cli: Cli) -> None:
         (("show", "nope"), "no plan 'nope'"),
         (("action", "start", "p", "9.9"), "plan 'p' has no action 9.9"),
         (("action", "add", "p", "1.1", "--title", "Again"), "already has an action 1.1"),
-        (("action", "add", "p", "1.2", "--title", "X", "--start", "2009-05-01", "--finish",
-          "2009-04-01"), "before plan start"),
+        (
+            (
+                "action",
+                "add",
+                "p",
+                "1.2",
+                "--title",
+                "X",
+                "--start",
+                "2009-05-01",
+                "--finish",
+                "2009-04-01",
+            ),
+            "before plan start",
+        ),
         (("evidence", "add", "p", "1.1", "--file", "missing.pdf"), "does not exist"),
     ],
 )
 def test_bad_input_changes_nothing(cli: Cli, args: tuple[str, ...], message: str) -> None:
     before = cli.json("history", "p")
-    r = cli(*args, user="admin@c.example" if args[0] == "action" and args[1] == "add" else "lead@c.example")
+    r = cli(
+        *args,
+        user="admin@c.example" if args[0] == "action" and args[1] == "add" else "lead@c.example",
+    )
     assert r.returncode == 1, r.stdout
     assert message in r.stderr
     assert cli.json("history", "p") == before

@@ -24,7 +24,12 @@ def sha(text: str) -> str:
 @pytest.fixture
 def item(world: World) -> Runtime:
     world.rt.app.open_item(
-        SECRETARY, "plan", "proc", "Safeguarding procedures", ["NHS Trust", "Police"], "v1.docx",
+        SECRETARY,
+        "plan",
+        "proc",
+        "Safeguarding procedures",
+        ["NHS Trust", "Police"],
+        "v1.docx",
         sha("v1"),
     )
     return world.rt
@@ -36,13 +41,16 @@ def row(rt: Runtime) -> dict:  # type: ignore[type-arg]
 
 
 def approve(rt: Runtime, who: str, agency: str, version: int | None = None) -> None:
-    rt.app.decide_item(who, "plan", "proc", agency, True, "Board", D, minute_ref="M1", version=version)
+    rt.app.decide_item(
+        who, "plan", "proc", agency, True, "Board", D, minute_ref="M1", version=version
+    )
 
 
 def test_sign_off_waits_for_every_required_agency(item: Runtime) -> None:
     approve(item, NHS, "NHS Trust")
     with pytest.raises(
-        DomainError, match=r"cannot sign off 'Safeguarding procedures' v1: Police has not approved v1"
+        DomainError,
+        match=r"cannot sign off 'Safeguarding procedures' v1: Police has not approved v1",
     ):
         item.app.sign_off(SECRETARY, "plan", "proc", "Safeguarding Board", D)
     approve(item, POLICE, "Police")

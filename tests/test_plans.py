@@ -44,7 +44,9 @@ def test_action_in_unknown_group_is_refused(world: World) -> None:
 def test_finish_before_start_is_refused(world: World) -> None:
     with pytest.raises(InvalidInput, match="plan finish 2009-01-01 is before plan start"):
         world.rt.app.add_action(
-            ADMIN, "plan", action_spec("1.3", plan_start=date(2009, 2, 1), plan_finish=date(2009, 1, 1))
+            ADMIN,
+            "plan",
+            action_spec("1.3", plan_start=date(2009, 2, 1), plan_finish=date(2009, 1, 1)),
         )
 
 
