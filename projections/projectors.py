@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Table, select
 
-from projections.reducer import apply_event, event_kind
 from projections.deadlines import replace_deadlines
+from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
 from projections.store import SqlViewStore, upsert
 from projections.views import iso

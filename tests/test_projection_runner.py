@@ -104,7 +104,8 @@ RUNNER = textwrap.dedent(
     import sys
     from config.settings import Settings
     from engine.runtime import Runtime
-    rt = Runtime.open(Settings(database_url=sys.argv[1], files_dir=sys.argv[2]), read_your_writes=False)
+    settings = Settings(database_url=sys.argv[1], files_dir=sys.argv[2])
+    rt = Runtime.open(settings, read_your_writes=False)
     rt.runner.page_size = 25
     rt.runner.catch_up()
     print("done")
