@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
 from domain import permissions
 from domain.action import Action, action_id
@@ -43,8 +43,8 @@ class ActionTrail(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        # Called after each successful save, so readers see their own writes.
-        self.after_save: Callable[[], object] | None = None
+        # Called with what each save recorded, so that readers see their own writes.
+        self.after_save: Callable[[list[Recording[UUID]]], object] | None = None
         self._saving_depth = 0
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -56,7 +56,7 @@ class ActionTrail(Application[UUID]):
     def record(self, *aggregates: Any) -> None:
         """Save aggregates in one transaction; a stale write becomes a Conflict."""
         try:
-            self.save(*aggregates)
+            recordings = self.save(*aggregates)
         except IntegrityError as e:
             names = ", ".join(_describe(a) for a in aggregates)
             raise Conflict(
@@ -64,7 +64,7 @@ class ActionTrail(Application[UUID]):
                 "reload and try again"
             ) from e
         if self.after_save is not None and self._saving_depth == 0:
-            self.after_save()
+            self.after_save(recordings)
 
     @contextmanager
     def deferred_projection(self) -> Iterator[None]:
@@ -75,7 +75,7 @@ class ActionTrail(Application[UUID]):
         finally:
             self._saving_depth -= 1
         if self.after_save is not None and self._saving_depth == 0:
-            self.after_save()
+            self.after_save([])
 
     def _get(self, aggregate_id: UUID, missing: str) -> Any:
         try:
@@ -93,7 +93,11 @@ class ActionTrail(Application[UUID]):
             key = normalise_email(email)
         except InvalidInput:
             raise NotFound(f"no user '{email}'") from None
-        user: User = self._get(user_id(key), f"no user '{email}'")
+        try:
+            # Users are only read here, so the cached copy need not be copied.
+            user: User = self.repository.get(user_id(key), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            raise NotFound(f"no user '{email}'") from None
         return user
 
     def has_users(self) -> bool:
@@ -131,7 +135,7 @@ class ActionTrail(Application[UUID]):
     ) -> None:
         acting = self.user(actor)
         permissions.require_admin(acting, "change roles")
-        user = self.user(email)
+        user: User = self._get(user_id(normalise_email(email)), f"no user '{email}'")
         parsed = parse_roles(roles)
         if Role.APPROVER in parsed and not (agency or user.agency):
             raise InvalidInput(f"approver '{email}' needs an agency to approve for")

@@ -34,7 +34,7 @@ class Runtime:
         metadata.create_all(engine)
         runner = ProjectionRunner(app, engine)
         if read_your_writes:
-            app.after_save = runner.catch_up
+            app.after_save = runner.apply_recorded
         files = FileStore(Path(settings.files_dir))
         return cls(settings, db, app, engine, runner, files)
 

@@ -26,6 +26,9 @@ class Projection(Protocol):
 
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None: ...
 
+    def forget(self) -> None:
+        """Drop what is remembered between batches: another writer may have moved on."""
+
 
 class ViewsProjection:
     """Current plans, actions, governance items, users and closed periods, and the
@@ -34,8 +37,18 @@ class ViewsProjection:
     name = "views"
     tables = (views, deadlines)
 
+    def __init__(self) -> None:
+        # Views as this runner last wrote them: valid while no other runner writes,
+        # which the runner's compare-and-set on positions proves before each batch.
+        self.cache: dict[tuple[str, str], Any] = {}
+
+    def forget(self) -> None:
+        self.cache = {}
+
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None:
-        store = SqlViewStore(conn)
+        if len(self.cache) > 50_000:
+            self.cache = {}
+        store = SqlViewStore(conn, self.cache)
         for _, event in batch:
             apply_event(store, event)
         changed = [store.cache[k] for k in store.dirty if k[0] == "action"]
@@ -79,8 +92,17 @@ class HistoryProjection:
     name = "history"
     tables = (history, subjects)
 
+    def __init__(self) -> None:
+        # What each aggregate is about never changes, so it is remembered across batches.
+        self.known: dict[str, tuple[list[str], str | None]] = {}
+
+    def forget(self) -> None:
+        self.known = {}
+
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None:
-        known: dict[str, tuple[list[str], str | None]] = {}
+        if len(self.known) > 100_000:
+            self.known.clear()
+        known = self.known
         new_subjects = []
         rows = []
         for seq, event in batch:
@@ -97,9 +119,7 @@ class HistoryProjection:
                         subjects.c.originator_id == oid
                     )
                 ).all()
-                known[oid] = (
-                    ([r[0] for r in found], found[0][1]) if found else subject_of(event)
-                )
+                known[oid] = ([r[0] for r in found], found[0][1]) if found else subject_of(event)
             plan_ids, label = known[oid]
             effective = getattr(event, "effective_on", None)
             common = {

@@ -51,6 +51,10 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections or all_projections())
         self.page_size = page_size
+        # Positions as this runner last committed them. The compare-and-set in _commit
+        # proves they are still current; when another runner moved one, they are re-read.
+        self._known: dict[str, int] | None = None
+        self._positions_ready = False
 
     def names(self) -> list[str]:
         return [p.name for p in self.projections]
@@ -80,6 +84,8 @@ class ProjectionRunner:
         return [ProjectionStatus(n, pos, head) for n, pos in self.positions().items()]
 
     def ensure_positions(self) -> None:
+        if self._positions_ready:
+            return
         with self.engine.begin() as conn:
             have = {r[0] for r in conn.execute(select(positions.c.name))}
             missing = [
@@ -89,6 +95,7 @@ class ProjectionRunner:
                 # Another runner may be adding the same rows at this moment.
                 dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
                 conn.execute(dialect.insert(positions).values(missing).on_conflict_do_nothing())
+        self._positions_ready = True
 
     def catch_up(
         self,
@@ -101,9 +108,9 @@ class ProjectionRunner:
         self.ensure_positions()
         applied = 0
         pages = 0
-        head = self.head()
+        head = self.head() if progress else 0
         while max_pages is None or pages < max_pages:
-            current = self.positions()
+            current = self._known if self._known is not None else self.positions()
             start = min(current[p.name] for p in chosen)
             notifications = self.app.recorder.select_notifications(
                 start=start, limit=self.page_size, inclusive_of_start=False
@@ -116,12 +123,46 @@ class ProjectionRunner:
                 self._commit(chosen, current, batch, last)
             except PositionMoved:
                 log.info("projection.position_moved", start=start)
+                self._forget()
                 continue
+            except BaseException:
+                self._forget()
+                raise
+            self._known = {**current, **{p.name: last for p in chosen}}
             applied += len(batch)
             pages += 1
             if progress:
                 progress(last, max(head, last))
+            if len(notifications) < self.page_size:
+                break
         return applied
+
+    def apply_recorded(self, recordings: Sequence[Any]) -> int:
+        """Bring the read models up to date after a save in this process.
+
+        When this runner is exactly at the position before what was just recorded, the
+        events are applied from memory, without reading them back; otherwise, or if
+        another runner got there first, it catches up from the log."""
+        ids = [r.notification.id for r in recordings]
+        known = self._known
+        if (
+            known is None
+            or not ids
+            or ids != list(range(ids[0], ids[0] + len(ids)))
+            or any(pos != ids[0] - 1 for pos in known.values())
+        ):
+            return self.catch_up()
+        batch = [(r.notification.id, r.domain_event) for r in recordings]
+        try:
+            self._commit(self.projections, known, batch, ids[-1])
+        except PositionMoved:
+            self._forget()
+            return self.catch_up()
+        except BaseException:
+            self._forget()
+            raise
+        self._known = {name: ids[-1] for name in known}
+        return len(batch)
 
     def _commit(
         self,
@@ -144,10 +185,16 @@ class ProjectionRunner:
                     raise PositionMoved(p.name)
                 p.apply_batch(conn, mine)
 
+    def _forget(self) -> None:
+        self._known = None
+        for p in self.projections:
+            p.forget()
+
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Clear the chosen projections and replay every event into them."""
         chosen = self._select(names)
         self.ensure_positions()
+        self._forget()
         with self.engine.begin() as conn:
             for p in chosen:
                 for table in p.tables:

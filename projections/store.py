@@ -12,22 +12,33 @@ from projections.schema import views
 from projections.views import View
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
 def upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert or replace rows, on SQLite and PostgreSQL alike."""
+    """Insert or replace rows, on SQLite and PostgreSQL alike.
+
+    One statement per table, executed for many rows, so that it is compiled once."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(rows)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
+    cache_key = (conn.dialect.name, table.name, tuple(keys))
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table)
+        updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+        stmt = _UPSERTS[cache_key] = insert.on_conflict_do_update(index_elements=keys, set_=updates)
+    conn.execute(stmt, rows)
 
 
 class SqlViewStore:
     """Reads views once per batch and writes back only what changed, in one statement."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self, conn: Connection, cache: dict[tuple[str, str], View | None] | None = None
+    ) -> None:
         self.conn = conn
-        self.cache: dict[tuple[str, str], View | None] = {}
+        self.cache: dict[tuple[str, str], View | None] = {} if cache is None else cache
         self.dirty: set[tuple[str, str]] = set()
 
     def get(self, kind: str, key: str) -> View | None:

@@ -1,0 +1,125 @@
+"""Latency of recording one status change through actiontrail (role checks, the event,
+the read models updated and visible) against a bare eventsourcing save of one event in
+the same kind of database. Prints the figures, then one line of JSON whose `ratio` is
+actiontrail's median latency over the bare median (goal: within 2x on SQLite).
+
+    python bench/command_latency.py [--n 500] [--db sqlite|postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+
+from config.settings import Settings  # noqa: E402
+from domain.values import Status  # noqa: E402
+from engine.database import Database  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from projections import queries  # noqa: E402
+from tests.conftest import ADMIN, LEAD, action_spec, people  # noqa: E402
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class Counter(Aggregate):
+    @event("Started")
+    def __init__(self) -> None:
+        self.status = "not_started"
+
+    @event("StatusChanged")
+    def change(self, status: str) -> None:
+        self.status = status
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def url_for(kind: str, folder: Path, name: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / name}.db"
+    return f"{PG}?schema=bench_{name}_{uuid.uuid4().hex[:8]}"
+
+
+def measure_actiontrail(url: str, folder: Path, n: int) -> list[float]:
+    rt = Runtime.open(Settings(database_url=url, files_dir=str(folder / "files")))
+    people(rt)
+    rt.app.create_plan(ADMIN, "bench", "Bench", agencies=["Council"])
+    rt.app.add_group(ADMIN, "bench", "1", "Area")
+    rt.app.add_action(ADMIN, "bench", action_spec("1.1"))
+    rt.app.change_status(LEAD, "bench", "1.1", Status.IN_PROGRESS)
+    plan = queries.plan(rt.engine, "bench")
+    timings = []
+    for i in range(n):
+        to = Status.DEFERRED if i % 2 == 0 else Status.IN_PROGRESS
+        t0 = time.perf_counter()
+        rt.app.change_status(LEAD, "bench", "1.1", to, reason="waiting on partners")
+        timings.append(time.perf_counter() - t0)
+    # The last change is visible in the read model the moment the command returns.
+    status = queries.actions(rt.engine, plan)[0]["status"]
+    assert status == to.value, status
+    rt.close()
+    return timings
+
+
+def measure_bare(url: str, n: int) -> list[float]:
+    app: Application = Application(env=Database.from_url(url).eventsourcing_env())
+    counter = Counter()
+    app.save(counter)
+    timings = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        counter.change("deferred" if i % 2 == 0 else "in_progress")
+        app.save(counter)
+        timings.append(time.perf_counter() - t0)
+    app.close()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=500, help="changes to time (default 500)")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.db == "postgres":
+            from engine.runtime import _ensure_schema
+
+            bare_url = url_for("postgres", folder, "bare")
+            _ensure_schema(Database.from_url(bare_url))
+        else:
+            bare_url = url_for("sqlite", folder, "bare")
+        trail = measure_actiontrail(url_for(args.db, folder, "trail"), folder, args.n)
+        bare = measure_bare(bare_url, args.n)
+    result = {
+        "benchmark": "command_latency",
+        "db": args.db,
+        "n": args.n,
+        "actiontrail_median_ms": round(statistics.median(trail) * 1000, 3),
+        "actiontrail_p99_ms": round(percentile(trail, 99) * 1000, 3),
+        "bare_median_ms": round(statistics.median(bare) * 1000, 3),
+        "bare_p99_ms": round(percentile(bare, 99) * 1000, 3),
+    }
+    result["ratio"] = round(result["actiontrail_median_ms"] / result["bare_median_ms"], 2)
+    print(
+        f"actiontrail: median {result['actiontrail_median_ms']} ms, p99 {result['actiontrail_p99_ms']} ms"
+    )
+    print(f"bare save:   median {result['bare_median_ms']} ms, p99 {result['bare_p99_ms']} ms")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
