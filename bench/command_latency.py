@@ -114,9 +114,8 @@ def main() -> None:
         "bare_p99_ms": round(percentile(bare, 99) * 1000, 3),
     }
     result["ratio"] = round(result["actiontrail_median_ms"] / result["bare_median_ms"], 2)
-    print(
-        f"actiontrail: median {result['actiontrail_median_ms']} ms, p99 {result['actiontrail_p99_ms']} ms"
-    )
+    trail_median, trail_p99 = result["actiontrail_median_ms"], result["actiontrail_p99_ms"]
+    print(f"actiontrail: median {trail_median} ms, p99 {trail_p99} ms")
     print(f"bare save:   median {result['bare_median_ms']} ms, p99 {result['bare_p99_ms']} ms")
     print(json.dumps(result))
 

@@ -11,7 +11,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from projections.schema import views
 from projections.views import View
 
-
 _UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
