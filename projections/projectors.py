@@ -137,8 +137,18 @@ class HistoryProjection:
             rows += [{**common, "plan_id": p} for p in plan_ids]
         for i in range(0, len(new_subjects), 500):
             upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id", "plan_id"])
-        for i in range(0, len(rows), 500):
-            conn.execute(history.insert(), rows[i : i + 500])
+        insert_many(conn, history, rows)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A plain driver-level executemany: rebuilds insert a row per event, and building
+    SQLAlchemy parameters row by row would cost more than the insert itself."""
+    if not rows:
+        return
+    names = [c.name for c in table.columns]
+    mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)})"
+    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows])
 
 
 def all_projections() -> list[Projection]:

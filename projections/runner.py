@@ -200,4 +200,9 @@ class ProjectionRunner:
                 for table in p.tables:
                     conn.execute(table.delete())
                 conn.execute(update(positions).where(positions.c.name == p.name).values(position=0))
-        return self.catch_up([p.name for p in chosen], progress=progress)
+        # Larger pages mean fewer, larger transactions while replaying everything.
+        page_size, self.page_size = self.page_size, max(self.page_size, 5000)
+        try:
+            return self.catch_up([p.name for p in chosen], progress=progress)
+        finally:
+            self.page_size = page_size
