@@ -2,8 +2,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,15 +14,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's Chromium; it is installed once, from the distribution.
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+browser: $(CHROMIUM)
+
 run: install
 	$(VENV)/bin/actiontrail demo
 
-test: install
+test: install browser
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check domain engine projections notifiers config tests bench
 	$(VENV)/bin/mypy domain engine projections notifiers config
 
+bench: install
+	$(PY) bench/command_latency.py
+	$(PY) bench/rebuild.py
+
 clean:
-	rm -rf $(VENV) actiontrail.db outbox
+	rm -rf $(VENV) actiontrail.db* actiontrail-files outbox test-artifacts
