@@ -172,7 +172,8 @@ class GovernanceItem(TrailAggregate):
             raise InvalidInput(f"{agency}'s decision on '{self.title}' needs the governing body")
         if not approve and not (reason and reason.strip()):
             raise InvalidInput(f"{agency}'s rejection of {self.label} needs a reason")
-        kwargs = dict(
+        record = self._approve if approve else self._reject
+        record(
             agency=agency,
             body=body.strip(),
             minute_ref=minute_ref,
@@ -181,10 +182,6 @@ class GovernanceItem(TrailAggregate):
             reason=reason,
             actor=actor,
         )
-        if approve:
-            self._approve(**kwargs)
-        else:
-            self._reject(**kwargs)
 
     @event("ApprovedByAgency")
     def _approve(

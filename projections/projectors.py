@@ -35,7 +35,7 @@ class ViewsProjection:
     deadlines that follow from the actions."""
 
     name = "views"
-    tables = (views, deadlines)
+    tables: tuple[Table, ...] = (views, deadlines)
 
     def __init__(self) -> None:
         # Views as this runner last wrote them: valid while no other runner writes,
@@ -90,7 +90,7 @@ class HistoryProjection:
     """Every event in order, with who, when, what and why; also the time index."""
 
     name = "history"
-    tables = (history, subjects)
+    tables: tuple[Table, ...] = (history, subjects)
 
     def __init__(self) -> None:
         # What each aggregate is about never changes, so it is remembered across batches.
