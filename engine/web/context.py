@@ -1,0 +1,171 @@
+"""What every request works with: the runtime, the signed-in person and their session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from domain.errors import NotFound
+from domain.users import Role
+from engine.runtime import Runtime
+from engine.web.accounts import Accounts
+from engine.web.cache import ReadCache
+from engine.web.security import SESSION_COOKIE, Session, Signer, csrf_matches
+
+
+@dataclass
+class WebState:
+    rt: Runtime
+    accounts: Accounts
+    signer: Signer
+    cache: ReadCache
+    secure_cookies: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as the pages see them."""
+
+    email: str
+    name: str
+    roles: frozenset[str]
+    agency: str | None
+    session: Session | None = None  # None when signed in by an API token
+
+    def has(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.session and self.session.scope)
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf if self.session else ""
+
+
+class SignInRequired(Exception):
+    """No valid session: the person is sent to the sign-in page."""
+
+
+class LinkScopeRefused(Exception):
+    """A session from a reminder link reached beyond its one action."""
+
+    def __init__(self, slug: str, ref: str) -> None:
+        super().__init__(f"this link opens action {ref} of {slug} only")
+        self.slug = slug
+        self.ref = ref
+
+
+class CsrfRefused(Exception):
+    """A form arrived without this session's token: from another site, or stale."""
+
+
+class ApiAuthRequired(Exception):
+    """An API call without a valid bearer token."""
+
+
+def web(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def session_of(request: Request) -> Session | None:
+    if not hasattr(request.state, "session"):
+        request.state.session = web(request).signer.load_session(
+            request.cookies.get(SESSION_COOKIE)
+        )
+    session: Session | None = request.state.session
+    return session
+
+
+def viewer_for(state: WebState, email: str, session: Session | None) -> Viewer | None:
+    try:
+        user = state.rt.app.user(email)
+    except NotFound:
+        return None
+    return Viewer(
+        email=user.email,
+        name=user.name,
+        roles=frozenset(r.value for r in user.roles),
+        agency=user.agency,
+        session=session,
+    )
+
+
+def _signed_in(request: Request) -> Viewer:
+    state = web(request)
+    session = session_of(request)
+    if session is None or not session.email:
+        raise SignInRequired
+    # A password change or "sign out everywhere" raises the epoch and ends old sessions.
+    if state.accounts.epoch(session.email) != session.epoch:
+        raise SignInRequired
+    viewer = viewer_for(state, session.email, session)
+    if viewer is None:
+        raise SignInRequired
+    return viewer
+
+
+async def signed_in(request: Request) -> Viewer:
+    """Any page but an action's: a session from a reminder link is refused."""
+    viewer = await run_in_threadpool(_signed_in, request)
+    if viewer.session and viewer.session.scope:
+        scope = viewer.session.scope
+        raise LinkScopeRefused(scope.slug, scope.ref)
+    return viewer
+
+
+async def signed_in_for_action(request: Request, slug: str, ref: str) -> Viewer:
+    """An action's page and forms: a reminder link's session reaches its own action."""
+    viewer = await run_in_threadpool(_signed_in, request)
+    scope = viewer.session.scope if viewer.session else None
+    if scope and (scope.slug != slug or scope.ref != ref):
+        raise LinkScopeRefused(scope.slug, scope.ref)
+    return viewer
+
+
+async def csrf_guard(request: Request) -> None:
+    """Every form post carries the session's token (a hidden field, or a header for
+    scripts); without it the post is refused before anything runs."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    session = session_of(request)
+    if session is None:
+        raise CsrfRefused
+    submitted = request.headers.get("x-csrf-token")
+    if submitted is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        submitted = value if isinstance(value, str) else None
+    if not csrf_matches(session, submitted):
+        raise CsrfRefused
+
+
+def _api_viewer(request: Request) -> Viewer:
+    state = web(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiAuthRequired
+    email = state.accounts.token_owner(token.strip())
+    if email is None:
+        raise ApiAuthRequired
+    viewer = viewer_for(state, email, None)
+    if viewer is None:
+        raise ApiAuthRequired
+    return viewer
+
+
+async def api_viewer(request: Request) -> Viewer:
+    return await run_in_threadpool(_api_viewer, request)
+
+
+# What routes declare to get the person making the request.
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+SignedInForAction = Annotated[Viewer, Depends(signed_in_for_action)]
+ApiUser = Annotated[Viewer, Depends(api_viewer)]

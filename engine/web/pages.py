@@ -1,0 +1,72 @@
+"""Helpers every page route shares: rendering with the layout's needs, cookies, forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import HTMLResponse, Response
+
+from engine.web import reads
+from engine.web.context import Viewer, web
+from engine.web.security import SESSION_COOKIE, SESSION_MAX_AGE, Session
+from engine.web.templating import render
+
+NOTICES = {
+    "updated": "Your update was saved.",
+    "decided": "The decision was recorded.",
+    "signed-off": "The sign-off was recorded.",
+    "password": "Your password was changed.",
+    "calendar": "Your calendar address was changed; the old one no longer works.",
+    "token": "The API token was withdrawn.",
+    "evidence": "The evidence decision was recorded.",
+    "signed-out": "You are signed out.",
+}
+
+
+def page(
+    request: Request,
+    viewer: Viewer | None,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    state = web(request)
+    plans = reads.plans(state.cache) if viewer and not viewer.scoped else []
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return render(
+        request,
+        template,
+        {"viewer": viewer, "nav_plans": plans, "notice": notice, **context},
+        status_code=status_code,
+    )
+
+
+def set_session(request: Request, response: Response, session: Session) -> None:
+    state = web(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        state.signer.dump_session(session),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=state.secure_cookies,
+        path="/",
+    )
+
+
+def clear_session(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=web(request).secure_cookies)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The text fields of a posted form (files are read where they are expected)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: a sign-in must not bounce a person elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

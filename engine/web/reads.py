@@ -1,0 +1,197 @@
+"""What the pages show, assembled from the read models (no writes here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from domain import clock
+from domain.errors import NotFound
+from domain.periods import Period
+from domain.values import Cadence, Status
+from engine.demo import DEMO_END
+from engine.web.cache import ReadCache
+from projections import queries
+from projections.dashboard import plan_document
+from projections.views import View
+
+DUE_SOON_DAYS = 28
+
+# The next status a lead may choose, by the current one (the engine has the last word).
+NEXT_STATUSES: dict[str, list[str]] = {
+    "not_started": ["in_progress", "completed", "deferred", "cancelled"],
+    "in_progress": ["completed", "deferred", "cancelled"],
+    "deferred": ["in_progress", "cancelled"],
+    "completed": ["verified", "cancelled"],
+    "verified": [],
+    "cancelled": [],
+}
+
+
+def plan_today(plan: View) -> date:
+    """A demo plan's history ends on the demo's last day, so it is shown as of then;
+    any other plan is shown as of today."""
+    return DEMO_END if plan.get("demo") else clock.today()
+
+
+def plans(cache: ReadCache) -> list[View]:
+    return cache.get(("plans",), lambda: queries.plans(cache.engine))
+
+
+def document(cache: ReadCache, slug: str, at: Any = None) -> dict[str, Any]:
+    """The plan as the board reads it (per-action RAG, roll-ups, governance matrix)."""
+
+    def compute() -> dict[str, Any]:
+        engine = cache.engine
+        plan = queries.plan(engine, slug)
+        doc = plan_document(
+            plan,
+            queries.actions(engine, plan),
+            queries.items(engine, plan),
+            queries.periods(engine, plan),
+            plan_today(plan),
+        )
+        doc["id"] = plan["id"]
+        doc["period_summaries"] = [
+            {"period": p["period"], "summary": p["summary"]} for p in queries.periods(engine, plan)
+        ]
+        return doc
+
+    doc: dict[str, Any] = cache.get(("document", slug), compute, at)
+    return doc
+
+
+def find_action(doc: dict[str, Any], ref: str) -> dict[str, Any]:
+    for a in doc["actions"]:
+        if a["ref"] == ref:
+            return a
+    raise NotFound(f"plan '{doc['slug']}' has no action {ref}")
+
+
+def people(cache: ReadCache) -> dict[str, View]:
+    return cache.get(("users",), lambda: {u["email"]: u for u in queries.users(cache.engine)})
+
+
+def is_lead(action: dict[str, Any], email: str) -> bool:
+    return any((p.get("email") or "").lower() == email for p in action["leads"])
+
+
+def is_accountable(action: dict[str, Any], email: str) -> bool:
+    acc = action.get("accountable") or {}
+    return (acc.get("email") or "").lower() == email
+
+
+def may_update(action: dict[str, Any], email: str) -> bool:
+    return is_lead(action, email) or is_accountable(action, email)
+
+
+@dataclass
+class MyAction:
+    slug: str
+    plan_title: str
+    action: dict[str, Any]
+    period: str
+    due_soon: bool
+    needs_update: bool
+
+
+def my_actions(cache: ReadCache, email: str) -> list[MyAction]:
+    """Open actions the person leads or is accountable for, in every plan."""
+    mine = []
+    for p in plans(cache):
+        doc = document(cache, p["slug"])
+        today = date.fromisoformat(doc["as_of"])
+        period = doc["period"]
+        for a in doc["actions"]:
+            if not may_update(a, email) or Status(a["status"]).is_closed:
+                continue
+            finish = date.fromisoformat(a["plan_finish"]) if a["plan_finish"] else None
+            due_soon = bool(
+                finish and not a["overdue"] and today <= finish <= today + timedelta(DUE_SOON_DAYS)
+            )
+            mine.append(
+                MyAction(
+                    slug=doc["slug"],
+                    plan_title=doc["title"],
+                    action=a,
+                    period=period,
+                    due_soon=due_soon,
+                    needs_update=a["progress_period"] != period,
+                )
+            )
+    return mine
+
+
+def current_period(doc: dict[str, Any]) -> str:
+    return str(doc["period"])
+
+
+def period_label(key: str) -> str:
+    try:
+        return Period.parse(key).label
+    except ValueError:
+        return key
+
+
+@dataclass(frozen=True)
+class Filters:
+    rag: str = ""
+    lead: str = ""
+    agency: str = ""
+    group: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any((self.rag, self.lead, self.agency, self.group))
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rag, self.lead, self.agency, self.group)
+
+
+def matches(action: dict[str, Any], f: Filters) -> bool:
+    if f.rag and (action["rag"] or "none") != f.rag:
+        return False
+    if f.lead and not any(
+        (p.get("email") or p.get("name") or "").lower() == f.lead.lower() for p in action["leads"]
+    ):
+        return False
+    if f.agency and not any((p.get("agency") or "") == f.agency for p in action["leads"]):
+        return False
+    return not (f.group and action["group"] != f.group)
+
+
+def filter_choices(doc: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers, from what the plan holds."""
+    leads: dict[str, str] = {}
+    agencies: set[str] = set()
+    for a in doc["actions"]:
+        for p in a["leads"]:
+            leads[(p.get("email") or p.get("name") or "").lower()] = p.get("name") or ""
+            if p.get("agency"):
+                agencies.add(p["agency"])
+    return {
+        "rag": [(r, r.title()) for r in ("red", "amber", "green", "complete", "blue", "grey")],
+        "lead": sorted(leads.items(), key=lambda kv: kv[1]),
+        "agency": [(a, a) for a in sorted(agencies | set(doc["agencies"]))],
+        "group": [(g["ref"], f"{g['ref']}: {g['title'][:60]}") for g in doc["groups"]],
+    }
+
+
+def dashboard(doc: dict[str, Any], f: Filters) -> dict[str, Any]:
+    """Exceptions first, then each grouping's actions under its roll-up."""
+    chosen = [a for a in doc["actions"] if matches(a, f)]
+    exceptions = [a for a in chosen if a["exception"]]
+    sections = []
+    for g in doc["groups"]:
+        mine = [a for a in chosen if a["group"] == g["ref"]]
+        if mine or not f.active:
+            sections.append({"group": g, "actions": mine})
+    ungrouped = [a for a in chosen if not a["group"]]
+    if ungrouped:
+        sections.append({"group": None, "actions": ungrouped})
+    return {"shown": len(chosen), "exceptions": exceptions, "sections": sections}
+
+
+def cadence_of(doc: dict[str, Any]) -> Cadence:
+    return Cadence(doc["cadence"])

@@ -1,0 +1,140 @@
+"""A person's own settings: password, API tokens and their calendar feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from icalendar import Calendar, Event
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from domain.errors import InvalidInput, NotFound
+from domain.values import Status
+from engine.web import reads
+from engine.web.context import SignedIn, Viewer, csrf_guard, web
+from engine.web.pages import form_fields, page, set_session
+from engine.web.templating import action_url
+
+router = APIRouter(dependencies=[Depends(csrf_guard)])
+feed_router = APIRouter()
+
+
+def account_context(request: Request, viewer: Viewer, **extra: Any) -> dict[str, Any]:
+    state = web(request)
+    secret = state.accounts.calendar_secret(viewer.email)
+    base = str(request.base_url).rstrip("/")
+    return {
+        "calendar_url": f"{base}/calendar/{secret}.ics",
+        "tokens": state.accounts.tokens(viewer.email),
+        "new_token": None,
+        "error": None,
+        **extra,
+    }
+
+
+@router.get("/account", include_in_schema=False)
+async def account(request: Request, viewer: SignedIn) -> Response:
+    context = await run_in_threadpool(account_context, request, viewer)
+    return page(request, viewer, "account.html", context)
+
+
+@router.post("/account/password", include_in_schema=False)
+async def change_password(request: Request, viewer: SignedIn) -> Response:
+    state = web(request)
+    fields = await form_fields(request)
+    current, new, again = (fields.get(k, "") for k in ("current", "new", "again"))
+    error = None
+    if not await run_in_threadpool(state.accounts.check_password, viewer.email, current):
+        error = "Your current password is not right."
+    elif new != again:
+        error = "The new password and its repeat differ."
+    else:
+        try:
+            await run_in_threadpool(state.accounts.set_password, viewer.email, new)
+        except InvalidInput as e:
+            error = str(e)
+    if error:
+        context = await run_in_threadpool(account_context, request, viewer, error=error)
+        return page(request, viewer, "account.html", context, status_code=400)
+    # The change signed out every session, this one too: give this one a new session.
+    epoch = await run_in_threadpool(state.accounts.epoch, viewer.email)
+    response = RedirectResponse("/account?done=password", status_code=303)
+    set_session(request, response, state.signer.new_session(viewer.email, epoch))
+    return response
+
+
+@router.post("/account/tokens", include_in_schema=False)
+async def new_token(request: Request, viewer: SignedIn) -> Response:
+    state = web(request)
+    fields = await form_fields(request)
+    label = fields.get("label", "").strip()[:200] or None
+    token = await run_in_threadpool(state.accounts.create_token, viewer.email, label)
+    context = await run_in_threadpool(account_context, request, viewer, new_token=token)
+    return page(request, viewer, "account.html", context)
+
+
+@router.post("/account/tokens/{digest}/revoke", include_in_schema=False)
+async def revoke_token(request: Request, digest: str, viewer: SignedIn) -> Response:
+    state = web(request)
+    if not await run_in_threadpool(state.accounts.revoke_token, viewer.email, digest):
+        raise NotFound("no such API token of yours")
+    return RedirectResponse("/account?done=token", status_code=303)
+
+
+@router.post("/account/calendar", include_in_schema=False)
+async def rotate_calendar(request: Request, viewer: SignedIn) -> Response:
+    state = web(request)
+    await run_in_threadpool(state.accounts.calendar_secret, viewer.email, True)
+    return RedirectResponse("/account?done=calendar", status_code=303)
+
+
+def calendar_for(request: Request, email: str) -> bytes:
+    """Every open deadline of the person's actions: plan finishes and dated success
+    criteria, as all-day events, each linking to its action."""
+    state = web(request)
+    base = str(request.base_url).rstrip("/")
+    cal = Calendar()
+    cal.add("prodid", "-//actiontrail//deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "actiontrail deadlines")
+    stamp = datetime.now(tz=UTC)
+    for mine in reads.my_actions(state.cache, email):
+        a = mine.action
+        url = base + action_url(mine.slug, a["ref"])
+        dates: list[tuple[str, str, str]] = []
+        if a["plan_finish"] and not a["recurrence"]:
+            dates.append(("finish", a["plan_finish"], f"Due: {a['ref']} {a['title']}"))
+        for n, c in enumerate(a["success_criteria"], 1):
+            if c.get("due") and not c.get("achieved_on"):
+                dates.append((f"c{n}", c["due"], f"Milestone {a['ref']}.{n}: {c['text']}"))
+        for suffix, due, summary in dates:
+            start = date.fromisoformat(due[:10])
+            event = Event()
+            event.add("uid", f"{mine.slug}/{a['ref']}/{suffix}@actiontrail")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", start)
+            event.add("dtend", start + timedelta(days=1))
+            event.add("summary", summary[:200])
+            event.add(
+                "description", f"{mine.plan_title}\nStatus: {Status(a['status']).value}\n{url}"
+            )
+            event.add("url", url)
+            cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+@feed_router.get("/calendar/{secret}.ics", include_in_schema=False)
+async def calendar_feed(request: Request, secret: str) -> Response:
+    """No session: calendar programs fetch this by its secret address alone."""
+    state = web(request)
+    email = await run_in_threadpool(state.accounts.calendar_owner, secret)
+    if email is None:
+        raise NotFound("no calendar at this address (it may have been replaced by a new one)")
+    body = await run_in_threadpool(calendar_for, request, email)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"cache-control": "private, max-age=300", "referrer-policy": "no-referrer"},
+    )

@@ -1,0 +1,178 @@
+"""The plans list, a plan's dashboard and its governance sign-off matrix."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from domain import clock
+from domain.errors import InvalidInput, NotFound
+from domain.users import Role
+from engine.web import chart, reads
+from engine.web.context import SignedIn, Viewer, csrf_guard, web
+from engine.web.pages import form_fields, page
+from engine.web.templating import fragment, plan_url
+from projections import queries
+
+router = APIRouter(dependencies=[Depends(csrf_guard)])
+
+
+@router.get("/plans", include_in_schema=False)
+async def plan_list(request: Request, viewer: SignedIn) -> Response:
+    state = web(request)
+    plans = await run_in_threadpool(reads.plans, state.cache)
+    counts = await run_in_threadpool(queries.action_counts, state.rt.engine)
+    return page(request, viewer, "plans.html", {"plans": plans, "counts": counts})
+
+
+def dashboard_body(request: Request, slug: str, filters: reads.Filters) -> Markup:
+    """The dashboard's content, rendered once per read-model change and filter choice:
+    it is the same for everyone who may see the plan."""
+    state = web(request)
+    at = state.cache.positions()
+    doc = reads.document(state.cache, slug, at)
+
+    def compute() -> Markup:
+        return fragment(
+            "dashboard_body.html",
+            {
+                "doc": doc,
+                "view": reads.dashboard(doc, filters),
+                "filters": filters,
+                "choices": reads.filter_choices(doc),
+                "chart": Markup(chart.rag_chart(doc["period_summaries"])),
+                "legend": chart.legend(),
+                "period_label": reads.period_label(doc["period"]),
+            },
+        )
+
+    body: Markup = state.cache.get(("dashboard", slug, filters.key()), compute, at)
+    return body
+
+
+@router.get("/plans/{slug}", include_in_schema=False)
+async def plan_dashboard(
+    request: Request,
+    viewer: SignedIn,
+    slug: str,
+    rag: str = "",
+    lead: str = "",
+    agency: str = "",
+    group: str = "",
+) -> Response:
+    filters = reads.Filters(rag=rag, lead=lead, agency=agency, group=group)
+    body = await run_in_threadpool(dashboard_body, request, slug, filters)
+    doc = await run_in_threadpool(reads.document, web(request).cache, slug)
+    return page(request, viewer, "dashboard.html", {"doc": doc, "body": body, "slug": slug})
+
+
+def governance_context(request: Request, viewer: Viewer, slug: str) -> dict[str, Any]:
+    state = web(request)
+    doc = reads.document(state.cache, slug)
+    plan_view = queries.plan(state.rt.engine, slug)
+    raw = {i["key"]: i for i in queries.items(state.rt.engine, plan_view)}
+    is_approver = viewer.has(Role.APPROVER) and viewer.agency in doc["agencies"]
+    rows = []
+    for row in doc["governance"]:
+        mine = next((c for c in row["agencies"] if c["agency"] == viewer.agency), None)
+        rows.append(
+            {
+                **row,
+                "item": raw.get(row["key"], {}),
+                "waiting_for_me": bool(is_approver and mine and mine["state"] != "approved"),
+                "my_cell": mine if is_approver else None,
+                "pending": [c["agency"] for c in row["agencies"] if c["state"] != "approved"],
+            }
+        )
+    return {
+        "doc": doc,
+        "slug": slug,
+        "rows": rows,
+        "is_approver": is_approver,
+        "is_secretary": viewer.has(Role.SECRETARY),
+        "today": clock.today().isoformat(),
+    }
+
+
+@router.get("/plans/{slug}/governance", include_in_schema=False)
+async def governance(request: Request, slug: str, viewer: SignedIn) -> Response:
+    context = await run_in_threadpool(governance_context, request, viewer, slug)
+    return page(request, viewer, "governance.html", context)
+
+
+def _date(value: str, label: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label} '{value}' is not a date (use the date picker)") from None
+
+
+def _version(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+@router.post("/plans/{slug}/governance/{key}/decision", include_in_schema=False)
+async def decide_item(request: Request, slug: str, key: str, viewer: SignedIn) -> Response:
+    state = web(request)
+    fields = await form_fields(request)
+    approve = fields.get("decision") == "approve"
+    await run_in_threadpool(
+        lambda: state.rt.app.decide_item(
+            viewer.email,
+            slug,
+            key,
+            fields.get("agency", ""),
+            approve,
+            fields.get("body", ""),
+            _date(fields.get("decided_on", ""), "The decision date"),
+            minute_ref=fields.get("minute_ref", "").strip() or None,
+            version=_version(fields.get("version", "")),
+            reason=fields.get("reason", "").strip() or None,
+        )
+    )
+    return RedirectResponse(plan_url(slug, "/governance?done=decided"), status_code=303)
+
+
+@router.post("/plans/{slug}/governance/{key}/sign-off", include_in_schema=False)
+async def sign_off(request: Request, slug: str, key: str, viewer: SignedIn) -> Response:
+    state = web(request)
+    fields = await form_fields(request)
+    await run_in_threadpool(
+        lambda: state.rt.app.sign_off(
+            viewer.email,
+            slug,
+            key,
+            fields.get("board", "").strip(),
+            _date(fields.get("decided_on", ""), "The sign-off date"),
+            minute_ref=fields.get("minute_ref", "").strip() or None,
+            version=_version(fields.get("version", "")),
+        )
+    )
+    return RedirectResponse(plan_url(slug, "/governance?done=signed-off"), status_code=303)
+
+
+@router.get("/plans/{slug}/governance/{key}/document/{version}", include_in_schema=False)
+async def item_document(
+    request: Request, slug: str, key: str, version: str, viewer: SignedIn
+) -> Response:
+    state = web(request)
+    plan_view = await run_in_threadpool(queries.plan, state.rt.engine, slug)
+    items = await run_in_threadpool(queries.items, state.rt.engine, plan_view)
+    item = next((i for i in items if i["key"] == key), None)
+    entry = (item or {}).get("versions", {}).get(version)
+    if item is None or entry is None:
+        raise NotFound(f"governance item '{key}' has no version {version}")
+    path = state.rt.files.path_for(entry["sha256"])
+    if not path.is_file():
+        raise NotFound(f"version {version} of '{key}' is not in the file store")
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=f"v{version}-{item['document_name']}",
+        content_disposition_type="attachment",
+    )

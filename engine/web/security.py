@@ -1,0 +1,219 @@
+"""Signed session cookies, CSRF tokens, reminder-email links and security headers."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from config.settings import Settings
+
+SESSION_COOKIE = "actiontrail_session"
+SESSION_MAX_AGE = 12 * 60 * 60  # a working day, then sign in again
+LINK_MAX_AGE = 7 * 24 * 60 * 60
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    """An action a reminder link opens; a session with a scope reaches nothing else."""
+
+    slug: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Session:
+    email: str
+    csrf: str
+    epoch: int
+    scope: LinkScope | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"u": self.email, "c": self.csrf, "e": self.epoch}
+        if self.scope:
+            data["s"] = [self.scope.slug, self.scope.ref]
+        return data
+
+    @classmethod
+    def from_data(cls, data: Any) -> Session | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            scope = data.get("s")
+            return cls(
+                email=str(data["u"]),
+                csrf=str(data["c"]),
+                epoch=int(data["e"]),
+                scope=LinkScope(str(scope[0]), str(scope[1])) if scope else None,
+            )
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
+
+class Signer:
+    """Signs sessions and links with the one secret key, under separate salts so a
+    cookie cannot be replayed as a link or the other way round."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._sessions = URLSafeTimedSerializer(secret_key, salt="actiontrail.session")
+        self._links = URLSafeTimedSerializer(secret_key, salt="actiontrail.action-link")
+
+    def new_session(self, email: str, epoch: int, scope: LinkScope | None = None) -> Session:
+        return Session(email=email, csrf=secrets.token_urlsafe(24), epoch=epoch, scope=scope)
+
+    def dump_session(self, session: Session) -> str:
+        return str(self._sessions.dumps(session.to_data()))
+
+    def load_session(self, cookie: str | None) -> Session | None:
+        if not cookie:
+            return None
+        try:
+            data = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE)
+        except (BadSignature, SignatureExpired):
+            return None
+        return Session.from_data(data)
+
+    def dump_link(self, email: str, slug: str, ref: str, epoch: int) -> str:
+        return str(self._links.dumps({"u": email, "p": slug, "r": ref, "e": epoch}))
+
+    def load_link(self, token: str) -> tuple[str, LinkScope, int] | None:
+        """(email, scope, epoch) of a valid link, or None if forged or over 7 days old."""
+        try:
+            data = self._links.loads(token, max_age=LINK_MAX_AGE)
+        except (BadSignature, SignatureExpired):
+            return None
+        try:
+            return str(data["u"]), LinkScope(str(data["p"]), str(data["r"])), int(data["e"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def csrf_matches(session: Session, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(session.csrf, str(submitted))
+
+
+def action_path(slug: str, ref: str) -> str:
+    return f"/plans/{quote(slug, safe='')}/actions/{quote(ref, safe='')}"
+
+
+@lru_cache(maxsize=8)
+def _link_accounts(database_url: str) -> Any:
+    from engine.database import Database
+    from engine.runtime import read_model_engine
+    from engine.web.accounts import Accounts
+
+    return Accounts(read_model_engine(Database.from_url(database_url)))
+
+
+def make_action_link(settings: Settings, email: str, slug: str, ref: str) -> str:
+    """A link for a reminder email: it signs the person in to this one action (its page
+    and its update form) for 7 days, however often it is used. Changing the person's
+    password, or signing them out everywhere, retires it."""
+    accounts = _link_accounts(settings.database_url)
+    key = email.strip().lower()
+    signer = Signer(accounts.secret_key(settings.secret_key))
+    token = signer.dump_link(key, slug, ref, accounts.epoch(key))
+    return f"{settings.base_url.rstrip('/')}/link/{token}"
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, pages and API alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over a limit before they are read into memory or disk:
+    uploads may be as large as the evidence limit, anything else much smaller."""
+
+    def __init__(self, app: ASGIApp, upload_limit: int, other_limit: int) -> None:
+        self.app = app
+        self.upload_limit = upload_limit
+        self.other_limit = other_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        is_multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.upload_limit if is_multipart else self.other_limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            if refused:
+                await _too_large(send, limit)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        f"<!doctype html><title>Too large</title><h1>That upload is too large</h1>"
+        f"<p>The most a request may carry is {limit // (1024 * 1024)} MB. "
+        "Go back and choose a smaller file.</p>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/html; charset=utf-8"), *SECURITY_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,159 @@
+"""A lead's update of one action from the web form, as engine commands.
+
+The form can change the status, the RAG, the progress narrative and add evidence at
+once; each is its own engine command (each its own event, with the person as actor).
+The first command carries the version the person saw, and each later one the version
+the previous made, so anyone else's change in between is refused as a conflict.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from domain.action import MAX_EVIDENCE_BYTES
+from domain.errors import InvalidInput
+from domain.values import Rag, Status
+from engine.runtime import Runtime
+
+FIELDS = ("status", "status_reason", "rag", "rag_reason", "progress", "risk", "evidence_note")
+
+
+@dataclass
+class Upload:
+    name: str
+    data: bytes
+    declared_type: str | None
+
+
+@dataclass
+class UpdateForm:
+    version: int
+    status: str = ""
+    status_reason: str = ""
+    rag: str = ""
+    rag_reason: str = ""
+    progress: str = ""
+    risk: str = ""
+    evidence_note: str = ""
+    upload: Upload | None = None
+    saved: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str], upload: Upload | None) -> UpdateForm:
+        try:
+            version = int(fields.get("version", ""))
+        except ValueError:
+            raise InvalidInput(
+                "the form is missing the version of the action it was made from"
+            ) from None
+        form = cls(version=version, upload=upload)
+        for name in FIELDS:
+            setattr(form, name, fields.get(name, "").strip())
+        return form
+
+    def typed(self) -> dict[str, str]:
+        """What the person entered, to put back in the form if it is refused."""
+        return {k: getattr(self, k) for k in FIELDS}
+
+    def check(self) -> None:
+        """The rules a person can fix before anything is recorded."""
+        if not any((self.status, self.rag, self.progress, self.risk, self.upload)):
+            raise InvalidInput(
+                "nothing to save: choose a status or RAG, write progress, or add a file"
+            )
+        if self.rag and self.rag not in ("red", "amber", "green"):
+            raise InvalidInput(f"'{self.rag}' is not a RAG rating: choose red, amber or green")
+        if self.rag in ("red", "amber") and not self.rag_reason:
+            raise InvalidInput(f"rating an action {self.rag} needs a reason: say what is wrong")
+        if self.risk and not self.progress:
+            raise InvalidInput("a risk is reported with the progress narrative: write both")
+        if self.status:
+            try:
+                Status(self.status)
+            except ValueError:
+                raise InvalidInput(f"'{self.status}' is not a status") from None
+        if self.status in ("deferred", "cancelled") and not self.status_reason:
+            raise InvalidInput(f"marking an action {self.status} needs a reason")
+
+
+def clean_name(name: str) -> str:
+    """A file's own name, without any folders or control characters."""
+    base = PurePath(name.replace("\\", "/")).name
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    return base[:200] or "evidence"
+
+
+def media_type_of(upload: Upload) -> str:
+    # The name's extension decides, as it does for files added from the command line;
+    # what the browser claims is used only when the name says nothing.
+    return (
+        mimetypes.guess_type(upload.name)[0] or upload.declared_type or "application/octet-stream"
+    )
+
+
+def apply_update(
+    rt: Runtime, actor: str, slug: str, ref: str, form: UpdateForm, period: str
+) -> None:
+    """Runs the form's commands in order; form.saved names those recorded."""
+    form.check()
+    stored = None
+    if form.upload is not None:
+        if len(form.upload.data) > MAX_EVIDENCE_BYTES:
+            raise InvalidInput(
+                f"'{form.upload.name}' is over the evidence limit of "
+                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB"
+            )
+        stored = rt.files.put_bytes(form.upload.name, form.upload.data, media_type_of(form.upload))
+    app = rt.app
+    version = form.version
+    # Each command brings the read models up to date itself: deferring that is not
+    # safe while other requests save from other threads.
+    if form.rag:
+        app.assess_rag(
+            actor,
+            slug,
+            ref,
+            Rag(form.rag),
+            reason=form.rag_reason or None,
+            expected_version=version,
+        )
+        version += 1
+        form.saved.append("RAG")
+    if form.progress:
+        app.report_progress(
+            actor,
+            slug,
+            ref,
+            period,
+            form.progress,
+            risk=form.risk or None,
+            expected_version=version,
+        )
+        version += 1
+        form.saved.append("progress")
+    if form.status:
+        app.change_status(
+            actor,
+            slug,
+            ref,
+            Status(form.status),
+            reason=form.status_reason or None,
+            expected_version=version,
+        )
+        version += 1
+        form.saved.append("status")
+    if stored is not None:
+        app.submit_evidence(
+            actor,
+            slug,
+            ref,
+            stored.name,
+            sha256=stored.sha256,
+            size=stored.size,
+            media_type=stored.media_type,
+            note=form.evidence_note or None,
+        )
+        form.saved.append("evidence")
