@@ -1,0 +1,608 @@
+"""Reading a plan's own words: timescales, RAG marks and the people it names.
+
+Councils write "Sep-08", "2010/11", "Quarterly" or "April 2010 and throughout the
+year" rather than dates. These pure functions turn such text into dates and rules
+where the meaning is plain; otherwise they say they did not understand it and keep
+the text. They never guess.
+
+Conventions, chosen because these plans follow the English public-sector year:
+
+* A month ("January 2011", "Sep-08") is due by its last day.
+* "2010/11" is the financial year 1 April 2010 - 31 March 2011, due by its end.
+* "Q3 2010" is the calendar quarter July-September 2010, due by 30 September.
+* "April 2010 and throughout the year" runs to the end of the financial year that
+  starts in, or contains, that month (here 31 March 2011).
+* A two-digit year is 20yy below 70 and 19yy from 70.
+* Numeric dates are day first (UK): "01/06/2009" is 1 June 2009.
+* A year alone ("2010") is not read as a date: it is where broken extractions and
+  half-typed cells end up, and its due day would be a guess.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from dateutil import parser as date_parser
+
+from domain.values import Person, Rag, Recurrence
+
+# ---------------------------------------------------------------------------
+# Timescales
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """What a timescale cell says, or ``understood=False`` with the reason.
+
+    ``plan_finish`` is the day the work is due by; ``period_start`` is the first day
+    of the period a lone date names ("Sep-08" -> 1 September 2008), which is what a
+    "Plan Start" column means by the same words. ``label`` holds the words before a
+    trailing date ("Staff begin use of new procedures July 2010"). A cell of several
+    lines has each line's own reading in ``lines`` and its dates in ``milestones``.
+    """
+
+    text: str
+    understood: bool
+    plan_start: date | None = None
+    plan_finish: date | None = None
+    period_start: date | None = None
+    milestones: list[date] = field(default_factory=list)
+    recurrence: Recurrence | None = None
+    completed: bool = False
+    label: str | None = None
+    lines: tuple[Timescale, ...] = ()
+    reason: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+    @property
+    def is_single_date(self) -> bool:
+        """True when the words say no more than one due date, so need not be kept."""
+        return (
+            self.understood
+            and self.plan_finish is not None
+            and self.plan_start is None
+            and self.recurrence is None
+            and not self.completed
+            and self.label is None
+            and len(self.milestones) <= 1
+        )
+
+
+_DASHES = str.maketrans({"–": "-", "—": "-", "−": "-", "‐": "-", "‑": "-"})
+
+_RECURRENCE_WORDS: dict[str, Recurrence] = {
+    "ongoing": Recurrence.ONGOING,
+    "on-going": Recurrence.ONGOING,
+    "on going": Recurrence.ONGOING,
+    "continuous": Recurrence.ONGOING,
+    "continuing": Recurrence.ONGOING,
+    "weekly": Recurrence.WEEKLY,
+    "monthly": Recurrence.MONTHLY,
+    "quarterly": Recurrence.QUARTERLY,
+    "annually": Recurrence.ANNUALLY,
+    "annual": Recurrence.ANNUALLY,
+    "yearly": Recurrence.ANNUALLY,
+    "every week": Recurrence.WEEKLY,
+    "every month": Recurrence.MONTHLY,
+    "every quarter": Recurrence.QUARTERLY,
+    "every year": Recurrence.ANNUALLY,
+}
+_RECURRENCE_ALTERNATIVES = "|".join(
+    sorted(map(re.escape, _RECURRENCE_WORDS), key=len, reverse=True)
+)
+_RECURRENCE = re.compile(rf"^({_RECURRENCE_ALTERNATIVES})\b(.*)$", re.IGNORECASE)
+_COMPLETED = re.compile(r"^(?:completed?|done|achieved|closed)$", re.IGNORECASE)
+_COMPLETED_ONGOING = re.compile(
+    r"^completed?\s*(?:/|and|&|,)\s*(?:ongoing|on-going|continuing)$", re.IGNORECASE
+)
+_FROM = re.compile(r"^(?:from|starting|commencing|beginning)\s+(.+)$", re.IGNORECASE)
+_STARTS = re.compile(
+    r"^(?:commences?|commencing|starts?|starting|begins?|beginning|from)\s+(.+)$", re.IGNORECASE
+)
+_ONWARDS = re.compile(r"^(?:from\s+)?(.+?)\s+(?:onwards?|and ongoing|and beyond)$", re.IGNORECASE)
+_THROUGHOUT = re.compile(
+    r"^(.+?)\s+and\s+(?:throughout|through|for)\s+(?:the|that)\s+year$", re.IGNORECASE
+)
+_BETWEEN = re.compile(r"^between\s+(.+?)\s+and\s+(.+)$", re.IGNORECASE)
+_RANGE = re.compile(
+    r"^(.+?)\s*(?:\s-\s|-(?=[a-z]{3})|\bto\b|\buntil\b|\btill\b)\s*(.+)$", re.IGNORECASE
+)
+_TWO_MONTHS = re.compile(
+    r"^([a-z]{3,9})\.?\s*(?:and|&|,)\s*([a-z]{3,9})\.?\s+(\d{4}|\d{2})$", re.IGNORECASE
+)
+_PREFIX = re.compile(
+    r"^(completed?|submitted|achieved|agreed|by|due(?:\s+by)?|by\s+end\s+of|end\s+of|"
+    r"before|deadline|target|no\s+later\s+than)\s*:?\s+(.+)$",
+    re.IGNORECASE,
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{2}|\d{4})$")
+_TEXT_DATE = re.compile(
+    r"^\d{1,2}(?:st|nd|rd|th)?[\s\-]+(?:of\s+)?[a-z]{3,9}\.?[\s\-,]+(?:\d{2}|\d{4})$", re.IGNORECASE
+)
+_MONTH_YEAR = re.compile(r"^([a-z]{3,9})\.?[\s\-/',]*(\d{4}|\d{2})$", re.IGNORECASE)
+_FINANCIAL_YEAR = re.compile(
+    r"^(?:fy\s*|financial\s+year\s+)?(\d{4})\s*/\s*(\d{4}|\d{2})$", re.IGNORECASE
+)
+_QUARTER = re.compile(r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(\d{4}|\d{2})$", re.IGNORECASE)
+_TRAILING_DATE = re.compile(
+    r"^(?P<label>.*?[a-z].*?)[\s,:(]+(?:by\s+|in\s+|on\s+|from\s+)?"
+    r"(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?\s+\d{4}|[a-z]{3,9}\.?[\s\-]+\d{4}|"
+    r"\d{1,2}/\d{1,2}/\d{2,4})\)?$",
+    re.IGNORECASE,
+)
+
+
+def parse_timescale(text: str | None) -> Timescale:
+    """Read a timescale cell; several lines are read one by one as milestones."""
+    original = text or ""
+    lines = [line for line in original.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return _parse_line(original, lines[0] if lines else "")
+    readings = tuple(_parse_line(line, line) for line in lines)
+    not_read = [(n, r) for n, r in enumerate(readings, 1) if not r.understood]
+    if not_read:
+        n, first = not_read[0]
+        return Timescale(
+            original,
+            False,
+            lines=readings,
+            reason=f"line {n} ({first.text.strip()!r}): {first.reason}",
+        )
+    finishes = [r.plan_finish for r in readings if r.plan_finish]
+    milestones = [m for r in readings for m in (r.milestones or _one(r.plan_finish))]
+    starts = [r.plan_start for r in readings if r.plan_start]
+    period_starts = [r.period_start for r in readings if r.period_start]
+    recurrences = [r.recurrence for r in readings if r.recurrence]
+    return Timescale(
+        original,
+        True,
+        plan_start=min(starts) if starts else None,
+        plan_finish=max(finishes) if finishes else None,
+        period_start=min(period_starts) if period_starts else None,
+        milestones=milestones,
+        recurrence=recurrences[0] if recurrences else None,
+        completed=all(r.completed for r in readings),
+        lines=readings,
+    )
+
+
+def _one(day: date | None) -> list[date]:
+    return [day] if day else []
+
+
+def _parse_line(original: str, line: str) -> Timescale:
+    s = " ".join(line.translate(_DASHES).split()).rstrip(".;")
+    if not s:
+        return Timescale(original, True)
+    if _COMPLETED.match(s):
+        return Timescale(original, True, completed=True)
+    if _COMPLETED_ONGOING.match(s):
+        return Timescale(original, True, completed=True, recurrence=Recurrence.ONGOING)
+    for reader in (
+        _read_recurrence,
+        _read_onwards,
+        _read_throughout,
+        _read_start,
+        _read_date,
+        _read_two_months,
+        _read_range,
+        _read_prefixed,
+        _read_labelled,
+    ):
+        reading = reader(original, s)
+        if reading is not None:
+            return reading
+    if re.fullmatch(r"(?:19|20)\d{2}", s):
+        reason = "a year alone is not a due date"
+    else:
+        reason = "not a date or timescale form that can be read"
+    return Timescale(original, False, reason=reason)
+
+
+def _read_date(original: str, s: str) -> Timescale | None:
+    span = period(s)
+    if span is None:
+        return None
+    return Timescale(original, True, plan_finish=span[1], period_start=span[0])
+
+
+def _read_recurrence(original: str, s: str) -> Timescale | None:
+    match = _RECURRENCE.match(s)
+    if not match:
+        return None
+    recurrence = _RECURRENCE_WORDS[match.group(1).lower()]
+    rest = match.group(2).strip(" ,;:-")
+    start = None
+    from_match = _FROM.match(rest)
+    if from_match:
+        span = period(from_match.group(1))
+        start = span[0] if span else None
+    return Timescale(original, True, plan_start=start, recurrence=recurrence)
+
+
+def _read_onwards(original: str, s: str) -> Timescale | None:
+    match = _ONWARDS.match(s)
+    span = period(match.group(1)) if match else None
+    if span is None:
+        return None
+    return Timescale(original, True, plan_start=span[0], recurrence=Recurrence.ONGOING)
+
+
+def _read_throughout(original: str, s: str) -> Timescale | None:
+    match = _THROUGHOUT.match(s)
+    span = period(match.group(1)) if match else None
+    if span is None:
+        return None
+    return Timescale(original, True, plan_start=span[0], plan_finish=financial_year_end(span[0]))
+
+
+def _read_start(original: str, s: str) -> Timescale | None:
+    match = _STARTS.match(s)
+    span = period(match.group(1)) if match else None
+    if span is None:
+        return None
+    return Timescale(original, True, plan_start=span[0])
+
+
+def _read_two_months(original: str, s: str) -> Timescale | None:
+    match = _TWO_MONTHS.match(s)
+    if not match:
+        return None
+    year = _year(match.group(3))
+    first, second = month_number(match.group(1)), month_number(match.group(2))
+    if first is None or second is None or first >= second:
+        return None
+    milestones = [_month_end(year, first), _month_end(year, second)]
+    return Timescale(
+        original,
+        True,
+        plan_finish=milestones[-1],
+        period_start=date(year, first, 1),
+        milestones=milestones,
+    )
+
+
+def _read_range(original: str, s: str) -> Timescale | None:
+    match = _BETWEEN.match(s) or _RANGE.match(s)
+    if not match:
+        return None
+    left, right = match.group(1).strip(), match.group(2).strip()
+    end = period(right)
+    if end is None:
+        return None
+    start = period(left)
+    if start is None:
+        # "May - Aug 2010": the first month borrows the year of the second.
+        month = month_number(left.rstrip("."))
+        if month is None:
+            return None
+        year = end[1].year if month <= end[1].month else end[1].year - 1
+        start = (date(year, month, 1), _month_end(year, month))
+    if start[0] > end[1]:
+        return None
+    return Timescale(original, True, plan_start=start[0], plan_finish=end[1])
+
+
+def _read_prefixed(original: str, s: str) -> Timescale | None:
+    match = _PREFIX.match(s)
+    if not match:
+        return None
+    span = period(match.group(2))
+    if span is None:
+        return None
+    completed = match.group(1).lower().startswith(("complete", "submitted", "achieved"))
+    return Timescale(original, True, plan_finish=span[1], period_start=span[0], completed=completed)
+
+
+def _read_labelled(original: str, s: str) -> Timescale | None:
+    """A milestone written as words then a date: "First meeting July 2010"."""
+    match = _TRAILING_DATE.match(s)
+    if not match:
+        return None
+    span = period(match.group("date"))
+    label = match.group("label").strip(" ,:-(")
+    if span is None or not label:
+        return None
+    return Timescale(original, True, plan_finish=span[1], period_start=span[0], label=label)
+
+
+def period(text: str) -> tuple[date, date] | None:
+    """The first and last day of the day, month, quarter or financial year written."""
+    s = " ".join(text.translate(_DASHES).split()).strip(" .,;")
+    if _ISO.match(s):
+        try:
+            day = date.fromisoformat(s)
+        except ValueError:
+            return None
+        return day, day
+    if _NUMERIC_DATE.match(s) or _TEXT_DATE.match(s):
+        day_or_none = _exact_date(s)
+        return (day_or_none, day_or_none) if day_or_none else None
+    match = _FINANCIAL_YEAR.match(s)
+    if match:
+        first, second = int(match.group(1)), int(match.group(2))
+        if second not in (first + 1, (first + 1) % 100):
+            return None
+        return date(first, 4, 1), date(first + 1, 3, 31)
+    match = _QUARTER.match(s)
+    if match:
+        quarter, year = int(match.group(1)), _year(match.group(2))
+        return date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
+    match = _MONTH_YEAR.match(s)
+    if match:
+        month = month_number(match.group(1))
+        if month is None:
+            return None
+        year = _year(match.group(2))
+        return date(year, month, 1), _month_end(year, month)
+    return None
+
+
+def _exact_date(s: str) -> date | None:
+    # Two different defaults show whether dateutil filled in a part the text lacked.
+    try:
+        one = date_parser.parse(s, dayfirst=True, default=datetime(2001, 1, 1))
+        two = date_parser.parse(s, dayfirst=True, default=datetime(2002, 2, 2))
+    except (ValueError, OverflowError):
+        return None
+    return one.date() if one == two else None
+
+
+def month_number(word: str) -> int | None:
+    """1-12 for a month name or an abbreviation of at least three letters ("Sept")."""
+    word = word.strip().lower().rstrip(".")
+    if len(word) < 3:
+        return None
+    for number in range(1, 13):
+        if calendar.month_name[number].lower().startswith(word):
+            return number
+    return None
+
+
+def _year(digits: str) -> int:
+    year = int(digits)
+    if len(digits) == 2:
+        return 2000 + year if year < 70 else 1900 + year
+    return year
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def financial_year_end(day: date) -> date:
+    """31 March ending the April-March year that contains ``day``."""
+    return date(day.year + 1 if day.month >= 4 else day.year, 3, 31)
+
+
+# ---------------------------------------------------------------------------
+# RAG marks
+# ---------------------------------------------------------------------------
+
+IMPROVING = "improving"
+WORSENING = "worsening"
+STEADY = "steady"
+
+_DIRECTION_MARKS: tuple[tuple[str, str], ...] = (
+    (r"↑|⬆|▲|\bwith\s+(?:an?\s+)?up(?:ward)?\s+arrow\b|\bup\s+arrow\b|\bimproving\b", IMPROVING),
+    (
+        r"↓|⬇|▼|\bwith\s+(?:an?\s+)?down(?:ward)?\s+arrow\b|\bdown\s+arrow\b|"
+        r"\b(?:worsening|declining|deteriorating)\b",
+        WORSENING,
+    ),
+    (
+        r"↔|⬌|→|\bwith\s+(?:an?\s+)?(?:double|level|side(?:ways)?|horizontal)\s+arrow\b|"
+        r"\b(?:double|level)\s+arrow\b|\bno\s+change\b|\bsteady\b|\bstatic\b",
+        STEADY,
+    ),
+)
+
+_RAG_WORDS: dict[str, Rag] = {
+    "red": Rag.RED,
+    "r": Rag.RED,
+    "amber": Rag.AMBER,
+    "a": Rag.AMBER,
+    "orange": Rag.AMBER,
+    "green": Rag.GREEN,
+    "g": Rag.GREEN,
+    "blue": Rag.BLUE,
+    "b": Rag.BLUE,
+    "grey": Rag.GREY,
+    "gray": Rag.GREY,
+    "grey hatched": Rag.GREY,
+    "gray hatched": Rag.GREY,
+    "hatched": Rag.GREY,
+    "hatched grey": Rag.GREY,
+    "not due to commence": Rag.GREY,
+    "complete": Rag.COMPLETE,
+    "completed": Rag.COMPLETE,
+}
+
+
+def parse_rag(text: str | None) -> tuple[Rag | None, str | None, bool]:
+    """A RAG cell as (rating, direction of travel, understood).
+
+    The direction is "improving", "worsening" or "steady" when an arrow is drawn or
+    described ("Orange with up arrow"); an arrow alone gives a direction and no rating.
+    An empty cell is understood and says nothing.
+    """
+    s = " ".join((text or "").split()).lower()
+    hint = None
+    for pattern, direction in _DIRECTION_MARKS:
+        if re.search(pattern, s):
+            hint = hint or direction
+            s = re.sub(pattern, " ", s)
+    words = " ".join(re.sub(r"[^a-z ]", " ", s).split())
+    leftover = re.sub(r"[\sa-z]", "", s)
+    if leftover:
+        return None, hint, False
+    if not words:
+        return None, hint, True
+    rag = _RAG_WORDS.get(words)
+    return rag, hint, rag is not None
+
+
+# ---------------------------------------------------------------------------
+# People
+# ---------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_ROLE_WORDS = frozenset((
+    "head", "director", "directors", "deputy", "chief", "manager", "managers", "officer",
+    "officers", "lead", "leads", "leader", "coordinator", "co-ordinator", "commissioner",
+    "commissioners", "assistant", "senior", "principal", "executive", "executives",
+    "programme", "project", "team", "service", "services", "interim", "acting", "chair",
+    "chairman", "chairperson", "member", "members", "cabinet", "portfolio", "corporate",
+    "consultant", "business", "strategic",
+))  # fmt: skip
+_AND = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
+
+
+def parse_people(text: str | None) -> list[Person]:
+    """The people a lead or owner cell names, in order, without repeats.
+
+    Several people may share a cell, separated by new lines, ";", "/", "&", " and "
+    or ","; a bracket after a name is the person's title, and is never split.
+    "A, B (Service Delivery Managers)" gives both A and B that plural title;
+    "Dennis Holmes, Deputy Director (X)" is one person with a title. A cell naming
+    only a post ("Chief Officer (Resources)") gives a person named by the post.
+    """
+    people: list[Person] = []
+    seen: set[str] = set()
+    for segment in _split_segments(text or ""):
+        for person in _parse_segment(segment):
+            if person.key not in seen:
+                seen.add(person.key)
+                people.append(person)
+    return people
+
+
+def _split_segments(text: str) -> list[str]:
+    """Split at new lines, ";" and "/" and after a closing bracket, never inside one."""
+    segments: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        if depth == 0 and char in "\n;/":
+            segments.append("".join(current))
+            current = []
+            i += 1
+            continue
+        current.append(char)
+        i += 1
+        if char == ")" and depth == 0:
+            # "Hilary Paxton (Head of X) Graham Sephton (Y)": a new name follows.
+            j = i
+            while j < len(text) and text[j] in " \t.,;":
+                j += 1
+            if j > i and j < len(text) and text[j].isupper() and text[i] in " \t.,;":
+                segments.append("".join(current))
+                current = []
+                i = j
+    segments.append("".join(current))
+    return [s.strip(" \t,.;") for s in segments if s.strip(" \t,.;")]
+
+
+def _split_outside_brackets(text: str, separator: re.Pattern[str]) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            match = separator.match(text, i)
+            if match and match.end() > i:
+                parts.append(text[start:i])
+                start = i = match.end()
+                continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip(" \t,.;") for p in parts if p.strip(" \t,.;")]
+
+
+def _is_role(text: str) -> bool:
+    first = text.split(maxsplit=1)[0].lower().strip(".,:") if text.split() else ""
+    return first in _ROLE_WORDS
+
+
+def _parse_segment(segment: str) -> list[Person]:
+    items = _split_outside_brackets(segment, re.compile(r","))
+    # "Dennis Holmes, Deputy Director (X)": a post after a bare name is that name's title.
+    merged: list[str] = []
+    for item in items:
+        if merged and _is_role(item) and not _is_role(merged[-1]) and "(" not in merged[-1]:
+            merged[-1] = f"{merged[-1]}, {item}"
+            continue
+        merged.append(item)
+    names: list[str] = []
+    for item in merged:
+        whole = _is_role(item) or "," in item
+        names.extend([item] if whole else _split_outside_brackets(item, _AND))
+    people = [person for person in map(_person, names) if person is not None]
+    return _share_plural_title(people)
+
+
+def _share_plural_title(people: list[Person]) -> list[Person]:
+    """ "A, B, C (Service Delivery Managers)": the plural title is all three's."""
+    if len(people) < 2 or people[-1].title is None or any(p.title for p in people[:-1]):
+        return people
+    title = people[-1].title
+    head = title.split(" of ")[0].split()[-1].lower() if title.split() else ""
+    if not (head.endswith("s") and not head.endswith("ss")):
+        return people
+    return [Person(p.name, p.email, p.agency, title) for p in people]
+
+
+def _person(text: str) -> Person | None:
+    email_match = _EMAIL.search(text)
+    email = email_match.group(0).lower() if email_match else None
+    if email_match:
+        text = (text[: email_match.start()] + text[email_match.end() :]).replace("<>", "")
+        text = re.sub(r"\(\s*\)|<\s*>|mailto:", "", text)
+    text = " ".join(text.split()).strip(" ,.;:-")
+    if not re.search(r"[^\W\d_]", text):  # a name has letters; "-" or "?" is nobody
+        return Person(name=email, email=email) if email else None
+    if ", " in text and not _is_role(text):
+        # "Dennis Holmes, Deputy Director (Strategic Commissioning)"
+        name, title = text.split(", ", 1)
+        return Person(name=name.strip(), email=email, title=title.strip())
+    if _is_role(text):
+        return Person(name=text, email=email)
+    bracket = re.match(r"^(?P<name>[^()]+?)\s*\((?P<title>.+)\)$", text)
+    if bracket and not _inline_title(bracket.group("name")):
+        return Person(name=bracket.group("name"), email=email, title=bracket.group("title"))
+    inline = _inline_title(text)
+    if inline:
+        return Person(name=inline[0], email=email, title=inline[1])
+    return Person(name=text, email=email)
+
+
+def _inline_title(text: str) -> tuple[str, str] | None:
+    """ "Michele Tynan Chief Officer (X)" -> ("Michele Tynan", "Chief Officer (X)")."""
+    words = list(re.finditer(r"\S+", text.split("(", 1)[0]))
+    for index, word in enumerate(words):
+        if word.group().lower().strip(".,:") in _ROLE_WORDS:
+            if index == 0 or not all(w.group()[:1].isupper() for w in words[:index]):
+                return None
+            name = text[: word.start()].strip(" .,:-")
+            return (name, text[word.start() :].strip()) if name else None
+    return None

@@ -1,0 +1,167 @@
+"""What an import found, row by row: the ImportReport and its text and JSON forms."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the import must not be recorded
+    WARNING = "warning"  # recorded, but something was kept as text or assumed
+    INFO = "info"  # worth knowing; nothing lost
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding about one cell or row; ``row`` is the spreadsheet's own row number."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+    severity: Severity = Severity.WARNING
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "severity": self.severity.value}
+
+
+@dataclass(frozen=True)
+class ColumnReport:
+    """How one column was read: ``field`` None means its text was kept as notes."""
+
+    letter: str
+    heading: str
+    field: str | None
+    how: str  # "recognised", "mapped", "by content", "unmapped", "duplicate"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    sheet: str | None = None
+    layout: str = "custom"
+    header_row: int | None = None
+    rows_read: int = 0
+    groups: int = 0
+    actions: int = 0
+    columns: list[ColumnReport] = field(default_factory=list)
+    people_without_email: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def infos(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.INFO]
+
+    @property
+    def ok(self) -> bool:
+        """False when any error means the import must not be recorded."""
+        return not self.errors
+
+    @property
+    def error_rows(self) -> list[int]:
+        return sorted({i.row for i in self.errors if i.row is not None})
+
+    @property
+    def unmapped_columns(self) -> list[str]:
+        return [c.heading or f"Column {c.letter}" for c in self.columns if c.field is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "layout": self.layout,
+            "header_row": self.header_row,
+            "rows_read": self.rows_read,
+            "groups": self.groups,
+            "actions": self.actions,
+            "ok": self.ok,
+            "error_rows": self.error_rows,
+            "columns": [asdict(c) for c in self.columns],
+            "unmapped_columns": self.unmapped_columns,
+            "people_without_email": list(self.people_without_email),
+            "errors": [i.to_dict() for i in self.errors],
+            "warnings": [i.to_dict() for i in self.warnings],
+            "infos": [i.to_dict() for i in self.infos],
+        }
+
+    def render_text(self, *, value_width: int = 40) -> str:
+        where = f"{self.file}" + (f" (sheet {self.sheet!r})" if self.sheet else "")
+        lines = [
+            f"Import of {where}: {self.groups} groups, {self.actions} actions "
+            f"from {self.rows_read} rows (headings at row {self.header_row}, "
+            f"layout {self.layout})",
+            "",
+            "Columns:",
+        ]
+        heading_width = min(max([len(c.heading) for c in self.columns] + [12]), 40)
+        for c in self.columns:
+            target = c.field or "notes (no field)"
+            heading = " ".join(c.heading.split()) or "(no heading)"
+            lines.append(f"  {c.letter:<3} {heading:<{heading_width}}  -> {target} [{c.how}]")
+        lines.append("")
+        if self.issues:
+            lines.append(_table(self.issues, value_width))
+        else:
+            lines.append("No problems found.")
+        lines.append("")
+        if self.ok:
+            lines.append("Errors: none; the import can be recorded.")
+        else:
+            rows = ", ".join(map(str, self.error_rows)) or "(whole file)"
+            lines.append(
+                f"Errors: {len(self.errors)}; the import must not be recorded. Rows: {rows}"
+            )
+        lines.append(f"Warnings: {len(self.warnings)}")
+        if self.people_without_email:
+            lines.append(
+                "People without email (reminders need one): " + "; ".join(self.people_without_email)
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _clip(text: str | None, width: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _table(issues: list[Issue], value_width: int) -> str:
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    rows = sorted(issues, key=lambda i: (i.row or 0, order[i.severity]))
+    column_width = max([len(_clip(i.column, 30)) for i in rows] + [6])
+    header = (
+        f"{'Row':>5}  {'Severity':<8}  {'Column':<{column_width}}  {'Value':<{value_width}}  Reason"
+    )
+    out = [header, "-" * len(header)]
+    for i in rows:
+        out.append(
+            f"{i.row if i.row is not None else '':>5}  {i.severity.value:<8}  "
+            f"{_clip(i.column, 30):<{column_width}}  {_clip(i.value, value_width):<{value_width}}  "
+            f"{i.reason}"
+        )
+    return "\n".join(out)
+
+
+class IssueLog:
+    """Collects issues as rows are read; messages name the row, column, value and rule."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def error(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
+        self.issues.append(Issue(row, column, value, reason, Severity.ERROR))
+
+    def warn(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
+        self.issues.append(Issue(row, column, value, reason, Severity.WARNING))
+
+    def info(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
+        self.issues.append(Issue(row, column, value, reason, Severity.INFO))
