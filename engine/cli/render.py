@@ -130,10 +130,14 @@ def show_history(rows: list[dict[str, Any]]) -> None:
     )
 
 
+# Ids that mean nothing to a reader of the history table (the JSON output keeps them).
+HIDDEN_DETAILS = {"plan_id", "plan_ids"}
+
+
 def summarise(data: dict[str, Any], limit: int = 120) -> str:
     parts = []
     for k, v in data.items():
-        if v in (None, [], {}, ""):
+        if v in (None, [], {}, "") or k in HIDDEN_DETAILS:
             continue
         text = v if isinstance(v, str) else str(v)
         parts.append(f"{k}={text}")
