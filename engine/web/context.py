@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotFound
@@ -146,13 +147,15 @@ async def csrf_guard(request: Request) -> None:
         raise CsrfRefused
 
 
-def _api_viewer(request: Request) -> Viewer:
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A personal API token: `actiontrail users token EMAIL`, or the Account page",
+)
+
+
+def _api_viewer(request: Request, token: str) -> Viewer:
     state = web(request)
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiAuthRequired
-    email = state.accounts.token_owner(token.strip())
+    email = state.accounts.token_owner(token)
     if email is None:
         raise ApiAuthRequired
     viewer = viewer_for(state, email, None)
@@ -161,8 +164,13 @@ def _api_viewer(request: Request) -> Viewer:
     return viewer
 
 
-async def api_viewer(request: Request) -> Viewer:
-    return await run_in_threadpool(_api_viewer, request)
+async def api_viewer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Viewer:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiAuthRequired
+    return await run_in_threadpool(_api_viewer, request, credentials.credentials.strip())
 
 
 # What routes declare to get the person making the request.

@@ -97,10 +97,12 @@ class Signer:
     def dump_link(self, email: str, slug: str, ref: str, epoch: int) -> str:
         return str(self._links.dumps({"u": email, "p": slug, "r": ref, "e": epoch}))
 
-    def load_link(self, token: str) -> tuple[str, LinkScope, int] | None:
-        """(email, scope, epoch) of a valid link, or None if forged or over 7 days old."""
+    def load_link(
+        self, token: str, max_age: int = LINK_MAX_AGE
+    ) -> tuple[str, LinkScope, int] | None:
+        """(email, scope, epoch) of a valid link, or None if forged or too old."""
         try:
-            data = self._links.loads(token, max_age=LINK_MAX_AGE)
+            data = self._links.loads(token, max_age=max_age)
         except (BadSignature, SignatureExpired):
             return None
         try:
