@@ -1,0 +1,31 @@
+"""Reports for boards: progress, exception and governance, for one reporting period,
+as HTML, Markdown, CSV or a spreadsheet."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from engine.reports.build import Report, ReportKind, build_report
+from engine.reports.documents import render_html, render_markdown
+from engine.reports.sheets import render_csv, render_xlsx
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    MD = "md"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def render(report: Report, fmt: ReportFormat) -> bytes:
+    if fmt is ReportFormat.HTML:
+        return render_html(report).encode("utf-8")
+    if fmt is ReportFormat.MD:
+        return render_markdown(report).encode("utf-8")
+    if fmt is ReportFormat.CSV:
+        # With a byte order mark, so spreadsheet programs read the file as UTF-8.
+        return render_csv(report).encode("utf-8-sig")
+    return render_xlsx(report)
+
+
+__all__ = ["Report", "ReportFormat", "ReportKind", "build_report", "render"]

@@ -1,0 +1,69 @@
+"""A report of one kind for one period: its content, its table and its checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain import clock
+from engine.reports.checkpoint import plan_checkpoint
+from engine.reports.exceptions import ExceptionContent, build_exceptions, exception_table
+from engine.reports.governance import GovernanceContent, build_governance, governance_table
+from engine.reports.progress import ProgressContent, build_progress, progress_table
+from engine.reports.snapshot import PeriodSnapshot, take_snapshot
+from engine.reports.table import Table
+from engine.runtime import Runtime
+
+
+class ReportKind(StrEnum):
+    PROGRESS = "progress"
+    EXCEPTION = "exception"
+    GOVERNANCE = "governance"
+
+
+TITLES = {
+    ReportKind.PROGRESS: "Summary Report",
+    ReportKind.EXCEPTION: "Exception Report",
+    ReportKind.GOVERNANCE: "Governance Sign-off Report",
+}
+
+Content = ProgressContent | ExceptionContent | GovernanceContent
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: ReportKind
+    snapshot: PeriodSnapshot
+    content: Content
+    table: Table
+    checkpoint: dict[str, str] | None
+    generated_at: datetime
+
+    @property
+    def title(self) -> str:
+        return f"{self.snapshot.plan['title']}: {TITLES[self.kind]} {self.snapshot.period.label}"
+
+
+def build_report(rt: Runtime, slug: str, kind: ReportKind, period_key: str | None = None) -> Report:
+    """Raises NotFound for an unknown plan and InvalidInput for a period that is not one
+    of the plan's."""
+    snap = take_snapshot(rt, slug, period_key)
+    content: Content
+    if kind is ReportKind.PROGRESS:
+        content = build_progress(snap)
+        table = progress_table(snap, content)
+    elif kind is ReportKind.EXCEPTION:
+        content = build_exceptions(snap)
+        table = exception_table(snap, content)
+    else:
+        content = build_governance(snap)
+        table = governance_table(snap, content)
+    return Report(
+        kind=kind,
+        snapshot=snap,
+        content=content,
+        table=table,
+        checkpoint=plan_checkpoint(rt, slug, snap.up_to_seq),
+        generated_at=clock.now(),
+    )

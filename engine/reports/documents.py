@@ -1,0 +1,176 @@
+"""Reports as HTML and Markdown documents, from the Jinja2 templates beside this module.
+
+Everything people wrote is escaped: a narrative containing markup shows as text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from domain.clock import LONDON
+from domain.rag_rules import format_date
+from engine.reports import charts, text
+from engine.reports.build import Report, ReportKind
+from engine.reports.exceptions import is_flagged
+from engine.reports.governance import STATE_LABELS, board_status
+from engine.reports.palette import RAG_FILL, RAG_INK
+from engine.reports.snapshot import Basis
+
+_FILTERS = {
+    "day": text.day,
+    "rag_label": text.rag_label,
+    "arrow": text.arrow,
+    "people": text.people,
+    "status": text.status_label,
+    "criteria": text.criteria_text,
+    "state_label": STATE_LABELS.get,
+    "board_status": board_status,
+}
+
+
+@cache
+def html_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("engine.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_FILTERS)
+    return env
+
+
+@cache
+def markdown_environment() -> Environment:
+    # Autoescaped for Markdown: every value passes through md_text on its way out,
+    # which escapes HTML and the characters Markdown would read as formatting.
+    env = Environment(
+        loader=PackageLoader("engine.reports", "templates"),
+        autoescape=True,
+        finalize=lambda value: value if isinstance(value, Markup) else md_text(value),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_FILTERS)
+    env.filters["cell"] = md_cell
+    return env
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])")
+
+
+def md_text(value: Any) -> Markup:
+    """Text as Markdown shows it literally; line breaks kept as hard breaks."""
+    if value is None:
+        return Markup("")
+    html_safe = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    lines = html_safe.splitlines() or [""]
+    lines = [_MD_SPECIAL.sub(r"\\\1", line.rstrip()) for line in lines]
+    # A later line of a narrative must not start a heading, a quote or a list.
+    lines = lines[:1] + [_MD_LINE_START.sub(_escape_marker, line) for line in lines[1:]]
+    return Markup("  \n".join(lines))
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    if marker[0].isdigit():
+        return f"{match.group(1)}{marker[:-1]}\\{marker[-1]}"
+    return f"{match.group(1)}\\{marker}"
+
+
+def md_cell(value: Any) -> Markup:
+    """Text for a Markdown table cell: on one line."""
+    return Markup(str(md_text(value)).replace("  \n", "<br>"))
+
+
+def generated_line(report: Report) -> str:
+    moment = report.generated_at.astimezone(LONDON)
+    return f"Generated {format_date(moment.date())} at {moment:%H:%M} (UK time) by actiontrail."
+
+
+def basis_line(report: Report) -> str:
+    snap = report.snapshot
+    if snap.basis is Basis.CLOSED:
+        by = f" by {snap.closed_by}" if snap.closed_by else ""
+        return (
+            f"As recorded when the period closed, on {format_date(snap.as_of)}{by}; "
+            "later changes do not alter this report."
+        )
+    if snap.basis is Basis.CURRENT:
+        return (
+            f"The current period, as of {format_date(snap.as_of)}: still open, so figures "
+            "may change until it closes."
+        )
+    return f"Built from the live plan as of {format_date(snap.as_of)}."
+
+
+def _pictures(report: Report) -> dict[str, Markup]:
+    snap = report.snapshot
+    bars = [
+        charts.Bar(
+            charts.short_label(c.period.start.year, c.period.start.month)
+            if c.period.cadence.value == "monthly"
+            else c.period.key,
+            c.summary["by_rag"],
+        )
+        for c in snap.history
+    ]
+    if snap.basis is not Basis.CLOSED:
+        label = (
+            charts.short_label(snap.period.start.year, snap.period.start.month)
+            if snap.period.cadence.value == "monthly"
+            else snap.period.key
+        )
+        bars.append(charts.Bar(label, snap.summary["by_rag"], open=True))
+    pictures = {
+        "rag_mix": charts.rag_mix(bars, "RAG mix of the actions at the close of each period"),
+    }
+    if report.kind is ReportKind.PROGRESS:
+        pictures["timeline"] = charts.timeline(
+            snap.actions, snap.as_of, "Timeline of actions: plan start to plan finish"
+        )
+    elif report.kind is ReportKind.EXCEPTION:
+        pictures["timeline"] = charts.timeline(
+            [a for a in snap.actions if is_flagged(a)],
+            snap.as_of,
+            "Timeline of the actions in this report",
+        )
+    return pictures
+
+
+def _context(report: Report) -> dict[str, Any]:
+    snap = report.snapshot
+    return {
+        "report": report,
+        "snap": snap,
+        "plan": snap.plan,
+        "period": snap.period,
+        "content": report.content,
+        "checkpoint": report.checkpoint,
+        "basis": basis_line(report),
+        "generated": generated_line(report),
+        "rag_fill": RAG_FILL,
+        "rag_ink": RAG_INK,
+        "rag_order": text.RAG_ORDER,
+        "unit": "Month" if snap.period.cadence.value == "monthly" else "Quarter",
+    }
+
+
+def render_html(report: Report) -> str:
+    template = html_environment().get_template(f"{report.kind.value}.html.j2")
+    return template.render(**_context(report), pictures=_pictures(report))
+
+
+def render_markdown(report: Report) -> str:
+    template = markdown_environment().get_template(f"{report.kind.value}.md.j2")
+    return template.render(**_context(report))

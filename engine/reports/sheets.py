@@ -1,0 +1,145 @@
+"""Reports as CSV and as spreadsheets: one row per action (per agency decision in the
+governance report), with the columns typed so dates stay dates."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as SheetCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from engine.reports.build import Report
+from engine.reports.documents import basis_line, generated_line
+from engine.reports.palette import RAG_FILL, RAG_INK
+from engine.reports.table import Cell, Column, ColumnKind, Table
+from engine.reports.text import RAG_LABELS
+
+DATE_FORMAT = "d mmm yyyy"
+
+_WIDTHS = {
+    ColumnKind.TEXT: 24,
+    ColumnKind.LONG_TEXT: 48,
+    ColumnKind.DATE: 13,
+    ColumnKind.RAG: 11,
+    ColumnKind.NUMBER: 9,
+}
+
+# A spreadsheet program reads a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+
+
+def _text(column: Column, value: Cell) -> str:
+    if value is None:
+        return ""
+    if column.kind is ColumnKind.RAG:
+        return RAG_LABELS.get(str(value), str(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_safe(text: str) -> str:
+    """Text that a spreadsheet opening the CSV shows as written, never runs."""
+    if text.startswith(_FORMULA_START) or (len(text) > 1 and text[0] == "-" and text[1] != " "):
+        return "'" + text
+    return text
+
+
+def render_csv(report: Report) -> str:
+    table = report.table
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.title for c in table.columns])
+    for row in table.rows:
+        writer.writerow(
+            [
+                csv_safe(_text(c, v)) if c.kind is not ColumnKind.NUMBER else _text(c, v)
+                for c, v in zip(table.columns, row, strict=True)
+            ]
+        )
+    return out.getvalue()
+
+
+def render_xlsx(report: Report) -> bytes:
+    wb = Workbook()
+    sheet = wb.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = report.kind.value.capitalize()
+    _fill(sheet, report.table)
+    _about(wb, report)
+    # Stamped with the report's own time, not the moment of saving.
+    stamp = report.generated_at.replace(tzinfo=None)
+    wb.properties.title = report.title
+    wb.properties.creator = "actiontrail"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _fill(sheet: Worksheet, table: Table) -> None:
+    bold = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="1F3A5F")
+    for i, column in enumerate(table.columns, 1):
+        cell = sheet.cell(row=1, column=i, value=column.title)
+        cell.font = bold
+        cell.fill = head_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(i)].width = _WIDTHS[column.kind]
+    for r, row in enumerate(table.rows, 2):
+        for i, (column, value) in enumerate(zip(table.columns, row, strict=True), 1):
+            _put(sheet.cell(row=r, column=i), column, value)
+    sheet.freeze_panes = "B2"
+    if table.rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
+
+
+def _put(cell: SheetCell, column: Column, value: Cell) -> None:
+    top = Alignment(vertical="top", wrap_text=column.kind is ColumnKind.LONG_TEXT)
+    cell.alignment = top
+    if value is None or value == "":
+        return
+    if column.kind is ColumnKind.DATE and isinstance(value, date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+        return
+    if column.kind is ColumnKind.NUMBER and isinstance(value, int | float):
+        cell.value = value
+        return
+    cell.value = _text(column, value)
+    # What people wrote is text, even when it starts with "=".
+    cell.data_type = "s"
+    if column.kind is ColumnKind.RAG and str(value) in RAG_FILL:
+        rag = str(value)
+        cell.fill = PatternFill("solid", fgColor=RAG_FILL[rag].lstrip("#").upper())
+        cell.font = Font(bold=True, color=RAG_INK[rag].lstrip("#").upper())
+
+
+def _about(wb: Workbook, report: Report) -> None:
+    sheet = wb.create_sheet("About")
+    snap = report.snapshot
+    rows: list[tuple[str, str]] = [
+        ("Report", report.title),
+        ("Plan", f"{snap.plan['title']} ({snap.plan['slug']})"),
+        ("Organisation", snap.plan.get("organisation") or ""),
+        ("Period", f"{snap.period.label} ({snap.period.key})"),
+        ("Basis", basis_line(report)),
+    ]
+    if snap.notice:
+        rows.append(("Note", snap.notice))
+    for label, value in (report.checkpoint or {}).items():
+        rows.append((f"Checkpoint {label}", value))
+    rows.append(("Generated", generated_line(report)))
+    for r, (label, value) in enumerate(rows, 1):
+        sheet.cell(row=r, column=1, value=label).font = Font(bold=True)
+        cell = sheet.cell(row=r, column=2, value=value)
+        cell.data_type = "s"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 100
