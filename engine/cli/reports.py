@@ -50,7 +50,9 @@ def report(
         raise typer.BadParameter("a spreadsheet cannot be shown here: use -o FILE", param_hint="-o")
     built = build_report(rt, plan, kind, key)
     if built.snapshot.notice:
-        output.err_console.print(f"note: {built.snapshot.notice}", markup=False, highlight=False)
+        output.err_console.print(
+            f"note: {built.snapshot.notice}", markup=False, highlight=False, soft_wrap=True
+        )
     data = render(built, chosen)
     if out is None:
         sys.stdout.buffer.write(data)
@@ -58,7 +60,10 @@ def report(
         return
     out.write_bytes(data)
     output.err_console.print(
-        f"{kind.value} report for {plan} {key} written to {out}", markup=False, highlight=False
+        f"{kind.value} report for {plan} {key} written to {out}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
