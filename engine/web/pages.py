@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.responses import HTMLResponse, Response
 
 from engine.web import reads
-from engine.web.context import Viewer, web
+from engine.web.context import Viewer, read_positions, web
 from engine.web.security import SESSION_COOKIE, SESSION_MAX_AGE, Session
 from engine.web.templating import render
 
@@ -32,7 +32,9 @@ def page(
     status_code: int = 200,
 ) -> HTMLResponse:
     state = web(request)
-    plans = reads.plans(state.cache) if viewer and not viewer.scoped else []
+    plans = (
+        reads.plans(state.cache, read_positions(request)) if viewer and not viewer.scoped else []
+    )
     notice = NOTICES.get(request.query_params.get("done", ""))
     return render(
         request,

@@ -35,8 +35,8 @@ def plan_today(plan: View) -> date:
     return DEMO_END if plan.get("demo") else clock.today()
 
 
-def plans(cache: ReadCache) -> list[View]:
-    return cache.get(("plans",), lambda: queries.plans(cache.engine))
+def plans(cache: ReadCache, at: Any = None) -> list[View]:
+    return cache.get(("plans",), lambda: queries.plans(cache.engine), at)
 
 
 def document(cache: ReadCache, slug: str, at: Any = None) -> dict[str, Any]:
@@ -69,8 +69,8 @@ def find_action(doc: dict[str, Any], ref: str) -> dict[str, Any]:
     raise NotFound(f"plan '{doc['slug']}' has no action {ref}")
 
 
-def people(cache: ReadCache) -> dict[str, View]:
-    return cache.get(("users",), lambda: {u["email"]: u for u in queries.users(cache.engine)})
+def people(cache: ReadCache, at: Any = None) -> dict[str, View]:
+    return cache.get(("users",), lambda: {u["email"]: u for u in queries.users(cache.engine)}, at)
 
 
 def is_lead(action: dict[str, Any], email: str) -> bool:

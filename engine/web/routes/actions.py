@@ -18,6 +18,7 @@ from engine.web.context import (
     SignedInForAction,
     Viewer,
     csrf_guard,
+    read_positions,
     web,
 )
 from engine.web.describe import describe
@@ -76,7 +77,7 @@ async def home(request: Request, viewer: SignedIn) -> Response:
     )
 
 
-def action_data(state: Any, slug: str, ref: str) -> dict[str, Any]:
+def action_data(state: Any, slug: str, ref: str, at: Any = None) -> dict[str, Any]:
     """The action as assessed, with its history, computed once per read-model change."""
 
     def compute() -> dict[str, Any]:
@@ -96,7 +97,8 @@ def action_data(state: Any, slug: str, ref: str) -> dict[str, Any]:
         group = next((g for g in doc["groups"] if g["ref"] == action["group"]), None)
         return {"doc": doc, "action": action, "timeline": timeline, "group": group}
 
-    at = state.cache.positions()
+    if at is None:
+        at = state.cache.positions()
     data: dict[str, Any] = state.cache.get(("action", slug, ref), compute, at)
     return data
 
@@ -112,9 +114,10 @@ def action_page(
     conflict: bool = False,
     saved: list[str] | None = None,
     status_code: int = 200,
+    at: Any = None,
 ) -> Response:
     state = web(request)
-    data = action_data(state, slug, ref)
+    data = action_data(state, slug, ref, at)
     action = data["action"]
     return page(
         request,
@@ -139,7 +142,11 @@ def action_page(
 
 @router.get("/plans/{slug}/actions/{ref}", include_in_schema=False)
 async def show_action(request: Request, slug: str, ref: str, viewer: SignedInForAction) -> Response:
-    return await run_in_threadpool(action_page, request, viewer, slug, ref)
+    at = read_positions(request)
+    if web(request).cache.peek(("action", slug, ref), at) is not None:
+        # Already worked out for this state of the read models: answer without a thread.
+        return action_page(request, viewer, slug, ref, at=at)
+    return await run_in_threadpool(action_page, request, viewer, slug, ref, at=at)
 
 
 async def read_upload(request: Request) -> Upload | None:

@@ -14,7 +14,7 @@ from domain import clock
 from domain.errors import InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
-from engine.web.context import SignedIn, Viewer, csrf_guard, web
+from engine.web.context import SignedIn, Viewer, csrf_guard, read_positions, web
 from engine.web.pages import form_fields, page
 from engine.web.templating import fragment, plan_url
 from projections import queries
@@ -30,11 +30,11 @@ async def plan_list(request: Request, viewer: SignedIn) -> Response:
     return page(request, viewer, "plans.html", {"plans": plans, "counts": counts})
 
 
-def dashboard_body(request: Request, slug: str, filters: reads.Filters) -> Markup:
-    """The dashboard's content, rendered once per read-model change and filter choice:
-    it is the same for everyone who may see the plan."""
+def dashboard_body(request: Request, slug: str, filters: reads.Filters) -> tuple[Any, Markup]:
+    """The plan and the dashboard's content, rendered once per read-model change and
+    filter choice: it is the same for everyone who may see the plan."""
     state = web(request)
-    at = state.cache.positions()
+    at = read_positions(request)
     doc = reads.document(state.cache, slug, at)
 
     def compute() -> Markup:
@@ -52,7 +52,7 @@ def dashboard_body(request: Request, slug: str, filters: reads.Filters) -> Marku
         )
 
     body: Markup = state.cache.get(("dashboard", slug, filters.key()), compute, at)
-    return body
+    return doc, body
 
 
 @router.get("/plans/{slug}", include_in_schema=False)
@@ -66,8 +66,12 @@ async def plan_dashboard(
     group: str = "",
 ) -> Response:
     filters = reads.Filters(rag=rag, lead=lead, agency=agency, group=group)
-    body = await run_in_threadpool(dashboard_body, request, slug, filters)
-    doc = await run_in_threadpool(reads.document, web(request).cache, slug)
+    state = web(request)
+    at = read_positions(request)
+    doc = state.cache.peek(("document", slug), at)
+    body = state.cache.peek(("dashboard", slug, filters.key()), at)
+    if doc is None or body is None:
+        doc, body = await run_in_threadpool(dashboard_body, request, slug, filters)
     return page(request, viewer, "dashboard.html", {"doc": doc, "body": body, "slug": slug})
 
 
