@@ -57,15 +57,17 @@ class Database:
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
+        # The chained recorders (engine.audit) link every event to the one before it in
+        # the same transaction that stores it, so changes behind the engine's back show.
         if self.kind == "sqlite":
             assert self.path is not None
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "engine.audit.sqlite_store:ChainedSQLiteFactory",
                 "SQLITE_DBNAME": str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "engine.audit.postgres_store:ChainedPostgresFactory",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

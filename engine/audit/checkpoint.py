@@ -1,0 +1,160 @@
+"""Checkpoints: a short statement of a plan's record that a board can minute, and the
+proof, later, that the plan's history up to it is unchanged.
+
+The statement names the plan, how many of its events it covers and the plan's digest
+after them (see engine.audit.chain). Being outside the database, a minuted checkpoint
+also catches a rewrite that recomputed the whole chain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domain import clock
+from domain.errors import InvalidInput, NotFound
+from domain.plan import check_slug, plan_id
+from engine.audit.chain import HASH_PREFIX
+from engine.audit.verify import Problem, Verification, verify_store
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    plan: str
+    events: int
+    head: str  # hex SHA-256
+    last_recorded: str | None = None
+    taken: str | None = None
+
+    def text(self) -> str:
+        lines = [
+            f"Checkpoint of the record of plan {self.plan}",
+            f"plan: {self.plan}",
+            f"events: {self.events}",
+        ]
+        if self.last_recorded:
+            lines.append(f"last event recorded: {self.last_recorded}")
+        lines.append(f"head: {HASH_PREFIX}{self.head}")
+        if self.taken:
+            lines.append(f"taken: {self.taken}")
+        return "\n".join(lines) + "\n"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "events": self.events,
+            "head": f"{HASH_PREFIX}{self.head}",
+            "last_recorded": self.last_recorded,
+            "taken": self.taken,
+        }
+
+
+_PLAN = re.compile(r"\bplan\s*[:=]\s*\"?([a-z0-9][a-z0-9-]*)", re.IGNORECASE)
+_EVENTS = re.compile(r"\bevents\s*[:=]\s*\"?(\d+)", re.IGNORECASE)
+_HEAD = re.compile(r"\bhead\s*[:=]\s*\"?(?:sha256:)?([0-9a-f]{64})\b", re.IGNORECASE)
+
+
+def parse_checkpoint(text: str) -> Checkpoint:
+    """A checkpoint as printed (text or JSON), or copied into minutes: the plan, events and
+    head lines are what count."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"the checkpoint is not valid JSON: {e}") from None
+        stripped = "\n".join(f"{k}: {v}" for k, v in data.items()) if isinstance(data, dict) else ""
+    found = {
+        name: rx.search(stripped)
+        for name, rx in (("plan", _PLAN), ("events", _EVENTS), ("head", _HEAD))
+    }
+    missing = [name for name, m in found.items() if m is None]
+    if missing:
+        raise InvalidInput(
+            f"the checkpoint has no {' or '.join(missing)} line "
+            "(expected 'plan: SLUG', 'events: N' and 'head: sha256:HEX')"
+        )
+    plan_m, events_m, head_m = found["plan"], found["events"], found["head"]
+    assert plan_m and events_m and head_m
+    return Checkpoint(
+        plan=plan_m.group(1).lower(),
+        events=int(events_m.group(1)),
+        head=head_m.group(1).lower(),
+    )
+
+
+def read_checkpoint(value: str) -> Checkpoint:
+    """The text itself, or the name of a file holding it."""
+    path = Path(value)
+    if len(value) < 4096 and "\n" not in value and path.is_file():
+        return parse_checkpoint(path.read_text(encoding="utf-8", errors="replace"))
+    return parse_checkpoint(value)
+
+
+def require_plan(app: Any, slug: str) -> None:
+    check_slug(slug)
+    if not app.recorder.select_events(plan_id(slug), limit=1):
+        raise NotFound(f"no plan '{slug}'")
+
+
+def take_checkpoint(app: Any, slug: str) -> tuple[Checkpoint, Verification]:
+    """Refused when the record is not intact: a checkpoint would vouch for a changed one."""
+    require_plan(app, slug)
+    result = verify_store(app, plan_id(slug))
+    problems = result.problems_for(str(plan_id(slug)))
+    if problems:
+        raise InvalidInput(
+            "the record is not intact, so no checkpoint was taken: " + problems[0].message()
+        )
+    assert result.plan is not None
+    checkpoint = Checkpoint(
+        plan=slug,
+        events=result.plan.events,
+        head=result.plan.head,
+        last_recorded=result.plan.last_recorded,
+        taken=clock.now().isoformat(),
+    )
+    return checkpoint, result
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    checkpoint: Checkpoint
+    verification: Verification
+    holds: bool
+    message: str
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.verification.problems_for(str(plan_id(self.checkpoint.plan)))
+
+
+def check_checkpoint(app: Any, checkpoint: Checkpoint) -> CheckpointResult:
+    require_plan(app, checkpoint.plan)
+    result = verify_store(app, plan_id(checkpoint.plan), checkpoint_events=checkpoint.events)
+    digest = result.plan
+    assert digest is not None
+    if digest.events < checkpoint.events:
+        holds = False
+        message = (
+            f"plan {checkpoint.plan} now has {digest.events} events, fewer than the "
+            f"{checkpoint.events} the checkpoint covers: events were removed"
+        )
+    elif digest.at_checkpoint != checkpoint.head:
+        holds = False
+        message = (
+            f"the first {checkpoint.events} events of plan {checkpoint.plan} no longer match "
+            f"the checkpoint (head now {HASH_PREFIX}{digest.at_checkpoint}, checkpoint "
+            f"{HASH_PREFIX}{checkpoint.head}): the history up to the checkpoint has changed"
+        )
+    else:
+        holds = True
+        later = digest.events - checkpoint.events
+        message = (
+            f"the first {checkpoint.events} events of plan {checkpoint.plan} match the "
+            f"checkpoint ({HASH_PREFIX}{checkpoint.head}); {later} event(s) recorded since"
+        )
+    return CheckpointResult(checkpoint, result, holds, message)

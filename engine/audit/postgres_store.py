@@ -1,0 +1,269 @@
+"""The PostgreSQL event store with its hash chain, written in the same transaction as the
+events and under the same table lock, so links follow the order positions are issued in.
+
+Selected with PERSISTENCE_MODULE=engine.audit.postgres_store:ChainedPostgresFactory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from domain import clock
+from engine.audit.chain import GENESIS, EventRow, Head, Link, id_text, link_of
+from engine.audit.errors import ChainBroken
+
+SEAL_PAGE = 2000
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            # The database function inserts events without running our code.
+            raise OSError("the hash chain needs POSTGRES_ENABLE_DB_FUNCTIONS to be off")
+        self.chain_table_name = f"{events_table_name}_chain"
+        self.head_table_name = f"{events_table_name}_chain_head"
+        self.check_identifier_length(self.head_table_name)
+        self.sql_create_statements += [
+            self._sql(
+                "CREATE TABLE IF NOT EXISTS {chain} ("
+                "position bigint PRIMARY KEY, "
+                "number bigint NOT NULL UNIQUE, "
+                "originator_id text NOT NULL, "
+                "originator_version bigint NOT NULL, "
+                "link text NOT NULL)"
+            ),
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {index} "
+                "ON {schema}.{table} (originator_id, originator_version)"
+            ).format(
+                index=Identifier(f"{self.chain_table_name}_event"),
+                schema=Identifier(datastore.schema),
+                table=Identifier(self.chain_table_name),
+            ),
+            self._sql(
+                "CREATE TABLE IF NOT EXISTS {head} ("
+                "id integer PRIMARY KEY CHECK (id = 1), "
+                "position bigint NOT NULL, "
+                "number bigint NOT NULL, "
+                "link text NOT NULL, "
+                "sealed_through bigint NOT NULL DEFAULT 0, "
+                "sealed_at text)"
+            ),
+        ]
+
+    def _sql(self, text: str) -> Composed:
+        schema = Identifier(self.datastore.schema)
+        return SQL(text).format(
+            chain=Composed([schema, SQL("."), Identifier(self.chain_table_name)]),
+            head=Composed([schema, SQL("."), Identifier(self.head_table_name)]),
+            events=Composed([schema, SQL("."), Identifier(self.events_table_name)]),
+        )
+
+    def create_table(self) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT to_regclass(%s) AS found",
+                (f'"{self.datastore.schema}"."{self.head_table_name}"',),
+            )
+            row = curs.fetchone()
+            had_chain = row is not None and row["found"] is not None
+        super().create_table()
+        if not had_chain:
+            with self.datastore.transaction(commit=True) as curs:
+                self._lock_table(curs)
+                self._seal_existing(curs)
+
+    def _seal_existing(self, curs: Cursor[DictRow]) -> None:
+        """Chain the events a store held before it had a chain, so that from now on any
+        change to them shows; the head records that they were sealed, not chained live."""
+        curs.execute(self._sql("SELECT 1 FROM {head}"))
+        if curs.fetchone() is not None:
+            return
+        after = 0
+        previous = GENESIS
+        number = 0
+        while True:
+            curs.execute(
+                self._sql(
+                    "SELECT * FROM {events} WHERE notification_id > %s "
+                    "ORDER BY notification_id LIMIT %s"
+                ),
+                (after, SEAL_PAGE),
+            )
+            rows = curs.fetchall()
+            if not rows:
+                break
+            links = []
+            for row in rows:
+                number += 1
+                previous = link_of(
+                    previous,
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                links.append(
+                    (
+                        row["notification_id"],
+                        number,
+                        id_text(row["originator_id"]),
+                        row["originator_version"],
+                        previous,
+                    )
+                )
+            curs.executemany(self._sql("INSERT INTO {chain} VALUES (%s,%s,%s,%s,%s)"), links)
+            after = rows[-1]["notification_id"]
+        if number:
+            curs.execute(
+                self._sql("INSERT INTO {head} VALUES (1,%s,%s,%s,%s,%s)"),
+                (after, number, previous, after, clock.now().isoformat()),
+            )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Runs inside the insert's transaction, after the EXCLUSIVE table lock was taken,
+        # so no other writer can move the head before this transaction commits.
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert positions is not None
+        self._extend_chain(curs, stored_events, positions)
+        return positions
+
+    def _extend_chain(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        positions: Sequence[int],
+    ) -> None:
+        if not stored_events:
+            return
+        head = self._read_head(curs)
+        previous, number = head.link, head.number
+        links = []
+        for event, position in zip(stored_events, positions, strict=True):
+            if position <= head.position:
+                raise ChainBroken(
+                    f"the event store issued position {position}, which is not after the "
+                    f"hash chain's head ({head.position}): the store was changed behind the "
+                    "engine's back; run 'actiontrail verify'"
+                )
+            number += 1
+            previous = link_of(
+                previous, event.originator_id, event.originator_version, event.topic, event.state
+            )
+            links.append(
+                (position, number, id_text(event.originator_id), event.originator_version, previous)
+            )
+        curs.executemany(self._sql("INSERT INTO {chain} VALUES (%s,%s,%s,%s,%s)"), links)
+        curs.execute(
+            self._sql(
+                "INSERT INTO {head} (id, position, number, link) VALUES (1,%s,%s,%s) "
+                "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
+                "number=excluded.number, link=excluded.link"
+            ),
+            (links[-1][0], number, previous),
+        )
+
+    def _read_head(self, curs: Cursor[DictRow]) -> Head:
+        curs.execute(self._sql("SELECT * FROM {head} WHERE id=1"))
+        row = curs.fetchone()
+        if row is None:
+            return Head(0, 0, GENESIS)
+        return Head(
+            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
+        )
+
+    # Reading the chain, for verification
+
+    def chain_head(self) -> Head | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._sql("SELECT * FROM {head} WHERE id=1"))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return Head(
+            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
+        )
+
+    def select_links(self, after: int, limit: int) -> list[Link]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._sql("SELECT * FROM {chain} WHERE position > %s ORDER BY position LIMIT %s"),
+                (after, limit),
+            )
+            return [_link(row) for row in curs.fetchall()]
+
+    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
+        """Events in position order as plain tuples, for checking many quickly."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT notification_id, originator_id::text AS oid, originator_version, "
+                    "topic, state FROM {events} WHERE notification_id > %s "
+                    "ORDER BY notification_id LIMIT %s"
+                ),
+                (after, limit),
+            )
+            return [
+                (
+                    row["notification_id"],
+                    row["oid"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def find_link(self, originator_id: str, version: int) -> Link | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT * FROM {chain} WHERE originator_id = %s AND originator_version = %s"
+                ),
+                (originator_id, version),
+            )
+            row = curs.fetchone()
+        return _link(row) if row is not None else None
+
+    def find_event_position(self, originator_id: str, version: int) -> int | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT notification_id FROM {events} "
+                    "WHERE originator_id = %s AND originator_version = %s"
+                ),
+                (UUID(originator_id), version),
+            )
+            row = curs.fetchone()
+        return int(row["notification_id"]) if row is not None else None
+
+
+def _link(row: Any) -> Link:
+    return Link(
+        position=row["position"],
+        number=row["number"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        link=row["link"],
+    )
+
+
+class ChainedPostgresFactory(PostgresFactory):
+    application_recorder_class = ChainedPostgresApplicationRecorder

@@ -1,0 +1,227 @@
+"""The SQLite event store with its hash chain, written in the same transaction as the events.
+
+Selected with PERSISTENCE_MODULE=engine.audit.sqlite_store:ChainedSQLiteFactory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
+
+from domain import clock
+from engine.audit.chain import GENESIS, EventRow, Head, Link, id_text, link_of
+from engine.audit.errors import ChainBroken
+
+SEAL_PAGE = 2000
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        # Set before the base class builds its CREATE statements, which include ours.
+        self.chain_table_name = f"{events_table_name}_chain"
+        self.head_table_name = f"{events_table_name}_chain_head"
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} ("
+            "position INTEGER PRIMARY KEY, "
+            "number INTEGER NOT NULL UNIQUE, "
+            "originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, "
+            "link TEXT NOT NULL)",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {self.chain_table_name}_event "
+            f"ON {self.chain_table_name} (originator_id, originator_version)",
+            f"CREATE TABLE IF NOT EXISTS {self.head_table_name} ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "position INTEGER NOT NULL, "
+            "number INTEGER NOT NULL, "
+            "link TEXT NOT NULL, "
+            "sealed_through INTEGER NOT NULL DEFAULT 0, "
+            "sealed_at TEXT)",
+        ]
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                (self.head_table_name,),
+            )
+            had_chain = c.fetchone() is not None
+            self._create_table(c)
+            if not had_chain:
+                self._seal_existing(c)
+
+    def _seal_existing(self, c: SQLiteCursor) -> None:
+        """Chain the events a store held before it had a chain, so that from now on any
+        change to them shows; the head records that they were sealed, not chained live."""
+        after = 0
+        previous = GENESIS
+        number = 0
+        while True:
+            c.execute(
+                f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid>? "
+                "ORDER BY rowid LIMIT ?",
+                (after, SEAL_PAGE),
+            )
+            rows = c.fetchall()
+            if not rows:
+                break
+            links = []
+            for row in rows:
+                number += 1
+                previous = link_of(
+                    previous,
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    row["state"],
+                )
+                links.append(
+                    (
+                        row["rowid"],
+                        number,
+                        id_text(row["originator_id"]),
+                        row["originator_version"],
+                        previous,
+                    )
+                )
+            c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?,?,?)", links)
+            after = rows[-1]["rowid"]
+        if number:
+            c.execute(
+                f"INSERT INTO {self.head_table_name} VALUES (1,?,?,?,?,?)",
+                (after, number, previous, after, clock.now().isoformat()),
+            )
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # The events go in first: that takes SQLite's write lock, so the head read next
+        # cannot be moved by another writer before this transaction commits.
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+        self._extend_chain(c, stored_events, positions)
+        return positions
+
+    def _extend_chain(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        if not stored_events:
+            return
+        head = self._read_head(c)
+        previous, number = head.link, head.number
+        links = []
+        for event, position in zip(stored_events, positions, strict=True):
+            if position <= head.position:
+                raise ChainBroken(
+                    f"the event store reuses position {position}, which the hash chain "
+                    f"already holds (head at {head.position}): events were removed behind "
+                    "the engine's back; run 'actiontrail verify'"
+                )
+            number += 1
+            previous = link_of(
+                previous, event.originator_id, event.originator_version, event.topic, event.state
+            )
+            links.append(
+                (position, number, id_text(event.originator_id), event.originator_version, previous)
+            )
+        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?,?,?)", links)
+        c.execute(
+            f"INSERT INTO {self.head_table_name} (id, position, number, link) VALUES (1,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
+            "number=excluded.number, link=excluded.link",
+            (links[-1][0], number, previous),
+        )
+
+    def _read_head(self, c: SQLiteCursor) -> Head:
+        c.execute(f"SELECT * FROM {self.head_table_name} WHERE id=1")
+        row = c.fetchone()
+        if row is None:
+            return Head(0, 0, GENESIS)
+        return Head(
+            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
+        )
+
+    # Reading the chain, for verification
+
+    def chain_head(self) -> Head | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {self.head_table_name} WHERE id=1")
+            row = c.fetchone()
+        if row is None:
+            return None
+        return Head(
+            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
+        )
+
+    def select_links(self, after: int, limit: int) -> list[Link]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {self.chain_table_name} WHERE position>? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return [_link(row) for row in c.fetchall()]
+
+    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
+        """Events in position order as plain tuples, for checking many quickly."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid>? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return [
+                (row[0], _dashed(row[1]), row[2], row[3], bytes(row[4])) for row in c.fetchall()
+            ]
+
+    def find_link(self, originator_id: str, version: int) -> Link | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {self.chain_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (originator_id, version),
+            )
+            row = c.fetchone()
+        return _link(row) if row is not None else None
+
+    def find_event_position(self, originator_id: str, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id=? AND originator_version=?",
+                (originator_id.replace("-", ""), version),
+            )
+            row = c.fetchone()
+        return int(row[0]) if row is not None else None
+
+
+def _dashed(stored_id: str) -> str:
+    """The text form of a UUID the way this store keeps it (32 hex digits)."""
+    h = stored_id.lower()
+    if len(h) != 32:
+        return id_text(stored_id)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _link(row: Any) -> Link:
+    return Link(
+        position=row["position"],
+        number=row["number"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        link=row["link"],
+    )
+
+
+class ChainedSQLiteFactory(SQLiteFactory):
+    application_recorder_class = ChainedSQLiteApplicationRecorder

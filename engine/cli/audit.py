@@ -1,0 +1,170 @@
+"""Auditing: verify the record against its hash chain, and checkpoints a board can minute."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from domain.plan import plan_id
+from engine.audit.chain import HASH_PREFIX
+from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
+from engine.audit.verify import Verification, verify_store
+from engine.cli import app, output
+from engine.cli.context import state
+
+
+def say(text: str) -> None:
+    """A line of its own, never wrapped: hashes and positions must survive copy and paste."""
+    sys.stdout.write(output.plain(text) + "\n")
+
+
+def chosen_format(ctx: typer.Context, fmt: str | None, allowed: tuple[str, ...]) -> str:
+    value = fmt or state(ctx).format.value
+    if value not in allowed:
+        raise typer.BadParameter(
+            f"'{value}' is not one of {', '.join(allowed)}", param_hint="--format"
+        )
+    return value
+
+
+FormatOption = Annotated[str | None, typer.Option("--format", help="table or json.")]
+
+
+def _verification_json(result: Verification, slug: str | None) -> dict[str, Any]:
+    scope = str(plan_id(slug)) if slug else None
+    problems = result.problems_for(scope)
+    data: dict[str, Any] = {
+        "intact": not problems,
+        "events": result.events,
+        "links": result.links,
+        "head": f"{HASH_PREFIX}{result.head.link}" if result.head else None,
+        "head_position": result.head.position if result.head else 0,
+        "sealed_through": result.head.sealed_through if result.head else 0,
+        "problems": [p.as_json() for p in problems],
+        "more_problems": result.more_problems,
+        "seconds": round(result.seconds, 3),
+        "events_per_second": round(result.rate),
+    }
+    if slug and result.plan:
+        data["plan"] = {
+            "plan": slug,
+            "events": result.plan.events,
+            "head": f"{HASH_PREFIX}{result.plan.head}",
+            "last_recorded": result.plan.last_recorded,
+        }
+    if scope:
+        data["problems_elsewhere"] = len(result.problems) - len(problems)
+    return data
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    plan: Annotated[
+        str | None, typer.Argument(help="Plan slug; without it, the whole store.")
+    ] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint statement, or a file holding one: prove the plan's history "
+            "up to it is unchanged.",
+        ),
+    ] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Recompute the hash chain over every stored event and report the first one altered,
+    deleted, inserted or reordered behind the engine's back (exit status 1), or confirm
+    the record is intact."""
+    chosen = chosen_format(ctx, fmt, ("table", "json"))
+    rt = state(ctx).runtime()
+    if checkpoint is not None:
+        _verify_checkpoint(rt.app, plan, checkpoint, chosen)
+        return
+    if plan is not None:
+        require_plan(rt.app, plan)
+    result = verify_store(rt.app, plan_id(plan) if plan else None)
+    data = _verification_json(result, plan)
+    if chosen == "json":
+        output.print_json(data)
+    else:
+        _print_verification(result, data, plan)
+    if not data["intact"]:
+        raise typer.Exit(1)
+
+
+def _print_verification(result: Verification, data: dict[str, Any], slug: str | None) -> None:
+    problems = data["problems"]
+    if problems:
+        say(f"NOT INTACT: {len(problems) + data['more_problems']} problem(s) found")
+        for p in problems:
+            say(f"  {output.plain(p['message'])}")
+        output.error(
+            f"the record is not intact: first problem at position {problems[0]['position']}"
+        )
+    else:
+        say(
+            f"intact: {result.events} events, {result.links} links; "
+            f"head {data['head'] or '(empty store)'} at position {data['head_position']}"
+        )
+    if data.get("plan"):
+        p = data["plan"]
+        say(f"plan {slug}: {p['events']} events, digest {p['head']}")
+    if data.get("problems_elsewhere"):
+        say(
+            f"{data['problems_elsewhere']} problem(s) in other plans' events "
+            "(run 'actiontrail verify' without a plan to see them)"
+        )
+    if data["sealed_through"]:
+        say(
+            f"events up to position {data['sealed_through']} were stored before the chain "
+            "existed; they were chained when it was added"
+        )
+    say(f"checked at {result.rate:,.0f} events/s ({result.seconds:.2f} s)")
+
+
+def _verify_checkpoint(app_: Any, slug: str | None, text: str, chosen: str) -> None:
+    cp = read_checkpoint(text)
+    if slug is not None and slug != cp.plan:
+        raise typer.BadParameter(
+            f"the checkpoint is of plan '{cp.plan}', not '{slug}'", param_hint="PLAN"
+        )
+    outcome = check_checkpoint(app_, cp)
+    problems = outcome.problems
+    if chosen == "json":
+        output.print_json(
+            {
+                "checkpoint": cp.as_json(),
+                "holds": outcome.holds,
+                "message": outcome.message,
+                "intact": not problems,
+                "problems": [p.as_json() for p in problems],
+            }
+        )
+    else:
+        say(outcome.message)
+        for p in problems:
+            say(f"  {output.plain(p.message())}")
+        if not outcome.holds or problems:
+            output.error("the record does not match the checkpoint or is not intact")
+    if not outcome.holds or problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    fmt: FormatOption = None,
+) -> None:
+    """A short statement of the plan's record (events, head hash, time) for the board to
+    minute; `verify --checkpoint` later proves the history up to it is unchanged."""
+    chosen = chosen_format(ctx, fmt, ("table", "json"))
+    rt = state(ctx).runtime()
+    cp, _ = take_checkpoint(rt.app, plan)
+    if chosen == "json":
+        output.print_json(cp.as_json())
+    else:
+        sys.stdout.write(cp.text())
