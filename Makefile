@@ -21,7 +21,7 @@ $(CHROMIUM):
 browser: $(CHROMIUM)
 
 run: install
-	$(VENV)/bin/actiontrail demo
+	$(VENV)/bin/actiontrail serve --demo
 
 test: install browser
 	$(PY) -m pytest
