@@ -412,3 +412,23 @@ def test_calendar_feed_by_secret_address(
     assert page.get_by_label("Calendar address").input_value() != address
     assert page.request.get(address).status == 404
     page.context.close()
+
+
+def test_reports_download_for_a_closed_period(
+    demo_server: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    page = sign_in(browser, demo_server, "secretary")
+    page.goto(f"{demo_server.url}/plans/{SLUG}/reports")
+    screenshot(page, "reports")
+    with page.expect_download() as download:
+        page.get_by_label("Summary Report August 2009 as HTML").click()
+    text = Path(download.value.path()).read_text()
+    assert "August 2009" in text and "<html" in text.lower()
+    sheet = page.request.get(
+        f"{demo_server.url}/plans/{SLUG}/reports/exception.xlsx?period=2009-07"
+    )
+    assert sheet.status == 200 and sheet.body()[:2] == b"PK"
+    wrong = page.request.get(f"{demo_server.url}/plans/{SLUG}/reports/exception.pdf")
+    assert wrong.status == 400
+    page.context.close()
