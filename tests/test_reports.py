@@ -19,6 +19,7 @@ from domain.values import Rag
 from engine.closing import close_period
 from engine.demo import load_demo
 from engine.reports import ReportFormat, ReportKind, build_report, render
+from engine.reports.documents import md_cell, md_text
 from engine.reports.progress import ProgressContent
 from engine.reports.snapshot import Basis
 from engine.runtime import Runtime
@@ -308,3 +309,21 @@ def test_pictures_are_inline_svg_drawn_from_the_closed_periods(leeds: Runtime) -
     finished = [text_of(t) for t in timeline.iter(f"{SVG}title") if "finished" in text_of(t)]
     assert "2.3 finished 31 Aug 2009" in finished
     assert "report date, 31 Aug 2009" in refs
+
+
+@pytest.mark.parametrize(
+    ("written", "text", "cell"),
+    [
+        ("a | b", "a \\| b", "a \\| b"),
+        ("*x* _y_ `z` [l]", "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]", None),
+        ("one\n- two\n3. three", "one  \n\\- two  \n3\\. three", "one<br>\\- two<br>3\\. three"),
+        ("- first line may lead", "- first line may lead", None),
+        ("<b> & </b>", "&lt;b&gt; &amp; &lt;/b&gt;", None),
+    ],
+)
+def test_markdown_shows_what_people_wrote_literally(
+    written: str, text: str, cell: str | None
+) -> None:
+    assert md_text(written) == text
+    if cell is not None:
+        assert md_cell(written) == cell

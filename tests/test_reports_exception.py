@@ -86,6 +86,7 @@ def test_each_says_why_and_for_how_long(leeds: Runtime) -> None:
     ).decode()
     assert "Delay in getting information from other agencies." in html
     assert "One serious case review reported" in html
+    assert "Latest progress (August 2009)" in html
 
 
 def test_the_open_period_counts_itself_in_how_long(leeds: Runtime, clock: FixedClock) -> None:

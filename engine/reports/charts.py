@@ -43,8 +43,8 @@ def _legend(x: float, y: float, rags: tuple[str, ...]) -> list[str]:
         parts.append(
             f'<rect x="{_n(x)}" y="{_n(y - 9)}" width="10" height="10" fill="{RAG_FILL[rag]}"/>'
         )
-        parts.append(_text(x + 14, y, RAG_LABELS[rag], font_size="11"))
-        x += 22 + 7 * len(RAG_LABELS[rag])
+        parts.append(_text(x + 14, y, RAG_LABELS[rag], font_size="12"))
+        x += 24 + 7.5 * len(RAG_LABELS[rag])
     return parts
 
 
@@ -69,7 +69,7 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
             f'<line x1="{left}" y1="{_n(y)}" x2="{width - right}" y2="{_n(y)}" '
             f'stroke="#ddd" stroke-width="1"/>'
         )
-        parts.append(_text(left - 6, y + 4, str(value), font_size="11", text_anchor="end"))
+        parts.append(_text(left - 6, y + 4, str(value), font_size="12", text_anchor="end"))
     if not bars:
         parts.append(
             _text(
@@ -103,7 +103,7 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
                         x + bar_w / 2,
                         y + h / 2 + 4,
                         str(count),
-                        font_size="10",
+                        font_size="11",
                         text_anchor="middle",
                         fill=RAG_INK[rag],
                     )
@@ -115,7 +115,7 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
                 f'stroke-dasharray="4 3"/>'
             )
         label_y = top + plot_h + 16
-        parts.append(_text(x + bar_w / 2, label_y, bar.label, font_size="11", text_anchor="middle"))
+        parts.append(_text(x + bar_w / 2, label_y, bar.label, font_size="12", text_anchor="middle"))
         if bar.open:
             parts.append(
                 _text(

@@ -28,6 +28,7 @@ _FILTERS = {
     "people": text.people,
     "status": text.status_label,
     "criteria": text.criteria_text,
+    "period_label": text.period_label,
     "state_label": STATE_LABELS.get,
     "board_status": board_status,
 }

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.clock import LONDON
+from domain.periods import Period
 from domain.rag_rules import ARROWS, format_date
 
 RAG_ORDER = ("red", "amber", "green", "complete", "blue", "grey")
@@ -90,6 +91,16 @@ def criteria_text(criteria: list[dict[str, Any]] | None) -> list[str]:
             text += f", achieved {day(c['achieved_on'])}"
         out.append(text)
     return out
+
+
+def period_label(key: str | None) -> str:
+    """ "2009-08" as "August 2009"; a key that is not a period is shown as written."""
+    if not key:
+        return ""
+    try:
+        return Period.parse(key).label
+    except ValueError:
+        return key
 
 
 def days(count: int) -> str:
