@@ -432,3 +432,43 @@ def test_reports_download_for_a_closed_period(
     wrong = page.request.get(f"{demo_server.url}/plans/{SLUG}/reports/exception.pdf")
     assert wrong.status == 400
     page.context.close()
+
+
+def test_auditor_sees_the_plan_as_of_an_earlier_month(
+    demo_server: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    pytest.importorskip("engine.audit.as_of", reason="the audit package has no replay yet")
+    page = sign_in(browser, demo_server, "auditor")
+    page.goto(f"{demo_server.url}/plans/{SLUG}")
+    assert "COMPLETE" in dashboard_row(page, "2.3").inner_text()
+
+    page.goto(f"{demo_server.url}/plans/{SLUG}/audit")
+    form = page.locator("form[aria-label='Plan as of a moment']")
+    form.get_by_label("Show the plan as of").fill("2009-07-31T18:00")
+    form.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    then = page.locator("table.asof-actions tr", has=page.locator("td.ref >> text='2.3'"))
+    assert "RED" in then.inner_text() and "amber" in then.inner_text()
+    assert "In progress" in then.inner_text()
+    screenshot(page, "audit-as-of")
+
+    compare = page.locator("form[aria-label='Compare two moments']")
+    compare.get_by_label("Compare from").fill("2009-07-31T18:00")
+    compare.get_by_label("to").fill("2009-08-31T23:00")
+    compare.get_by_role("button", name="Compare").click()
+    page.wait_for_load_state()
+    changes = page.locator("section.diff").inner_text()
+    assert "2.3" in changes and "status" in changes
+
+    if page.get_by_role("link", name="Download the plan's export").count():
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download the plan's export").click()
+        lines = Path(download.value.path()).read_text().splitlines()
+        assert len(lines) > 100 and all(line.startswith("{") for line in lines)
+    if page.get_by_role("link", name="Verify the record").count():
+        page.get_by_role("link", name="Verify the record").click()
+        page.wait_for_load_state()
+        assert "The record is intact" in page.content()
+        screenshot(page, "audit-verify")
+    page.context.close()
