@@ -281,3 +281,34 @@ def test_verify_refuses_what_it_cannot_check(cli: Cli) -> None:
     assert r.returncode == 2
     for r in (cli("verify", "--checkpoint", "x"), cli("checkpoint", "nope")):
         assert "Traceback" not in r.stderr
+
+
+def test_verifying_while_others_write_finds_nothing_wrong(world: World) -> None:
+    """Each range of the store is read in one consistent reading, so an event written
+    meanwhile never shows as an event without its link, or a link without its event."""
+    import threading
+
+    app = world.rt.app
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            n = 0
+            while not stop.is_set() and n < 200:
+                app.assess_rag(LEAD, "plan", "1.1", [Rag.GREEN, Rag.AMBER][n % 2], reason="x")
+                n += 1
+        except BaseException as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(15):
+            result = verify_store(app, page=3)
+            assert result.intact, [p.message() for p in result.problems]
+    finally:
+        stop.set()
+        writer.join()
+    assert not errors
+    assert verify_store(app).intact

@@ -41,6 +41,18 @@ class Head:
     sealed_at: str | None = None
 
 
+@dataclass(frozen=True)
+class RangePage:
+    """The events and links at the positions of one range, and the head, as one
+    consistent reading of the store (one read transaction)."""
+
+    events: list[EventRow]
+    links: list[Link]
+    head: Head | None
+    # The highest position anything (an event, a link or the head) is at.
+    last: int
+
+
 def id_text(originator_id: UUID | str) -> str:
     """The canonical text of an aggregate id: lower-case, with hyphens."""
     if isinstance(originator_id, UUID):

@@ -21,7 +21,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain import clock
-from engine.audit.chain import GENESIS, EventRow, Head, Link, id_text, link_of
+from engine.audit.chain import GENESIS, Head, Link, RangePage, id_text, link_of
 from engine.audit.errors import ChainBroken
 
 SEAL_PAGE = 2000
@@ -201,26 +201,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
         )
 
-    def select_links(self, after: int, limit: int) -> list[Link]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                self._sql("SELECT * FROM {chain} WHERE position > %s ORDER BY position LIMIT %s"),
-                (after, limit),
-            )
-            return [_link(row) for row in curs.fetchall()]
-
-    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
-        """Events in position order as plain tuples, for checking many quickly."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+    def select_range(self, after: int, upto: int) -> RangePage:
+        """Events and links at positions after one and up to another, with the head."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            # One snapshot for every read below, so a write committing meanwhile cannot
+            # show as an event without its link or a link without its event.
+            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             curs.execute(
                 self._sql(
                     "SELECT notification_id, originator_id::text AS oid, originator_version, "
-                    "topic, state FROM {events} WHERE notification_id > %s "
-                    "ORDER BY notification_id LIMIT %s"
+                    "topic, state FROM {events} "
+                    "WHERE notification_id > %s AND notification_id <= %s "
+                    "ORDER BY notification_id"
                 ),
-                (after, limit),
+                (after, upto),
             )
-            return [
+            events = [
                 (
                     row["notification_id"],
                     row["oid"],
@@ -230,6 +230,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+            curs.execute(
+                self._sql(
+                    "SELECT * FROM {chain} WHERE position > %s AND position <= %s ORDER BY position"
+                ),
+                (after, upto),
+            )
+            links = [_link(row) for row in curs.fetchall()]
+            head = self._read_head(curs)
+            curs.execute(
+                self._sql(
+                    "SELECT GREATEST((SELECT MAX(notification_id) FROM {events}), "
+                    "(SELECT MAX(position) FROM {chain})) AS last"
+                )
+            )
+            row = curs.fetchone()
+            last = max(head.position, (row["last"] if row else None) or 0)
+        return RangePage(events, links, head if head.number else None, last)
 
     def find_link(self, originator_id: str, version: int) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

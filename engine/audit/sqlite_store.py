@@ -17,7 +17,7 @@ from eventsourcing.sqlite import (
 )
 
 from domain import clock
-from engine.audit.chain import GENESIS, EventRow, Head, Link, id_text, link_of
+from engine.audit.chain import GENESIS, Head, Link, RangePage, id_text, link_of
 from engine.audit.errors import ChainBroken
 
 SEAL_PAGE = 2000
@@ -164,25 +164,32 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
         )
 
-    def select_links(self, after: int, limit: int) -> list[Link]:
+    def select_range(self, after: int, upto: int) -> RangePage:
+        """Events and links at positions after one and up to another, with the head."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT * FROM {self.chain_table_name} WHERE position>? ORDER BY position LIMIT ?",
-                (after, limit),
-            )
-            return [_link(row) for row in c.fetchall()]
-
-    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
-        """Events in position order as plain tuples, for checking many quickly."""
-        with self.datastore.transaction(commit=False) as c:
+            # In WAL mode the read transaction's snapshot starts with its first read, so
+            # every read below sees the same committed state.
             c.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state "
-                f"FROM {self.events_table_name} WHERE rowid>? ORDER BY rowid LIMIT ?",
-                (after, limit),
+                f"FROM {self.events_table_name} WHERE rowid>? AND rowid<=? ORDER BY rowid",
+                (after, upto),
             )
-            return [
+            events = [
                 (row[0], _dashed(row[1]), row[2], row[3], bytes(row[4])) for row in c.fetchall()
             ]
+            c.execute(
+                f"SELECT * FROM {self.chain_table_name} WHERE position>? AND position<=? "
+                "ORDER BY position",
+                (after, upto),
+            )
+            links = [_link(row) for row in c.fetchall()]
+            head = self._read_head(c)
+            c.execute(
+                f"SELECT MAX(rowid) FROM {self.events_table_name} UNION ALL "
+                f"SELECT MAX(position) FROM {self.chain_table_name}"
+            )
+            last = max([head.position] + [r[0] or 0 for r in c.fetchall()])
+        return RangePage(events, links, head if head.number else None, last)
 
     def find_link(self, originator_id: str, version: int) -> Link | None:
         with self.datastore.transaction(commit=False) as c:

@@ -16,7 +16,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from engine.audit.chain import GENESIS, EventRow, Head, Link, canonical_bytes, next_link
+from engine.audit.chain import (
+    GENESIS,
+    EventRow,
+    Head,
+    Link,
+    RangePage,
+    canonical_bytes,
+    next_link,
+)
 from projections.projectors import NO_PLAN, subject_of
 from projections.reducer import event_kind
 
@@ -25,11 +33,7 @@ MAX_PROBLEMS = 100
 
 
 class ChainedRecorder(Protocol):
-    def select_event_rows(self, after: int, limit: int) -> list[EventRow]: ...
-
-    def chain_head(self) -> Head | None: ...
-
-    def select_links(self, after: int, limit: int) -> list[Link]: ...
+    def select_range(self, after: int, upto: int) -> RangePage: ...
 
     def find_link(self, originator_id: str, version: int) -> Link | None: ...
 
@@ -144,24 +148,50 @@ class _Subjects:
         return self.known.get(oid, (frozenset(), "an aggregate whose creation was not found"))[1]
 
 
-def _paged_events(recorder: ChainedRecorder, page: int) -> Iterator[EventRow]:
-    after = 0
-    while True:
-        batch = recorder.select_event_rows(after, page)
-        if not batch:
-            return
-        yield from batch
-        after = batch[-1][0]
+class _Pages:
+    """The store read a range of positions at a time, each range in one consistent
+    reading, shared by the two streams the check walks side by side (the events and the
+    links); a page is dropped once both have passed it."""
 
+    def __init__(self, recorder: ChainedRecorder, size: int) -> None:
+        self.recorder = recorder
+        self.size = size
+        self.pages: dict[int, RangePage] = {}
+        self.passed: dict[int, int] = {}
+        self.head: Head | None = None
+        self.last = 0
+        self.fetched = -1
 
-def _paged_links(recorder: ChainedRecorder, page: int) -> Iterator[Link]:
-    after = 0
-    while True:
-        batch = recorder.select_links(after, page)
-        if not batch:
-            return
-        yield from batch
-        after = batch[-1].position
+    def get(self, index: int) -> RangePage | None:
+        if index > self.fetched:
+            if index > 0 and index * self.size >= self.last:
+                return None
+            page = self.recorder.select_range(index * self.size, (index + 1) * self.size)
+            self.pages[index] = page
+            self.fetched = index
+            # The latest reading has the last word on where the store ends.
+            self.head, self.last = page.head, page.last
+        return self.pages.get(index)
+
+    def done_with(self, index: int) -> None:
+        self.passed[index] = self.passed.get(index, 0) + 1
+        if self.passed[index] == 2:
+            self.pages.pop(index, None)
+            del self.passed[index]
+
+    def events(self) -> Iterator[EventRow]:
+        index = 0
+        while (page := self.get(index)) is not None:
+            yield from page.events
+            self.done_with(index)
+            index += 1
+
+    def links(self) -> Iterator[Link]:
+        index = 0
+        while (page := self.get(index)) is not None:
+            yield from page.links
+            self.done_with(index)
+            index += 1
 
 
 def verify_store(
@@ -174,7 +204,7 @@ def verify_store(
     started = time.perf_counter()
     recorder: ChainedRecorder = app.recorder
     subjects = _Subjects(app.mapper)
-    result = Verification(head=recorder.chain_head())
+    result = Verification()
     digest = PlanDigest(str(plan_id)) if plan_id is not None else None
     result.plan = digest
     last_plan_event: EventRow | None = None
@@ -185,8 +215,9 @@ def verify_store(
         else:
             result.more_problems += 1
 
-    events = _paged_events(recorder, page)
-    links = _paged_links(recorder, page)
+    pages = _Pages(recorder, page)
+    events = pages.events()
+    links = pages.links()
     event = next(events, None)
     link = next(links, None)
     previous_link = GENESIS
@@ -286,6 +317,7 @@ def verify_store(
         previous_position = link.position
         result.links += 1
         link = next(links, None)
+    result.head = pages.head
     _check_head(result, previous_position, previous_number, previous_link, subjects, report)
     if digest is not None and last_plan_event is not None:
         digest.last_recorded = _recorded_at(app, last_plan_event)
