@@ -9,8 +9,11 @@ from sqlalchemy import Engine, create_engine, event
 
 from config.settings import Settings
 from engine.application import ActionTrail
+from engine.audit.schema import audit_metadata
+from engine.audit.snapshots import SnapshotProjection
 from engine.database import Database
 from engine.files import FileStore
+from projections.projectors import all_projections
 from projections.runner import ProjectionRunner
 from projections.schema import metadata
 
@@ -32,7 +35,11 @@ class Runtime:
         app = ActionTrail(env=db.eventsourcing_env())
         engine = read_model_engine(db)
         metadata.create_all(engine)
-        runner = ProjectionRunner(app, engine)
+        audit_metadata.create_all(engine)
+        # Snapshots come last: they read the history rows written for the same batch.
+        runner = ProjectionRunner(
+            app, engine, projections=[*all_projections(), SnapshotProjection(app)]
+        )
         if read_your_writes:
             app.after_save = runner.apply_recorded
         files = FileStore(Path(settings.files_dir))

@@ -1,4 +1,5 @@
-"""Auditing: verify the record against its hash chain, and checkpoints a board can minute."""
+"""Auditing: verify the record, checkpoints, and the plan as of a moment (shown by
+`show PLAN --as-of TIME` or `--effective DATE`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from domain.plan import plan_id
+from engine.audit.as_of import document_as_of, document_effective
 from engine.audit.chain import HASH_PREFIX
 from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
 from engine.audit.verify import Verification, verify_store
-from engine.cli import app, output
-from engine.cli.context import state
+from engine.cli import app, output, render
+from engine.cli.context import Format, parse_date, state
+from engine.times import parse_moment
 
 
 def say(text: str) -> None:
@@ -27,6 +30,73 @@ def chosen_format(ctx: typer.Context, fmt: str | None, allowed: tuple[str, ...])
             f"'{value}' is not one of {', '.join(allowed)}", param_hint="--format"
         )
     return value
+
+
+def show_past(ctx: typer.Context, slug: str, as_of: str | None, effective: str | None) -> None:
+    """`show PLAN --as-of TIME` or `--effective DATE`."""
+    if as_of is not None and effective is not None:
+        raise typer.BadParameter("give --as-of or --effective, not both", param_hint="--as-of")
+    rt = state(ctx).runtime()
+    if as_of is not None:
+        doc = document_as_of(rt, slug, parse_moment(as_of, option="--as-of"))
+    else:
+        day = parse_date(effective, "--effective")
+        assert day is not None
+        doc = document_effective(rt, slug, day)
+    if state(ctx).format is Format.JSON:
+        output.print_json(doc)
+        return
+    show_replay_line(doc)
+    render.show_plan(doc)
+    show_evidence(doc)
+    show_periods(doc)
+
+
+def show_replay_line(doc: dict[str, Any]) -> None:
+    r = doc["replay"]
+    if r["mode"] == "recorded":
+        what = f"as the system knew it at {r['at']}"
+    else:
+        what = f"as it was on {r['at']}, as far as the record knows now"
+    source = (
+        f"from the snapshot at position {r['from_snapshot']}"
+        if r["from_snapshot"]
+        else "from the plan's first event"
+    )
+    say(
+        f"{what}: {r['events']} events up to position {r['position']} "
+        f"({r['replayed']} replayed {source})"
+    )
+    if r["unplaced"]:
+        seqs = ", ".join(str(u["seq"]) for u in r["unplaced"])
+        say(f"events that build on later ones and so were left out: {seqs}")
+
+
+def show_evidence(doc: dict[str, Any]) -> None:
+    rows = [
+        [
+            a["ref"],
+            e["name"],
+            e["state"],
+            e["submitted_by"],
+            (e["submitted_at"] or "")[:10],
+            e["decided_by"] or "",
+            e["decision_reason"] or "",
+        ]
+        for a in doc["actions"]
+        for e in a["evidence"]
+    ]
+    if rows:
+        output.table(
+            "Evidence", ["Ref", "Evidence", "State", "By", "On", "Decided by", "Why"], rows
+        )
+
+
+def show_periods(doc: dict[str, Any]) -> None:
+    if doc["closed_periods"]:
+        say("Closed periods: " + ", ".join(doc["closed_periods"]))
+    else:
+        say("No period had been closed.")
 
 
 FormatOption = Annotated[str | None, typer.Option("--format", help="table or json.")]

@@ -88,8 +88,23 @@ def current_document(ctx: typer.Context, slug: str, today: date | None = None) -
 def show(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The plan as the system knew it at this date or time."),
+    ] = None,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective", help="The plan as it was on this date, as far as the record knows now."
+        ),
+    ] = None,
 ) -> None:
     """Show a plan: each action's status, RAG with its reasons, and the sign-off matrix."""
+    if as_of is not None or effective is not None:
+        from engine.cli.audit import show_past
+
+        show_past(ctx, plan, as_of, effective)
+        return
     doc = current_document(ctx, plan)
     if state(ctx).format is Format.JSON:
         output.print_json(doc)
