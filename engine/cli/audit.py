@@ -1,5 +1,5 @@
-"""Auditing: verify the record, checkpoints, and the plan as of a moment (shown by
-`show PLAN --as-of TIME` or `--effective DATE`)."""
+"""Auditing: verify the record, checkpoints, what changed between two moments. (The plan as
+of a moment is `show PLAN --as-of TIME`.)"""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
+from domain import clock
 from domain.plan import plan_id
 from engine.audit.as_of import document_as_of, document_effective
 from engine.audit.chain import HASH_PREFIX
 from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
+from engine.audit.diff import diff_plan
 from engine.audit.verify import Verification, verify_store
 from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
@@ -221,6 +223,89 @@ def _verify_checkpoint(app_: Any, slug: str | None, text: str, chosen: str) -> N
             output.error("the record does not match the checkpoint or is not intact")
     if not outcome.holds or problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    start: Annotated[
+        str, typer.Option("--from", help="The earlier moment: a date (its end) or a time.")
+    ],
+    end: Annotated[str | None, typer.Option("--to", help="The later moment; default now.")] = None,
+    fmt: FormatOption = None,
+) -> None:
+    """What changed in a plan between two moments, action by action and field by field,
+    with who made each change and why."""
+    chosen = chosen_format(ctx, fmt, ("table", "json"))
+    t1 = parse_moment(start, option="--from")
+    t2 = parse_moment(end, option="--to") if end is not None else clock.now()
+    if t2 < t1:
+        raise typer.BadParameter("--to must not be before --from", param_hint="--to")
+    result = diff_plan(state(ctx).runtime(), plan, t1, t2)
+    if chosen == "json":
+        output.print_json(result)
+    else:
+        show_diff(result)
+
+
+def show_diff(result: dict[str, Any]) -> None:
+    events = {e["seq"]: e for e in result["events"]}
+    people = sorted({e["actor"] for e in result["events"] if e["actor"]})
+    say(
+        f"plan {result['plan']}: from {result['from']['at']} (position "
+        f"{result['from']['position']}) to {result['to']['at']} (position "
+        f"{result['to']['position']}): {len(events)} event(s) by {len(people)} people"
+    )
+    rows: list[list[Any]] = []
+    for label, subjects in (
+        ("plan", [{"subject": "", "fields": result["plan_changes"], "change": "changed"}]),
+        ("action", result["actions"]),
+        ("item", result["governance"]),
+    ):
+        for s in subjects:
+            name = f"{label} {s['subject']}".strip()
+            if s["change"] == "removed":
+                rows.append([name, "(removed)", "", "", ""])
+            for f in s["fields"]:
+                rows.append([name, f["field"], _cell(f["from"]), _cell(f["to"]), _why(f, events)])
+    if rows:
+        output.table(None, ["Subject", "Field", "Was", "Now", "Who and why"], rows)
+    else:
+        say("no change")
+
+
+def _cell(value: Any, limit: int = 300) -> str:
+    if value is None:
+        text = "-"
+    elif isinstance(value, list):
+        text = "; ".join(str(_cell(v)) for v in value) or "(none)"
+    elif isinstance(value, dict):
+        text = ", ".join(
+            f"{k}=({_cell(v)})" if isinstance(v, dict) else f"{k}={_cell(v)}"
+            for k, v in value.items()
+        )
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _why(change: dict[str, Any], events: dict[int, dict[str, Any]], most: int = 4) -> str:
+    lines = []
+    for seq in change["because"][-most:]:
+        e = events[seq]
+        line = f"#{seq} {e['recorded_at'][:16].replace('T', ' ')} {e['actor'] or ''} "
+        line += e["kind"].split(".")[-1]
+        if e["effective_on"]:
+            line += f" (effective {e['effective_on']})"
+        if e["reason"]:
+            line += f": {e['reason']}"
+        lines.append(line)
+    if len(change["because"]) > most:
+        lines.insert(0, f"(and {len(change['because']) - most} earlier)")
+    if change.get("note"):
+        lines.append(change["note"])
+    return "\n".join(lines)
 
 
 @app.command()
