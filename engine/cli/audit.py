@@ -1,9 +1,10 @@
-"""Auditing: verify the record, checkpoints, what changed between two moments. (The plan as
-of a moment is `show PLAN --as-of TIME`.)"""
+"""Auditing: verify the record, checkpoints, what changed between two moments, export and
+restore. (The plan as of a moment is `show PLAN --as-of TIME`.)"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,8 @@ from engine.audit.as_of import document_as_of, document_effective
 from engine.audit.chain import HASH_PREFIX
 from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
 from engine.audit.diff import diff_plan
+from engine.audit.export import export_plan
+from engine.audit.restore import restore_plan
 from engine.audit.verify import Verification, verify_store
 from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
@@ -306,6 +309,52 @@ def _why(change: dict[str, Any], events: dict[int, dict[str, Any]], most: int = 
     if change.get("note"):
         lines.append(change["note"])
     return "\n".join(lines)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    out: Annotated[
+        Path, typer.Option("-o", "--output", help="The file to write (JSON lines); - for stdout.")
+    ],
+) -> None:
+    """Write every event of a plan, and of the users its events refer to, exactly as stored,
+    so that `restore` can rebuild the plan in an empty store."""
+    rt = state(ctx).runtime()
+    if str(out) == "-":
+        summary = export_plan(rt, plan, sys.stdout)
+        return
+    try:
+        with out.open("w", encoding="ascii", newline="\n") as f:
+            summary = export_plan(rt, plan, f)
+    except OSError as e:
+        raise typer.BadParameter(f"cannot write {out}: {e.strerror}", param_hint="-o") from None
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    say(
+        f"exported plan {plan}: {summary.events} events ({summary.plan_events} of the plan, "
+        f"the rest of {summary.users} users) to {out}; plan digest "
+        f"{HASH_PREFIX}{summary.digest}"
+    )
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file written by `actiontrail export`.")],
+) -> None:
+    """Rebuild an exported plan in an empty store: the same history, read models and
+    verification result as where it was exported from."""
+    if not file.is_file():
+        raise typer.BadParameter(f"no file {file}", param_hint="FILE")
+    rt = state(ctx).runtime()
+    summary = restore_plan(rt, file)
+    say(
+        f"restored plan {summary.plan}: {summary.events} events ({summary.plan_events} of the "
+        f"plan); verified, plan digest {HASH_PREFIX}{summary.digest}"
+    )
 
 
 @app.command()
