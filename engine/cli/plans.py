@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from domain import clock
 from domain.errors import InvalidInput
 from domain.spec import ActionSpec
 from domain.values import Cadence, Person
+from engine.audit.safe_text import csv_cell, json_text
 from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.planfile import read_plan_file
@@ -145,7 +145,7 @@ def history(
     )
     chosen = fmt or st.format.value
     if chosen == "json":
-        output.print_json(rows)
+        sys.stdout.write(json_text(rows) + "\n")
     elif chosen == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(
@@ -157,11 +157,11 @@ def history(
                     r["seq"],
                     r["recorded_at"],
                     r["effective_on"] or "",
-                    r["actor"] or "",
+                    csv_cell(r["actor"]),
                     r["kind"],
-                    r["subject"] or "",
-                    json.dumps(r["data"], ensure_ascii=False),
-                    r["reason"] or "",
+                    csv_cell(r["subject"]),
+                    csv_cell(json_text(r["data"], indent=None)),
+                    csv_cell(r["reason"]),
                 ]
             )
     elif chosen == "table":
