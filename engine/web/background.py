@@ -57,10 +57,12 @@ class ProjectionLoop:
             self._task = None
 
 
-# The reminders scheduler's hook. The reminders package provides
-# `notifiers.scheduler.start(rt) -> handle` and `notifiers.scheduler.stop(handle)`;
-# until it does, serve runs without reminders and says so.
-SCHEDULER_MODULE = "notifiers.scheduler"
+# The reminders scheduler's hook: the first of these the installation has is started
+# with the runtime and stopped with the handle it returns.
+SCHEDULERS = (
+    ("engine.reminders.scheduler", "start_scheduler", "stop_scheduler"),
+    ("notifiers.scheduler", "start", "stop"),
+)
 
 
 @dataclass
@@ -70,22 +72,25 @@ class SchedulerHook:
     stop_fn: Callable[[Any], Any] | None = None
 
     def start(self) -> bool:
-        try:
-            module = importlib.import_module(SCHEDULER_MODULE)
-        except ImportError:
-            log.warning("scheduler.unavailable", module=SCHEDULER_MODULE)
-            return False
-        start = getattr(module, "start", None)
-        if start is None:
-            log.warning("scheduler.no_start_function", module=SCHEDULER_MODULE)
-            return False
-        self.handle = start(self.rt)
-        self.stop_fn = getattr(module, "stop", None)
-        return True
+        for module_name, start_name, stop_name in SCHEDULERS:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            start = getattr(module, start_name, None)
+            if start is None:
+                continue
+            self.handle = start(self.rt)
+            self.stop_fn = getattr(module, stop_name, None)
+            log.info("scheduler.started", module=module_name)
+            return True
+        log.warning("scheduler.unavailable", looked_for=[m for m, _, _ in SCHEDULERS])
+        return False
 
     async def stop(self) -> None:
         if self.stop_fn is None:
             return
-        result = self.stop_fn(self.handle)
+        # Stopping waits for a running job to finish: not on the event loop.
+        result = await asyncio.to_thread(self.stop_fn, self.handle)
         if asyncio.iscoroutine(result):
             await result
