@@ -97,6 +97,9 @@ class Deadline:
     status: Status
     rag: Rag | None
     url_path: str
+    # The action a milestone or criterion belongs to, for links into it; for an
+    # action it is the action's own ref.
+    action_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ class Subject:
     agency: str | None = None
     since: date | None = None  # when an approval became pending / an item became ready
     leads: Sequence[Person] = ()
+    action_ref: str | None = None  # see Deadline.action_ref
 
     @property
     def identity(self) -> str:
@@ -317,6 +321,39 @@ class _Calendar:
         return None
 
 
+def due_dates_reminded(day: date, policy: ReminderPolicy, earliest: date) -> set[date]:
+    """The due dates, from ``earliest`` on, whose open deadlines get a reminder on ``day``.
+
+    The ladder's dates and the dates of every overdue notice (with weekend catch-up)
+    that falls on ``day``: exactly the due dates for which ``compute_reminders`` finds
+    something. A caller holding many deadlines fetches only those due on these dates
+    rather than running the rules over every open deadline.
+    """
+    if not is_working_day(day):
+        return set()
+    cal = _Calendar(day, policy)
+    dates = {due for due in cal.ladder if due >= earliest}
+    every = policy.overdue_every_days
+    if every <= 0:
+        return dates
+    late_by = range(min(cal.catch_up, every))
+    elapsed = every
+    while day - timedelta(days=elapsed) >= earliest:
+        for late in late_by:
+            due = day - timedelta(days=elapsed + late)
+            if due >= earliest:
+                dates.add(due)
+        elapsed += every
+    return dates
+
+
+def period_closings_requested(day: date, policy: ReminderPolicy) -> set[date]:
+    """The closing dates of reporting periods whose update requests go out on ``day``."""
+    if not is_working_day(day):
+        return set()
+    return set(_Calendar(day, policy).period_closes)
+
+
 def _add(out: DueReminders, reminder: Reminder) -> None:
     (out.reminders if reminder.recipient.email else out.unreachable).append(reminder)
 
@@ -336,7 +373,7 @@ def _distinct(people: list[Person]) -> list[Person]:
 def _deadline_subject(d: Deadline) -> Subject:
     return Subject(
         d.plan_slug, d.plan_title, d.subject_kind, d.subject_ref, d.subject_title,
-        d.due, d.rag, d.status, d.url_path, leads=d.leads,
+        d.due, d.rag, d.status, d.url_path, leads=d.leads, action_ref=d.action_ref,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -18,6 +19,10 @@ from domain.values import Rag
 from notifiers.transport import KEY_HEADER
 
 _TEMPLATES = Path(__file__).parent / "templates"
+
+# A link for one reminder to its recipient (a sign-in link, say), or None for the plain
+# address of the thing it is about.
+LinkMaker = Callable[[Reminder], str | None]
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _KIND_LABELS = {
     "action": "Action",
@@ -71,13 +76,20 @@ class _SectionView:
 
 
 def render_digest(
-    digest: Digest, *, base_url: str, sender: str, now: datetime | None = None
+    digest: Digest,
+    *,
+    base_url: str,
+    sender: str,
+    now: datetime | None = None,
+    link: LinkMaker | None = None,
 ) -> EmailMessage:
     """The digest as multipart/alternative text and HTML, with a calendar attachment.
 
     ``now`` sets the Date header and the calendar's timestamps; it defaults to the
-    current time. Everything else depends only on the digest, so rendering the same
-    digest twice gives the same Message-ID and key.
+    current time. ``link`` gives each item's link in the text and HTML; the calendar
+    keeps the plain address, since a calendar entry outlives any sign-in link.
+    Everything else depends only on the digest, so rendering the same digest twice
+    gives the same Message-ID and key.
     """
     now = now or datetime.now(UTC)
     day = format_day(digest.day)
@@ -87,7 +99,7 @@ def render_digest(
         "recipient_name": digest.recipient.name,
         "day": day,
         "sections": [
-            _SectionView(s.heading, [_item(r, base_url) for r in s.reminders])
+            _SectionView(s.heading, [_item(r, base_url, link) for r in s.reminders])
             for s in digest.sections
         ],
     }
@@ -131,8 +143,9 @@ def _url(base_url: str, path: str | None) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _item(r: Reminder, base_url: str) -> _Item:
+def _item(r: Reminder, base_url: str, link: LinkMaker | None) -> _Item:
     s = r.subject
+    url = (link(r) if link else None) or _url(base_url, s.url_path)
     rag_colour, rag_text = _RAG_COLOURS[s.rag] if s.rag else ("", "")
     return _Item(
         plan=s.plan_title or s.plan_slug,
@@ -144,8 +157,8 @@ def _item(r: Reminder, base_url: str) -> _Item:
         rag_value=s.rag.value if s.rag else "",
         rag_colour=rag_colour,
         rag_text_colour=rag_text,
-        note=_note(r),
-        url=_url(base_url, s.url_path),
+        note=why(r),
+        url=url,
     )
 
 
@@ -163,7 +176,8 @@ def _what(s: Subject) -> str:
     return label
 
 
-def _note(r: Reminder) -> str:
+def why(r: Reminder) -> str:
+    """Why the recipient is reminded, in the words the email uses."""
     s = r.subject
     if r.section is Section.OVERDUE:
         days = r.days_overdue or 0

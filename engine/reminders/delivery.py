@@ -1,0 +1,87 @@
+"""How digests leave: the transport the settings name, and the message for a dispatch."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+
+import structlog
+
+from config.settings import Settings
+from domain.dispatch import Dispatch
+from domain.reminders import Reminder
+from engine.reminders.items import digest_from
+from notifiers.messages import LinkMaker, render_digest
+from notifiers.outbox_dir import DirectoryTransport
+from notifiers.smtp import SmtpSettings, SmtpTransport
+from notifiers.transport import KEY_HEADER, Transport
+
+log = structlog.get_logger(__name__)
+
+# Provided by the web application when it is installed: a link that signs the
+# recipient in to the action.
+LINKS_MODULE = "engine.web.links"
+
+
+def make_transport(settings: Settings) -> Transport:
+    """SMTP when ACTIONTRAIL_SMTP_URL is set; otherwise .eml files in the outbox folder,
+    so that a fresh install runs with nothing else configured."""
+    if settings.smtp_url:
+        return SmtpTransport(SmtpSettings.from_url(settings.smtp_url))
+    return DirectoryTransport(settings.outbox_dir)
+
+
+def describe_transport(settings: Settings) -> str:
+    if settings.smtp_url:
+        return SmtpSettings.from_url(settings.smtp_url).describe()
+    return f".eml files in {settings.outbox_dir}"
+
+
+def action_links(settings: Settings) -> LinkMaker | None:
+    """Sign-in links into each action, if the web application offers them."""
+    try:
+        module = importlib.import_module(LINKS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (LINKS_MODULE, "engine.web"):
+            log.warning("reminder links unavailable", module=LINKS_MODULE, error=str(exc))
+        return None
+    make: Callable[[Settings, str, str, str], str] | None = getattr(
+        module, "make_action_link", None
+    )
+    if make is None:
+        return None
+
+    def link(r: Reminder) -> str | None:
+        ref = r.subject.action_ref
+        if ref is None or not r.recipient.email:
+            return None
+        return make(settings, r.recipient.email, r.subject.plan_slug, ref)
+
+    return link
+
+
+class Renderer:
+    """Renders a queued dispatch as its email, at sending time, so links are fresh."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.link = action_links(settings)
+
+    def __call__(self, dispatch: Dispatch, now: datetime) -> EmailMessage:
+        digest = digest_from(dispatch.recipient, dispatch.day, dispatch.items)
+        message = render_digest(
+            digest,
+            base_url=self.settings.base_url,
+            sender=self.settings.mail_from,
+            now=now,
+            link=self.link,
+        )
+        if digest.key != dispatch.key:
+            # Never expected; the dispatch's own key is what every copy must carry.
+            log.warning("digest key differs from its dispatch", dispatch=dispatch.key)
+            domain = str(message["Message-ID"]).rpartition("@")[2].rstrip(">")
+            message.replace_header("Message-ID", f"<{dispatch.key}@{domain}>")
+            message.replace_header(KEY_HEADER, dispatch.key)
+        return message
