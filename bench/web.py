@@ -158,7 +158,7 @@ def load(url: str, paths: list[str], clients: int, seconds: float) -> tuple[list
 
     def run(session: tuple[http.client.HTTPConnection, str], offset: int) -> None:
         conn, cookie = session
-        mine = []
+        mine: list[float] = []
         i = offset
         while time.monotonic() < stop_at and len(mine) < max_requests // clients:
             t0 = time.perf_counter()
