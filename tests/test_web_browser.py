@@ -15,6 +15,7 @@ import pytest
 from engine.web import make_action_link
 from projections import queries
 from tests.test_web_helpers import (
+    PASSWORD,
     PEOPLE,
     SLUG,
     Server,
@@ -472,3 +473,60 @@ def test_auditor_sees_the_plan_as_of_an_earlier_month(
         assert "The record is intact" in page.content()
         screenshot(page, "audit-verify")
     page.context.close()
+
+
+def test_account_tokens_and_password_change(
+    demo_server: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    page = sign_in(browser, demo_server, "cor")
+    page.goto(f"{demo_server.url}/account")
+    page.get_by_label("Label").fill("board pack script")
+    page.get_by_role("button", name="Create a token").click()
+    page.wait_for_load_state()
+    token = page.locator("code.token").inner_text()
+    me = page.request.get(
+        f"{demo_server.url}/api/v1/me", headers={"authorization": f"Bearer {token}"}
+    )
+    assert me.json()["email"] == PEOPLE["cor"]
+    page.get_by_role("button", name="Withdraw").click()
+    page.wait_for_load_state()
+    gone = page.request.get(
+        f"{demo_server.url}/api/v1/me", headers={"authorization": f"Bearer {token}"}
+    )
+    assert gone.status == 401
+
+    other = sign_in(browser, demo_server, "cor")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.locator("#pw-new").fill("a brand new password")
+    page.get_by_label("New password again").fill("a brand new password")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    assert "Your password was changed." in page.content()
+    # This session goes on; every other one has ended.
+    page.goto(f"{demo_server.url}/plans/{SLUG}")
+    assert "/sign-in" not in page.url
+    other.goto(f"{demo_server.url}/plans/{SLUG}")
+    assert "/sign-in" in other.url
+    page.context.close()
+    other.context.close()
+
+
+def test_repeated_wrong_passwords_lock_the_address_for_a_while(
+    demo_server: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{demo_server.url}/sign-in")
+    statuses = []
+    for password in ["wrong"] * 5 + [PASSWORD]:
+        response = page.request.post(
+            f"{demo_server.url}/sign-in",
+            form={"csrf_token": csrf_of(page), "email": PEOPLE["aw"], "password": password},
+            max_redirects=0,
+        )
+        statuses.append(response.status)
+    assert statuses == [400] * 5 + [429]
+    assert "Too many failed attempts" in response.text()
+    context.close()
