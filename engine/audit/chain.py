@@ -9,7 +9,9 @@ restore because it does not depend on positions in one particular store.
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 GENESIS = "0" * 64
@@ -19,8 +21,7 @@ HASH_PREFIX = "sha256:"
 EventRow = tuple[int, str, int, str, bytes]
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """One link as kept beside the events: which event sits at a position, and its hash."""
 
     position: int
@@ -62,17 +63,27 @@ def id_text(originator_id: UUID | str) -> str:
     return str(UUID(originator_id))
 
 
-def _field(data: bytes) -> bytes:
-    # Length-prefixed, so no choice of topic or state can be mistaken for another split.
-    return len(data).to_bytes(8, "big") + data
+_LENGTH = struct.Struct(">Q").pack
 
 
 def canonical_bytes(originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
-    return (
-        _field(id_text(originator_id).encode("ascii"))
-        + _field(str(int(version)).encode("ascii"))
-        + _field(topic.encode("utf-8"))
-        + _field(bytes(state))
+    """Each field prefixed by its length (8 bytes, big-endian), so no choice of topic or
+    state can be mistaken for another split of the same bytes."""
+    oid = id_text(originator_id).encode("ascii")
+    ver = b"%d" % int(version)
+    top = topic.encode("utf-8")
+    data = bytes(state)
+    return b"".join(
+        (
+            _LENGTH(len(oid)),
+            oid,
+            _LENGTH(len(ver)),
+            ver,
+            _LENGTH(len(top)),
+            top,
+            _LENGTH(len(data)),
+            data,
+        )
     )
 
 
