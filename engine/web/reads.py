@@ -9,7 +9,7 @@ from typing import Any
 from domain import clock
 from domain.errors import NotFound
 from domain.periods import Period
-from domain.values import Cadence, Status
+from domain.values import Status
 from engine.demo import DEMO_END
 from engine.web.cache import ReadCache
 from projections import queries
@@ -123,10 +123,6 @@ def my_actions(cache: ReadCache, email: str) -> list[MyAction]:
     return mine
 
 
-def current_period(doc: dict[str, Any]) -> str:
-    return str(doc["period"])
-
-
 def period_label(key: str) -> str:
     try:
         return Period.parse(key).label
@@ -191,7 +187,3 @@ def dashboard(doc: dict[str, Any], f: Filters) -> dict[str, Any]:
     if ungrouped:
         sections.append({"group": None, "actions": ungrouped})
     return {"shown": len(chosen), "exceptions": exceptions, "sections": sections}
-
-
-def cadence_of(doc: dict[str, Any]) -> Cadence:
-    return Cadence(doc["cadence"])

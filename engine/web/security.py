@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,10 +112,6 @@ class Signer:
 
 def csrf_matches(session: Session, submitted: str | None) -> bool:
     return bool(submitted) and hmac.compare_digest(session.csrf, str(submitted))
-
-
-def action_path(slug: str, ref: str) -> str:
-    return f"/plans/{quote(slug, safe='')}/actions/{quote(ref, safe='')}"
 
 
 @lru_cache(maxsize=8)

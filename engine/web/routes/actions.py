@@ -11,7 +11,6 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from domain.action import MAX_EVIDENCE_BYTES
 from domain.errors import Conflict, DomainError, NotFound
-from engine.files import ALLOWED_MEDIA_TYPES
 from engine.web import reads
 from engine.web.context import (
     SignedIn,
@@ -40,7 +39,6 @@ def upload_hints() -> dict[str, Any]:
     return {
         "accept": ACCEPT,
         "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
-        "allowed_count": len(ALLOWED_MEDIA_TYPES),
     }
 
 
@@ -233,7 +231,3 @@ async def decide_evidence(
         fields.get("reason", "").strip() or None,
     )  # fmt: skip
     return RedirectResponse(action_url(slug, ref) + "?done=evidence", status_code=303)
-
-
-def redirect_to(url: str) -> Response:
-    return RedirectResponse(url, status_code=303)

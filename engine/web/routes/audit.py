@@ -139,9 +139,7 @@ _KINDS = {
 
 @router.get("/plans/{slug}/audit", include_in_schema=False)
 async def audit(request: Request, slug: str, viewer: SignedIn) -> Response:
-    params = {
-        k: request.query_params.get(k, "").strip() for k in (*FILTERS, "at", "from", "to")
-    }
+    params = {k: request.query_params.get(k, "").strip() for k in (*FILTERS, "at", "from", "to")}
     context = await run_in_threadpool(audit_context, request, slug, params)
     return page(request, viewer, "audit.html", context)
 
@@ -194,6 +192,4 @@ def verification(request: Request, slug: str) -> dict[str, Any]:
 async def verify(request: Request, slug: str, viewer: SignedIn) -> Response:
     doc = await run_in_threadpool(reads.document, web(request).cache, slug)
     result = await run_in_threadpool(verification, request, slug)
-    return page(
-        request, viewer, "audit_verify.html", {"doc": doc, "slug": slug, "result": result}
-    )
+    return page(request, viewer, "audit_verify.html", {"doc": doc, "slug": slug, "result": result})
