@@ -178,7 +178,7 @@ def compare(
 
 def diff_plan(rt: Runtime, slug: str, start: datetime, end: datetime) -> dict[str, Any]:
     rt.runner.catch_up()
-    plan_view = queries.plan(rt.engine, slug)
+    queries.plan(rt.engine, slug)  # an unknown plan is refused here
     pid = str(plan_id(slug))
     with rt.engine.connect() as conn:
         seq_from = timeline.last_seq_known_at(conn, pid, start)
@@ -193,11 +193,7 @@ def diff_plan(rt: Runtime, slug: str, start: datetime, end: datetime) -> dict[st
             if seq_to
             else None
         )
-    rows = [
-        r
-        for r in queries.history_rows(rt.engine, plan_view, queries.HistoryFilter(up_to_seq=seq_to))
-        if r["seq"] > seq_from
-    ]
+        rows = timeline.history_between(conn, pid, seq_from, seq_to)
     dates = (london_day(start).isoformat(), london_day(end).isoformat())
     result: dict[str, Any] = {
         "plan": slug,

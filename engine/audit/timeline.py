@@ -4,8 +4,10 @@ each event's serialized state, so it cannot be searched by time)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -27,21 +29,15 @@ def last_seq_known_at(conn: Connection, plan_id: str, moment: datetime) -> int:
     recorded at or before it (0 when the plan had not been registered yet).
 
     Everything before that position was committed before it, so the system knew it then.
-    Both look-ups are index seeks on (plan_id, recorded_at), whatever the plan's size."""
-    latest = conn.execute(
-        select(history.c.recorded_at)
+    One seek down the (plan_id, recorded_at) index, whatever the plan's size; only events
+    recorded in the same instant are sorted by position."""
+    last = conn.execute(
+        select(history.c.seq)
         .where(history.c.plan_id == plan_id, history.c.recorded_at <= moment.isoformat())
-        .order_by(history.c.recorded_at.desc())
+        .order_by(history.c.recorded_at.desc(), history.c.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if latest is None:
-        return 0
-    last = conn.execute(
-        select(func.max(history.c.seq)).where(
-            history.c.plan_id == plan_id, history.c.recorded_at == latest
-        )
-    ).scalar_one()
-    return int(last)
+    return int(last or 0)
 
 
 def last_seq(conn: Connection, plan_id: str) -> int:
@@ -101,3 +97,26 @@ def happened_by(row: Row, day: date, day_ends: datetime) -> bool:
     if row.effective_on:
         return row.effective_on[:10] <= day.isoformat()
     return row.recorded_at <= day_ends.isoformat()
+
+
+def history_between(conn: Connection, plan_id: str, after: int, up_to: int) -> list[dict[str, Any]]:
+    """The plan's history rows after one position and up to another, as
+    projections.queries.history_rows gives them, without reading the rest of the plan."""
+    rows = conn.execute(
+        select(history)
+        .where(history.c.plan_id == plan_id, history.c.seq > after, history.c.seq <= up_to)
+        .order_by(history.c.seq)
+    ).mappings()
+    return [
+        {
+            "seq": r["seq"],
+            "recorded_at": r["recorded_at"],
+            "effective_on": r["effective_on"],
+            "actor": r["actor"],
+            "kind": r["kind"],
+            "subject": r["subject"],
+            "data": json.loads(r["data"]),
+            "reason": r["reason"],
+        }
+        for r in rows
+    ]
