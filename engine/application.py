@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
@@ -37,6 +38,11 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+# How deeply the current thread or task is inside deferred_projection(): per context, so
+# one request deferring does not stop another's reads from following its writes.
+_deferring: ContextVar[int] = ContextVar("actiontrail_deferring", default=0)
+
+
 class ActionTrail(Application[UUID]):
     name = "ActionTrail"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
@@ -45,7 +51,6 @@ class ActionTrail(Application[UUID]):
         super().__init__(env)
         # Called with what each save recorded, so that readers see their own writes.
         self.after_save: Callable[[list[Recording[UUID]]], object] | None = None
-        self._saving_depth = 0
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -63,19 +68,20 @@ class ActionTrail(Application[UUID]):
                 f"{names} changed since it was read (someone else updated it a moment ago); "
                 "reload and try again"
             ) from e
-        if self.after_save is not None and self._saving_depth == 0:
+        if self.after_save is not None and _deferring.get() == 0:
             self.after_save(recordings)
 
     @contextmanager
     def deferred_projection(self) -> Iterator[None]:
         """Run several commands and bring the read models up to date once, at the end."""
-        self._saving_depth += 1
+        token = _deferring.set(_deferring.get() + 1)
         try:
             yield
         finally:
-            self._saving_depth -= 1
-        if self.after_save is not None and self._saving_depth == 0:
-            self.after_save([])
+            _deferring.reset(token)
+            # Catch up even when the block failed: what it did record must be visible.
+            if self.after_save is not None and _deferring.get() == 0:
+                self.after_save([])
 
     def _get(self, aggregate_id: UUID, missing: str) -> Any:
         try:
