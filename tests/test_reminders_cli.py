@@ -170,3 +170,14 @@ def test_the_scheduler_command_runs_until_stopped(cli: Cli) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "reminder scheduler stopped" in out
+
+
+def test_a_bad_smtp_url_is_a_clear_error(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, prepared(tmp_path), "smtp+ssl://mail.example")
+    r = subprocess.run(
+        [str(BIN), "reminders", "send", "--on", DAY], cwd=tmp_path, env=cli.env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 1
+    assert "ACTIONTRAIL_SMTP_URL: unsupported scheme 'smtp+ssl'" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -11,11 +11,12 @@ import structlog
 
 from config.settings import Settings
 from domain.dispatch import Dispatch
+from domain.errors import InvalidInput
 from domain.reminders import Reminder
 from engine.reminders.items import digest_from
 from notifiers.messages import LinkMaker, render_digest
 from notifiers.outbox_dir import DirectoryTransport
-from notifiers.smtp import SmtpSettings, SmtpTransport
+from notifiers.smtp import SmtpConfigError, SmtpSettings, SmtpTransport
 from notifiers.transport import KEY_HEADER, Transport
 
 log = structlog.get_logger(__name__)
@@ -29,13 +30,21 @@ def make_transport(settings: Settings) -> Transport:
     """SMTP when ACTIONTRAIL_SMTP_URL is set; otherwise .eml files in the outbox folder,
     so that a fresh install runs with nothing else configured."""
     if settings.smtp_url:
-        return SmtpTransport(SmtpSettings.from_url(settings.smtp_url))
+        return SmtpTransport(smtp_settings(settings.smtp_url))
     return DirectoryTransport(settings.outbox_dir)
+
+
+def smtp_settings(url: str) -> SmtpSettings:
+    try:
+        return SmtpSettings.from_url(url)
+    except SmtpConfigError as exc:
+        # A setting to correct, not a fault: reported like any refused command.
+        raise InvalidInput(f"ACTIONTRAIL_SMTP_URL: {exc}") from None
 
 
 def describe_transport(settings: Settings) -> str:
     if settings.smtp_url:
-        return SmtpSettings.from_url(settings.smtp_url).describe()
+        return smtp_settings(settings.smtp_url).describe()
     return f".eml files in {settings.outbox_dir}"
 
 

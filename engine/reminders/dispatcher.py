@@ -31,7 +31,7 @@ from domain.dispatch import Dispatch, DispatchStatus, NotClaimable, RetryPolicy,
 from domain.errors import Conflict, DomainError
 from domain.reminders import Digest, Reminder, build_digests
 from engine.reminders.delivery import Renderer, make_transport
-from engine.reminders.gather import DayReminders, reminders_for_day
+from engine.reminders.gather import DayReminders, collector_paused, reminders_for_day
 from engine.reminders.items import digest_items
 from engine.reminders.outbox import Outbox
 from engine.runtime import Runtime
@@ -125,7 +125,8 @@ class Dispatcher:
 
     def queue(self, day: date) -> QueueReport:
         found = self.due(day)
-        digests = build_digests(found.reminders)
+        with collector_paused():
+            digests = build_digests(found.reminders)
         report = QueueReport(day, digests=len(digests), unreachable=len(found.unreachable))
         self.outbox.catch_up()
         done = self.outbox.recipients_on(day)
