@@ -12,6 +12,7 @@ from eventsourcing.domain import event
 from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput, NotFound
+from domain.spec import ActionSpec
 from domain.values import (
     REPORTABLE_RAGS,
     Criterion,
@@ -196,6 +197,31 @@ class Action(TrailAggregate):
             cross_refs=list(cross_refs or []),
             notes=list(notes or []),
             actor=actor,
+        )
+
+    @classmethod
+    def from_spec(
+        cls, plan_id: UUID, spec: ActionSpec, actor: str, more_notes: list[str] | None = None
+    ) -> Action:
+        """The action a plan file or an imported sheet describes."""
+        return cls.add(
+            plan_id,
+            spec.ref,
+            spec.title,
+            actor=actor,
+            group=spec.group,
+            aim=spec.aim,
+            leads=spec.leads,
+            accountable=spec.accountable,
+            plan_start=spec.plan_start,
+            plan_finish=spec.plan_finish,
+            recurrence=spec.recurrence,
+            timescale=spec.timescale,
+            success_criteria=spec.success_criteria,
+            indicators=spec.indicators,
+            evidence_expected=spec.evidence_expected,
+            cross_refs=spec.cross_refs,
+            notes=[*spec.notes, *(more_notes or [])],
         )
 
     # Checks

@@ -223,25 +223,7 @@ class ActionTrail(Application[UUID]):
             plan.check_group_exists(spec.group)
         if self._exists(action_id(plan.id, spec.ref)):
             raise DomainError(f"plan '{plan.slug}' already has an action {spec.ref.strip()}")
-        return Action.add(
-            plan.id,
-            spec.ref,
-            spec.title,
-            actor=actor,
-            group=spec.group,
-            aim=spec.aim,
-            leads=spec.leads,
-            accountable=spec.accountable,
-            plan_start=spec.plan_start,
-            plan_finish=spec.plan_finish,
-            recurrence=spec.recurrence,
-            timescale=spec.timescale,
-            success_criteria=spec.success_criteria,
-            indicators=spec.indicators,
-            evidence_expected=spec.evidence_expected,
-            cross_refs=spec.cross_refs,
-            notes=spec.notes,
-        )
+        return Action.from_spec(plan.id, spec, actor)
 
     def load_plan(self, actor: str, spec: PlanSpec, demo: bool = False) -> Plan:
         """Record a whole plan as one unit: every event or none."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from domain.errors import NotFound
 from domain.plan import plan_id
+from projections.dashboard import plan_document
 from projections.schema import history, views
 from projections.views import View
 
@@ -57,6 +59,17 @@ def items(engine: Engine, plan_view: View) -> list[View]:
 
 def periods(engine: Engine, plan_view: View) -> list[View]:
     return sorted(_docs(engine, "period", plan_view["id"]), key=lambda p: p["period"])
+
+
+def document(engine: Engine, plan_view: View, today: date) -> dict[str, Any]:
+    """The plan as a board reads it on ``today``, from the current read models."""
+    return plan_document(
+        plan_view,
+        actions(engine, plan_view),
+        items(engine, plan_view),
+        periods(engine, plan_view),
+        today,
+    )
 
 
 def period(engine: Engine, plan_view: View, key: str) -> View:

@@ -21,7 +21,6 @@ from engine.closing import FROZEN_FIELDS
 from engine.demo import load_demo
 from engine.runtime import Runtime
 from projections import queries
-from projections.dashboard import plan_document
 from projections.store import MemoryViewStore
 from tests.conftest import ADMIN, LEAD, LEAD2, World, action_spec
 from tests.test_audit_tools import Cli
@@ -33,14 +32,7 @@ def at(text: str) -> datetime:
 
 def current(rt: Runtime, slug: str, today: date) -> dict:  # type: ignore[type-arg]
     rt.runner.catch_up()
-    plan = queries.plan(rt.engine, slug)
-    return plan_document(
-        plan,
-        queries.actions(rt.engine, plan),
-        queries.items(rt.engine, plan),
-        queries.periods(rt.engine, plan),
-        today,
-    )
+    return queries.document(rt.engine, queries.plan(rt.engine, slug), today)
 
 
 def test_each_closed_period_agrees_with_the_plan_as_of_its_closing(rt: Runtime) -> None:

@@ -27,7 +27,6 @@ from engine.audit.verify import verify_store
 from engine.demo import load_demo
 from engine.runtime import Runtime
 from projections import queries
-from projections.dashboard import plan_document
 from tests.conftest import (
     ADMIN,
     LEAD,
@@ -72,13 +71,7 @@ def history(rt: Runtime, slug: str) -> list[dict[str, Any]]:
 def shown(rt: Runtime, slug: str) -> dict[str, Any]:
     plan = queries.plan(rt.engine, slug)
     return {
-        "document": plan_document(
-            plan,
-            queries.actions(rt.engine, plan),
-            queries.items(rt.engine, plan),
-            queries.periods(rt.engine, plan),
-            date(2009, 8, 31),
-        ),
+        "document": queries.document(rt.engine, plan, date(2009, 8, 31)),
         "periods": queries.periods(rt.engine, plan),
         "actions": queries.actions(rt.engine, plan),
     }

@@ -803,17 +803,21 @@ def test_xlsx_formula_without_a_calculated_value_keeps_its_text(tmp_path: Path) 
     assert "Plan Finish: =EDATE(C2,3)" in action(spec, "1").notes
 
 
-def test_fifty_thousand_rows(tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
+def write_big_plan(path: Path, rows: int) -> Path:
+    """A plan of ``rows`` actions, 100 to a recommendation, 40 leads among them."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["Ref", "Action", "Lead", "Plan Finish", "RAG", "Success Criteria"])
-        for n in range(50_000):
+        for n in range(rows):
             writer.writerow(
                 [f"{n // 100 + 1}.{n % 100 + 1}", f"Action {n}", f"Person {n % 40}",
                  "Sep-10", "Green", "70% of reviews within 28 days"]
             )  # fmt: skip
-    spec, report = parse(path)
+    return path
+
+
+def test_fifty_thousand_rows(tmp_path: Path) -> None:
+    spec, report = parse(write_big_plan(tmp_path / "big.csv", 50_000))
     assert report.ok and report.rows_read == 50_000 and len(spec.actions) == 50_000
     last = spec.actions[-1]
     assert (last.ref, last.plan_finish, last.rag) == ("500.100", date(2010, 9, 30), Rag.GREEN)
@@ -1167,3 +1171,15 @@ def test_a_clean_report_says_so(tmp_path: Path) -> None:
     _, report = parse(path)
     assert report.issues == [] and report.people_without_email == []
     assert "No problems found." in report.render_text()
+
+
+def test_a_list_mark_before_the_action_is_dropped_but_a_sign_is_kept(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "plan.csv",
+        [["Ref", "Action"], ["1", "- Audit files"], ["2", "• Train staff"], ["3", "* Review"],
+         ["4", "-5% delayed discharges"], ["5", "*Starred"]],
+    )  # fmt: skip
+    spec, _ = parse(path)
+    assert [a.title for a in spec.actions] == [
+        "Audit files", "Train staff", "Review", "-5% delayed discharges", "*Starred"
+    ]  # fmt: skip

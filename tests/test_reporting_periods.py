@@ -11,16 +11,12 @@ from domain.errors import DomainError, InvalidInput, PermissionDenied
 from domain.values import Rag, Status
 from engine.closing import close_period
 from projections import queries
-from projections.dashboard import plan_document
 from tests.conftest import ADMIN, LEAD, LEAD2, SECRETARY, World
 
 
 def document(world: World, today: date) -> dict:  # type: ignore[type-arg]
     e = world.rt.engine
-    plan = queries.plan(e, "plan")
-    return plan_document(
-        plan, queries.actions(e, plan), queries.items(e, plan), queries.periods(e, plan), today
-    )
+    return queries.document(e, queries.plan(e, "plan"), today)
 
 
 def action(doc: dict, ref: str) -> dict:  # type: ignore[type-arg]

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
@@ -25,6 +26,10 @@ from engine.audit.chain import GENESIS, Head, Link, RangePage, id_text, link_of
 from engine.audit.errors import ChainBroken
 
 SEAL_PAGE = 2000
+# Events per INSERT statement. One statement for a whole large save (a 50,000-action
+# import is 100,000 events, some 60 MB in one array parameter) stalls psycopg's
+# pipeline mode for good; pages of this size keep each statement small.
+INSERT_PAGE = 2000
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -135,14 +140,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 (after, number, previous, after, clock.now().isoformat()),
             )
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # Runs inside the insert's transaction, after the EXCLUSIVE table lock was taken,
-        # so no other writer can move the head before this transaction commits.
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
-        self._extend_chain(curs, stored_events, positions)
+        """Insert the events in pages, and their links, in one transaction under the
+        table's EXCLUSIVE lock, so no other writer can move the chain's head before
+        this transaction commits."""
+        if not stored_events:
+            return []
+        positions: list[int] = []
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            for start in range(0, len(stored_events), INSERT_PAGE):
+                page = stored_events[start : start + INSERT_PAGE]
+                rows = [
+                    self.construct_pg_stored_event(
+                        e.originator_id, e.originator_version, e.topic, e.state
+                    )
+                    for e in page
+                ]
+                curs.execute(self.insert_events_statement, (rows,))
+                positions += [row["notification_id"] for row in curs.fetchall()]
+            self._extend_chain(curs, stored_events, positions)
         return positions
 
     def _extend_chain(

@@ -1,4 +1,13 @@
 """Imports every command module so that each registers itself on the app."""
 
-from engine.cli import actions, admin, audit, governance, plans, reminders, reports  # noqa: F401
-from engine.cli import web  # noqa: F401  (serve and web credentials)
+from engine.cli import (  # noqa: F401
+    actions,
+    admin,
+    audit,
+    governance,
+    importing,
+    plans,
+    reminders,
+    reports,
+    web,
+)

@@ -19,7 +19,6 @@ from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.planfile import read_plan_file
 from projections import queries
-from projections.dashboard import plan_document
 
 plan_app = typer.Typer(help="Create and load plans.", no_args_is_help=True)
 group_app = typer.Typer(help="Groupings of actions.", no_args_is_help=True)
@@ -74,14 +73,7 @@ def plans(ctx: typer.Context) -> None:
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
     rt = state(ctx).runtime()
     rt.runner.catch_up()
-    plan = queries.plan(rt.engine, slug)
-    return plan_document(
-        plan,
-        queries.actions(rt.engine, plan),
-        queries.items(rt.engine, plan),
-        queries.periods(rt.engine, plan),
-        today or clock.today(),
-    )
+    return queries.document(rt.engine, queries.plan(rt.engine, slug), today or clock.today())
 
 
 @app.command()

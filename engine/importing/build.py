@@ -25,7 +25,14 @@ from engine.importing.actions import Draft, Piece, apply_row, finish_draft
 from engine.importing.layouts import Column, ColumnPlan, RowData, read_row
 from engine.importing.reader import Table
 from engine.importing.report import IssueLog
-from engine.importing.text import clean_cell, one_line, paragraphs, split_numbered, starts_numbered
+from engine.importing.text import (
+    clean_cell,
+    one_line,
+    paragraphs,
+    split_numbered,
+    starts_numbered,
+    without_bullet,
+)
 
 _GROUP_KINDS = (
     r"improvement\s+area|area\s+for\s+improvement|recommendation|rec\.?|outcome|theme|"
@@ -337,7 +344,7 @@ class PlanBuilder:
         self, piece: Piece, *, number: str | None = None, explicit_ref: str | None = None
     ) -> None:
         n = piece.data.number
-        title = one_line(piece.action_text).lstrip("•·*- ").strip()
+        title = without_bullet(one_line(piece.action_text))
         if not title:
             title = "(no action text)"
             self.log.warn(n, None, explicit_ref, "the action has no text; give it a title")

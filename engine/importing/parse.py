@@ -43,7 +43,8 @@ def parse_file(
     log = IssueLog()
     _report_columns(table, columns, log)
     source = path.name + (f" (sheet {table.sheet})" if table.sheet else "")
-    spec = PlanBuilder(table, columns, log).build(slug=slug, title=title, source=source)
+    builder = PlanBuilder(table, columns, log)
+    spec = builder.build(slug=slug, title=title, source=source)
     if not spec.actions:
         log.error(None, None, None, "no actions found: no row has action text under the headings")
     report = ImportReport(
@@ -60,6 +61,7 @@ def parse_file(
         ],
         people_without_email=_people_without_email(spec),
         issues=log.issues,
+        action_rows=_first_rows(builder),
     )
     return spec, report
 
@@ -111,6 +113,13 @@ def _report_columns(table: Table, columns: ColumnPlan, log: IssueLog) -> None:
         log.warn(note.row, by_index.get(note.column), note.value, note.reason)
     for row in table.repeated_headers:
         log.info(row, None, None, "the heading row is repeated here (a page break); skipped")
+
+
+def _first_rows(builder: PlanBuilder) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for draft in builder.drafts:
+        rows.setdefault(draft.spec.ref, draft.row)
+    return rows
 
 
 def _people_without_email(spec: PlanSpec) -> list[str]:

@@ -23,6 +23,8 @@ _EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
 }  # fmt: skip
 HEADER_SEARCH_ROWS = 50
+# What a spreadsheet reads as the start of a formula when it opens a cell's text.
+FORMULA_STARTS = "=+-@"
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,12 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _clean(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").strip()
+    # A sheet written by export-sheet quotes text that a spreadsheet would run as a
+    # formula ("'=SUM(...)"); the quote is the escape, not part of the text.
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
 def _trim(cells: tuple[str, ...]) -> tuple[str, ...]:

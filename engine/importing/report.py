@@ -49,6 +49,9 @@ class ImportReport:
     columns: list[ColumnReport] = field(default_factory=list)
     people_without_email: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # The row each action starts on, so that a rule refusing the action when it is
+    # recorded can name the row in the sheet.
+    action_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 # are line breaks, anything else is dropped.
 _BREAK_TAGS = re.compile(r"</(?:p|li|div)\s*>|<br\s*/?>", re.IGNORECASE)
 _OTHER_TAGS = re.compile(r"</?(?:p|ul|ol|li|div|span|b|i|u|em|strong|font)\b[^>]*>", re.IGNORECASE)
+# A list mark before an action's text; "-" and "*" only with a space after them, since
+# "-2% on last year" is text, not a bullet.
+_BULLET = re.compile(r"^(?:[•·]\s*|[-*]\s+)+")
 _NUMBERED = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)+|\d+(?=[.)]))[.)]?(?:\s+|$)(?P<rest>.*)$")
 
 
@@ -33,6 +36,10 @@ def paragraphs(text: str) -> list[str]:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def without_bullet(text: str) -> str:
+    return _BULLET.sub("", text).strip()
 
 
 @dataclass(frozen=True)

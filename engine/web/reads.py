@@ -13,7 +13,6 @@ from domain.values import Status
 from engine.demo import DEMO_END
 from engine.web.cache import ReadCache
 from projections import queries
-from projections.dashboard import plan_document
 from projections.views import View
 
 DUE_SOON_DAYS = 28
@@ -45,13 +44,7 @@ def document(cache: ReadCache, slug: str, at: Any = None) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         engine = cache.engine
         plan = queries.plan(engine, slug)
-        doc = plan_document(
-            plan,
-            queries.actions(engine, plan),
-            queries.items(engine, plan),
-            queries.periods(engine, plan),
-            plan_today(plan),
-        )
+        doc = queries.document(engine, plan, plan_today(plan))
         doc["id"] = plan["id"]
         doc["period_summaries"] = [
             {"period": p["period"], "summary": p["summary"]} for p in queries.periods(engine, plan)

@@ -1,0 +1,112 @@
+"""Spreadsheets in and out: `import` records a council's sheet, `export-sheet` writes one."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli import app, output
+from engine.cli.context import Format, state
+from engine.cli.plans import current_document
+from engine.importing.export_sheet import write_sheet
+from engine.importing.record import ImportResult, import_plan
+
+
+class SheetFormat(StrEnum):
+    CSV = "csv"
+    TSV = "tsv"
+    XLSX = "xlsx"
+
+
+def parse_mapping(values: list[str]) -> dict[str, str]:
+    """ "Heading=field" options as a mapping; the fields are checked by the importer."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        heading, sep, field = value.rpartition("=")
+        if not sep or not heading.strip() or not field.strip():
+            raise typer.BadParameter(
+                f"'{value}' is not Heading=field (e.g. 'Owner=lead')", param_hint="--map"
+            )
+        mapping[heading.strip()] = field.strip()
+    return mapping
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The plan spreadsheet (.csv, .tsv or .xlsx).")],
+    plan: Annotated[str, typer.Option("--plan", help="Slug of the plan to create, or to update.")],
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="Title of a new plan (default: the sheet's title row)."),
+    ] = None,
+    fmt: Annotated[
+        SheetFormat | None,
+        typer.Option("--format", help="The file's format when its extension does not say."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="The workbook sheet to read.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="'Heading=field' for a column not recognised (repeat)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the report and what would change; record nothing."),
+    ] = False,
+    report_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format-report", help="table or json (default: the --format before the command)."
+        ),
+    ] = None,
+) -> None:
+    """Record a plan from a spreadsheet as one unit, or the changes an updated one brings.
+
+    Exits with status 1, recording nothing, when the report has errors.
+    """
+    st = state(ctx)
+    checked = parse_mapping(mapping or [])
+    result = import_plan(
+        st.runtime(),
+        st.require_actor(),
+        file,
+        slug=plan,
+        title=title,
+        fmt=fmt.value if fmt else None,
+        sheet=sheet,
+        mapping=checked,
+        dry_run=dry_run,
+    )
+    _show(result, report_format or st.format)
+    if not result.ok:
+        output.error(
+            f"{file.name}: {len(result.report.errors)} errors (rows "
+            f"{', '.join(map(str, result.report.error_rows)) or 'none'}); nothing was recorded"
+        )
+        raise typer.Exit(1)
+
+
+def _show(result: ImportResult, fmt: Format) -> None:
+    if fmt is Format.JSON:
+        output.print_json(result.to_dict())
+    else:
+        # Written as it is: the report's table must not be re-wrapped or read as markup.
+        sys.stdout.write(output.plain(result.render_text()))
+
+
+@app.command("export-sheet")
+def export_sheet_command(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The file to write (.xlsx or .csv).")],
+) -> None:
+    """Write a plan as a spreadsheet in the monthly progress report layout."""
+    doc = current_document(ctx, plan)
+    rows = write_sheet(doc, out)
+    output.info(f"plan {plan} written to {out}: {len(doc['actions'])} actions, {rows} rows")
