@@ -91,6 +91,13 @@ def test_deleting_the_last_events_and_their_links_shows_at_the_head(
     assert "the last events were removed" in problem.detail
 
 
+def test_removing_the_record_of_the_head_shows(world: World, raw: RawStore) -> None:
+    raw.sql(f"DELETE FROM {raw.head}")
+    problem = first(world.rt)
+    assert problem.what == "deleted"
+    assert "head is missing" in problem.detail
+
+
 def test_deleting_an_event_and_its_link_shows_as_a_gap(world: World, raw: RawStore) -> None:
     busy(world)
     position = raw.positions(action_oid("1.1"))[1]

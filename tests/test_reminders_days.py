@@ -283,3 +283,58 @@ def test_people_without_an_email_are_left_out_and_the_rest_still_sent(
     assert [r for r, _ in got] == [LEAD]
     preview = lived.dispatcher.preview(day)
     assert [r.recipient.name for r in preview.unreachable] == ["No Email"]
+
+
+def test_an_agency_that_rejected_the_version_is_not_chased_until_it_is_revised(
+    rt: Runtime, clock: FixedClock, server: MailServer
+) -> None:
+    clock.set(at(date(2009, 6, 1)))
+    setup_plan(rt, agencies=["NHS Trust", "Police"])
+    rt.app.open_item(
+        SECRETARY, SLUG, "terms", "Terms", ["NHS Trust", "Police"], "tor.pdf", "a" * 64
+    )
+    rt.app.decide_item(
+        POLICE, SLUG, "terms", "Police", False, "Chief officers", date(2009, 6, 2),
+        reason="scope unclear",
+    )  # fmt: skip
+    lived = Days.over(rt, clock, server)
+    lived.through(date(2009, 6, 1), date(2009, 6, 16), server)
+    clock.set(at(date(2009, 6, 16), hour=12))
+    rt.app.revise_item(SECRETARY, SLUG, "terms", "tor-v2.pdf", "b" * 64, reason="scope")
+    lived.through(date(2009, 6, 17), date(2009, 6, 23), server)
+
+    assert lived.days_for(POLICE) == [date(2009, 6, 23)]  # a week after the revision
+    assert lived.days_for(NHS) == [date(2009, 6, 8), date(2009, 6, 15), date(2009, 6, 23)]
+
+
+def test_a_revoked_sign_off_makes_the_item_ready_again(
+    rt: Runtime, clock: FixedClock, server: MailServer
+) -> None:
+    clock.set(at(date(2009, 6, 1), hour=7))
+    setup_plan(rt, agencies=["NHS Trust"])
+    rt.app.open_item(SECRETARY, SLUG, "terms", "Terms", ["NHS Trust"], "tor.pdf", "a" * 64)
+    rt.app.decide_item(NHS, SLUG, "terms", "NHS Trust", True, "Trust board", date(2009, 6, 1))
+    rt.app.sign_off(SECRETARY, SLUG, "terms", "Safeguarding board", date(2009, 6, 1))
+    lived = Days.over(rt, clock, server)
+    lived.through(date(2009, 6, 1), date(2009, 6, 9), server)
+    clock.set(at(date(2009, 6, 9), hour=15))
+    rt.app.revoke_sign_off(SECRETARY, SLUG, "terms", reason="minutes wrong")
+    lived.through(date(2009, 6, 10), date(2009, 6, 12), server)
+
+    assert lived.days_for(SECRETARY) == [date(2009, 6, 10)]
+
+
+def test_no_update_requests_for_a_period_already_closed(
+    rt: Runtime, clock: FixedClock, server: MailServer
+) -> None:
+    from engine.closing import close_period
+
+    clock.set(at(date(2009, 6, 1)))
+    setup_plan(rt, simple_action("1.1", date(2009, 12, 31)))
+    clock.set(at(date(2009, 6, 22)))
+    close_period(rt, ADMIN, SLUG, "2009-06")
+    lived = Days.over(rt, clock, server)
+    lived.through(date(2009, 6, 22), date(2009, 7, 31), server)
+
+    # June was closed early; July's request still comes, 5 working days before the 31st.
+    assert lived.days_for(LEAD) == [date(2009, 7, 24)]

@@ -330,3 +330,20 @@ def test_the_outbox_table_is_rebuilt_from_the_events(
     rebuilt = Outbox(rt.app, rt.engine)
     assert rebuilt.catch_up() == 3 * 3  # queued, claimed, and sent or failed
     assert rebuilt.rows() == before
+
+
+def test_a_digest_that_cannot_be_rendered_is_recorded_as_failed_not_retried(
+    rt: Runtime, clock: FixedClock, server: MailServer
+) -> None:
+    clock.set(at(DAY))
+    # Queued by an older release whose items this one cannot read.
+    rt.app.record(dispatch("unreadable"))
+    dispatcher = Dispatcher(rt, server.transport())
+    report = dispatcher.send_due()
+
+    assert (report.claimed, report.failed) == (1, 1)
+    (row,) = dispatcher.outbox.rows(status="failed")
+    assert row.detail is not None and row.detail.startswith("not rendered")
+    clock.set(at(DAY) + timedelta(days=1))
+    assert dispatcher.send_due().claimed == 0
+    assert server.inbox.received == []

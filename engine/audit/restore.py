@@ -115,7 +115,7 @@ def check_file(path: Path) -> tuple[dict[str, Any], RestoreSummary]:
 
 
 def restore_plan(rt: Runtime, path: Path) -> RestoreSummary:
-    header, summary = check_file(path)
+    _, summary = check_file(path)
     slug = summary.plan
     recorder: Any = rt.app.recorder
     if recorder.select_events(plan_id(slug), limit=1):

@@ -43,7 +43,7 @@ class ChainedRecorder(Protocol):
 @dataclass(frozen=True)
 class Problem:
     position: int
-    what: str  # altered, deleted, inserted, reordered, truncated
+    what: str  # altered, deleted, inserted or reordered
     originator_id: str
     version: int
     subject: str
@@ -372,7 +372,7 @@ def _check_head(
             report(
                 Problem(
                     position,
-                    "truncated",
+                    "deleted",
                     "",
                     0,
                     "the chain's head",
