@@ -89,6 +89,16 @@ class ActionTrail(Application[UUID]):
         except AggregateNotFoundError:
             raise NotFound(missing) from None
 
+    def _of_plan(self, slug: str, aggregate_id: UUID, missing: str) -> Any:
+        """An action or item of a plan. Whether the plan exists is asked only when the
+        aggregate is missing, to say which: commands on existing ones need no extra read."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            if not self._exists(plan_id(slug)):
+                raise NotFound(f"no plan '{slug}'") from None
+            raise NotFound(missing) from None
+
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
@@ -265,10 +275,9 @@ class ActionTrail(Application[UUID]):
     # Actions
 
     def action(self, slug: str, ref: str) -> Action:
-        plan_uuid = plan_id(slug)
-        if not self._exists(plan_uuid):
-            raise NotFound(f"no plan '{slug}'")
-        action: Action = self._get(action_id(plan_uuid, ref), f"plan '{slug}' has no action {ref}")
+        action: Action = self._of_plan(
+            slug, action_id(plan_id(slug), ref), f"plan '{slug}' has no action {ref}"
+        )
         return action
 
     def _updatable(
@@ -406,11 +415,8 @@ class ActionTrail(Application[UUID]):
     # Governance
 
     def item(self, slug: str, key: str) -> GovernanceItem:
-        plan_uuid = plan_id(slug)
-        if not self._exists(plan_uuid):
-            raise NotFound(f"no plan '{slug}'")
-        item: GovernanceItem = self._get(
-            item_id(plan_uuid, key), f"plan '{slug}' has no governance item '{key}'"
+        item: GovernanceItem = self._of_plan(
+            slug, item_id(plan_id(slug), key), f"plan '{slug}' has no governance item '{key}'"
         )
         return item
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import Connection, Table, select
 
 from projections.deadlines import replace_deadlines
 from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
 from projections.store import SqlViewStore, upsert
-from projections.views import iso
 
 # The history's plan for events that belong to no plan (users).
 NO_PLAN = ""
 
-# Attributes every event has; the rest is the event's data.
-_COMMON = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+# Attributes every event has, and those the history keeps in columns of their own; the
+# rest is the event's data.
+_NOT_DATA = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
+     "reason", "effective_on"}
+)  # fmt: skip
 
 
 class Projection(Protocol):
@@ -56,12 +59,16 @@ class ViewsProjection:
         replace_deadlines(conn, [v for v in changed if v is not None])
 
 
-def event_data(event: Any) -> dict[str, Any]:
-    return {
-        k: iso(v)
-        for k, v in event.__dict__.items()
-        if k not in _COMMON and k not in ("reason", "effective_on")
-    }
+def event_data(event: Any) -> str:
+    """The event's own data as JSON text: dates and ids as ISO strings and text."""
+    data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+    return orjson.dumps(data, default=_as_text, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
 
 
 def subject_of(event: Any) -> tuple[list[str], str | None]:
@@ -104,7 +111,7 @@ class HistoryProjection:
             self.known.clear()
         known = self.known
         new_subjects = []
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for seq, event in batch:
             oid = str(event.originator_id)
             if event.originator_version == 1:
@@ -122,33 +129,39 @@ class HistoryProjection:
                 known[oid] = ([r[0] for r in found], found[0][1]) if found else subject_of(event)
             plan_ids, label = known[oid]
             effective = getattr(event, "effective_on", None)
-            common = {
-                "seq": seq,
-                "originator_id": oid,
-                "originator_version": event.originator_version,
-                "subject": label,
-                "kind": event_kind(event),
-                "actor": getattr(event, "actor", None),
-                "recorded_at": event.timestamp.isoformat(),
-                "effective_on": effective.isoformat() if effective else None,
-                "reason": getattr(event, "reason", None),
-                "data": json.dumps(event_data(event), separators=(",", ":")),
-            }
-            rows += [{**common, "plan_id": p} for p in plan_ids]
+            # In the order of HISTORY_COLUMNS, after the plan id.
+            common = (
+                oid,
+                event.originator_version,
+                label,
+                event_kind(event),
+                getattr(event, "actor", None),
+                event.timestamp.isoformat(),
+                effective.isoformat() if effective else None,
+                getattr(event, "reason", None),
+                event_data(event),
+            )
+            rows += [(seq, p, *common) for p in plan_ids]
         for i in range(0, len(new_subjects), 500):
             upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id", "plan_id"])
-        insert_many(conn, history, rows)
+        insert_rows(conn, history, HISTORY_COLUMNS, rows)
 
 
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+HISTORY_COLUMNS = ("seq", "plan_id", "originator_id", "originator_version", "subject", "kind",
+                   "actor", "recorded_at", "effective_on", "reason", "data")  # fmt: skip
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     """A plain driver-level executemany: rebuilds insert a row per event, and building
     SQLAlchemy parameters row by row would cost more than the insert itself."""
     if not rows:
         return
-    names = [c.name for c in table.columns]
     mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)})"
-    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows])
+    marks = ", ".join(mark for _ in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    conn.exec_driver_sql(sql, rows)
 
 
 def all_projections() -> list[Projection]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.projectors import Projection, all_projections
@@ -22,6 +22,18 @@ from projections.schema import positions
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+# Moves the positions of the named projections, if they are still where this runner
+# last saw them.
+_MOVE = (
+    update(positions)
+    .where(
+        positions.c.name.in_(bindparam("names", expanding=True)),
+        positions.c.position == bindparam("since"),
+    )
+    .values(position=bindparam("last"))
+)
 
 
 class PositionMoved(Exception):
@@ -171,19 +183,19 @@ class ProjectionRunner:
         batch: list[tuple[int, Any]],
         last: int,
     ) -> None:
+        due = [p for p in chosen if current[p.name] < last]
         with self.engine.begin() as conn:
-            for p in chosen:
-                mine = [(seq, e) for seq, e in batch if seq > current[p.name]]
-                if not mine:
-                    continue
-                result = conn.execute(
-                    update(positions)
-                    .where(positions.c.name == p.name, positions.c.position == current[p.name])
-                    .values(position=last)
-                )
-                if result.rowcount != 1:
-                    raise PositionMoved(p.name)
-                p.apply_batch(conn, mine)
+            # One compare-and-set for the projections at the same position (usually all).
+            for since in sorted({current[p.name] for p in due}):
+                names = [p.name for p in due if current[p.name] == since]
+                result = conn.execute(_MOVE, {"names": names, "since": since, "last": last})
+                if result.rowcount != len(names):
+                    raise PositionMoved(", ".join(names))
+            for p in due:
+                since = current[p.name]
+                mine = batch if batch[0][0] > since else [(q, e) for q, e in batch if q > since]
+                if mine:
+                    p.apply_batch(conn, mine)
 
     def _forget(self) -> None:
         self._known = None
