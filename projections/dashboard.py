@@ -19,6 +19,7 @@ from domain.rag_rules import (
     direction,
     displayed_rag,
     exception_reason,
+    indicator_rag,
 )
 from domain.values import Cadence, Direction, Indicator, Rag, RagPolicy, Status
 from projections.views import View
@@ -106,7 +107,7 @@ def assess_action(
         "timescale": view["timescale"],
         "success_criteria": view["success_criteria"],
         "indicators": view["indicators"],
-        "readings": view["readings"],
+        "readings": _rated_readings(facts, policy),
         "progress": view["progress"],
         "risk": view["risk"],
         "progress_period": view["progress_period"],
@@ -117,6 +118,18 @@ def assess_action(
         "status_since": view["status_since"],
         "version": view["version"],
         "updated_at": view["updated_at"],
+    }
+
+
+def _rated_readings(facts: ActionFacts, policy: RagPolicy) -> dict[str, Any]:
+    """Each indicator's latest reading with its own RAG, by the plan's thresholds."""
+    return {
+        r.indicator.name: {
+            "value": r.value,
+            "measured_on": r.measured_on.isoformat(),
+            "rag": indicator_rag(r.indicator, r.value, policy).value,
+        }
+        for r in facts.readings
     }
 
 
