@@ -126,6 +126,7 @@ def test_a_runner_killed_at_random_points_resumes_to_the_same_state(
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     args = [sys.executable, "-c", RUNNER, rt.settings.database_url, str(tmp_path / "files")]
     kills = 0
+    stopped_at: list[int] = []
     for _ in range(8):
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, 1.2))
@@ -133,7 +134,10 @@ def test_a_runner_killed_at_random_points_resumes_to_the_same_state(
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait()
+        stopped_at.append(min(s.position for s in rt.runner.status()))
     assert kills > 0
+    # At least one kill landed part-way through the log, not before or after the work.
+    assert any(0 < at < total for at in stopped_at), stopped_at
     finish = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     assert finish.stdout.strip() == "done", finish.stderr
     with rt.engine.connect() as conn:
