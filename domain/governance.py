@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import Conflict, DomainError, InvalidInput
 
@@ -122,6 +123,31 @@ class GovernanceItem(TrailAggregate):
                 f"(required: {', '.join(self.agencies)})"
             )
 
+    def check_not_after_today(self, what: str, on: date) -> None:
+        """Decisions are recorded once taken: one dated after today has not happened yet."""
+        today = clock.today()
+        if on > today:
+            raise InvalidInput(
+                f"{what} of {self.label} is dated {on.isoformat()}, "
+                f"after today ({today.isoformat()})"
+            )
+
+    def check_signoff_after_approvals(self, on: date) -> None:
+        """The board signs off what the agencies approved, so not before the last of them."""
+        approvals = [
+            d
+            for d in self.decisions.values()
+            if d.approved and d.version == self.current_version and d.agency in self.agencies
+        ]
+        if not approvals:
+            return
+        latest = max(approvals, key=lambda d: d.decided_on)
+        if on < latest.decided_on:
+            raise DomainError(
+                f"cannot sign off {self.label} on {on.isoformat()}: {latest.agency} approved "
+                f"it on {latest.decided_on.isoformat()}, and sign-off cannot come before that"
+            )
+
     def check_ready_for_signoff(self) -> None:
         pending = self.pending_agencies()
         if pending:
@@ -172,6 +198,8 @@ class GovernanceItem(TrailAggregate):
             raise InvalidInput(f"{agency}'s decision on '{self.title}' needs the governing body")
         if not approve and not (reason and reason.strip()):
             raise InvalidInput(f"{agency}'s rejection of {self.label} needs a reason")
+        if approve:
+            self.check_not_after_today(f"{agency}'s approval", decided_on)
         record = self._approve if approve else self._reject
         record(
             agency=agency,
@@ -243,6 +271,8 @@ class GovernanceItem(TrailAggregate):
         if self.is_signed_off:
             raise DomainError(f"{self.label} is already signed off")
         self.check_ready_for_signoff()
+        self.check_not_after_today(f"the sign-off by {board}", decided_on)
+        self.check_signoff_after_approvals(decided_on)
         self._sign_off(
             board=board,
             minute_ref=minute_ref,

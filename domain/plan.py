@@ -6,16 +6,20 @@ two actions never contend for the plan.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput
+from domain.periods import Period
 from domain.values import Cadence, RagPolicy, ReminderPolicy
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -161,26 +165,48 @@ class Plan(TrailAggregate):
         if ref not in self.groups:
             raise InvalidInput(f"plan '{self.slug}' has no group '{ref}'")
 
-    # Settings
+    # Policies
 
     def change_policies(
         self,
         actor: str,
         rag: RagPolicy | None = None,
         reminders: ReminderPolicy | None = None,
+        reason: str | None = None,
     ) -> None:
+        """Replace the plan's RAG and reminder policies; the new ones apply at once."""
         rag = rag or self.rag_policy
         reminders = reminders or self.reminder_policy
-        if rag.display not in ("worse", "reported"):
-            raise InvalidInput(f"RAG display '{rag.display}' must be 'worse' or 'reported'")
-        if rag.amber_days_before_finish < 0 or rag.milestone_tolerance_days < 0:
-            raise InvalidInput("RAG tolerances cannot be negative")
-        self._change_policies(rag=asdict(rag), reminders=asdict(reminders), actor=actor)
+        check_rag_policy(rag)
+        check_reminder_policy(reminders)
+        self.check_policies_change(rag, reminders)
+        self._change_policies(
+            rag=asdict(rag), reminders=asdict(reminders), actor=actor, reason=reason
+        )
 
     @event("PoliciesChanged")
-    def _change_policies(self, rag: dict[str, Any], reminders: dict[str, Any], actor: str) -> None:
+    def _change_policies(
+        self, rag: dict[str, Any], reminders: dict[str, Any], actor: str, reason: str | None = None
+    ) -> None:
         self.rag_policy = RagPolicy(**rag)
         self.reminder_policy = ReminderPolicy(**reminders)
+
+    def policies_with(
+        self, rag: Mapping[str, Any] | None = None, reminders: Mapping[str, Any] | None = None
+    ) -> tuple[RagPolicy, ReminderPolicy]:
+        """The plan's policies with the named settings changed; the rest stay as they are."""
+        return (
+            revised_policy(self.rag_policy, rag or {}, RAG_SETTINGS),
+            revised_policy(self.reminder_policy, reminders or {}, REMINDER_SETTINGS),
+        )
+
+    def check_policy_reason(self, reason: str | None) -> None:
+        if not (reason and reason.strip()):
+            raise InvalidInput(f"changing the policies of plan '{self.slug}' needs a reason")
+
+    def check_policies_change(self, rag: RagPolicy, reminders: ReminderPolicy) -> None:
+        if rag == self.rag_policy and reminders == self.reminder_policy:
+            raise DomainError(f"plan '{self.slug}' already has these policies: nothing to change")
 
     # Reporting periods
 
@@ -196,6 +222,7 @@ class Plan(TrailAggregate):
         """Freeze what every action showed for the period, so a report of it can be
         produced again, years later, with the same content."""
         self.check_period_is_open(period)
+        self.check_period_has_begun(period)
         self._close_period(
             period=period, actions=actions, lists=lists, summary=summary, as_of=as_of, actor=actor
         )
@@ -215,6 +242,128 @@ class Plan(TrailAggregate):
     def check_period_is_open(self, period: str) -> None:
         if period in self.closed_periods:
             raise DomainError(f"period {period} of plan '{self.slug}' is already closed")
+
+    def check_period_has_begun(self, period: str) -> None:
+        """A period may close early (at the end of its last working day, say), but a
+        period still to come cannot: what it would freeze has not happened yet."""
+        try:
+            start = Period.parse(period).start
+        except ValueError as e:
+            raise InvalidInput(str(e)) from None
+        today = clock.today()
+        if start > today:
+            raise DomainError(
+                f"period {period} of plan '{self.slug}' has not begun: it starts "
+                f"{start.isoformat()} and today is {today.isoformat()}"
+            )
+
+
+# Policy settings
+
+DISPLAY_MODES = ("worse", "reported")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The range a policy setting may take: from 0 to ``most``, whole numbers or not."""
+
+    most: float
+    unit: str  # as written after the number: " days", "%"
+    whole: bool = True
+
+
+# At most two years, in calendar days or in working days.
+_DAYS = Limit(730, " days")
+_WORKING_DAYS = Limit(520, " working days")
+
+RAG_SETTINGS: dict[str, Limit | None] = {
+    "display": None,
+    "amber_days_before_finish": _DAYS,
+    "milestone_tolerance_days": _DAYS,
+    "indicator_tolerance_pct": Limit(100, "%", whole=False),
+}
+REMINDER_SETTINGS: dict[str, Limit | None] = {
+    "lead_times_working_days": None,  # see check_lead_times
+    "overdue_every_days": _DAYS,
+    "escalate_after_days": _DAYS,
+    "period_request_working_days": _WORKING_DAYS,
+    "governance_chase_every_days": _DAYS,
+}
+# Set for every plan at once (ACTIONTRAIL_DIGEST_HOUR), not plan by plan.
+_FIXED_REMINDER_SETTINGS: dict[str, Limit] = {"digest_hour": Limit(23, "")}
+
+
+class PolicyRefused(InvalidInput):
+    """A policy setting the rules refuse. It names the setting and the value, so that the
+    command line and the plan file can name them as their users wrote them."""
+
+    def __init__(self, setting: str, value: Any, problem: str) -> None:
+        self.setting = setting
+        self.value = value
+        self.problem = problem
+        super().__init__(f"policy setting {setting} {shown_setting(value)} {problem}")
+
+
+def shown_setting(value: Any) -> str:
+    """A setting's value as people type it: lead times as "14,3,0"."""
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def revised_policy(policy: Any, changes: Mapping[str, Any], settings: Mapping[str, Any]) -> Any:
+    for name, value in changes.items():
+        if name not in settings:
+            raise PolicyRefused(
+                name, value, f"is not a policy setting (known: {', '.join(settings)})"
+            )
+    return replace(policy, **changes)
+
+
+def check_rag_policy(policy: RagPolicy) -> None:
+    if policy.display not in DISPLAY_MODES:
+        raise PolicyRefused("display", policy.display, "is not one of worse, reported")
+    for name, limit in RAG_SETTINGS.items():
+        if limit is not None:
+            check_setting_range(name, getattr(policy, name), limit)
+
+
+def check_reminder_policy(policy: ReminderPolicy) -> None:
+    check_lead_times(policy.lead_times_working_days)
+    for name, limit in {**REMINDER_SETTINGS, **_FIXED_REMINDER_SETTINGS}.items():
+        if limit is not None:
+            check_setting_range(name, getattr(policy, name), limit)
+
+
+def check_lead_times(lead_times: list[int]) -> None:
+    """Lead times are distinct working-day counts, largest first: 14,3,0. Each is from 0
+    (the deadline itself) to two years of working days."""
+    name = "lead_times_working_days"
+    if not isinstance(lead_times, list | tuple):
+        raise PolicyRefused(name, lead_times, "is not a list of working days (like 14,3,0)")
+    if not lead_times:
+        raise PolicyRefused(name, lead_times, "has no lead time (0 is the deadline itself)")
+    for n in lead_times:
+        try:
+            check_setting_range(name, n, _WORKING_DAYS)
+        except PolicyRefused as e:
+            raise PolicyRefused(name, lead_times, f"has a lead time that {e.problem}") from None
+    if len(set(lead_times)) != len(lead_times):
+        raise PolicyRefused(name, lead_times, "repeats a lead time")
+    if list(lead_times) != sorted(lead_times, reverse=True):
+        raise PolicyRefused(name, lead_times, "is not in descending order (like 14,3,0)")
+
+
+def check_setting_range(name: str, value: Any, limit: Limit) -> None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or (limit.whole and not isinstance(value, int)) or not math.isfinite(value):
+        raise PolicyRefused(
+            name, value, f"is not {'a whole number' if limit.whole else 'a number'}"
+        )
+    if value < 0:
+        raise PolicyRefused(name, value, "cannot be negative")
+    if value > limit.most:
+        raise PolicyRefused(name, value, f"is more than {limit.most:g}{limit.unit}")
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ role checks hold whatever the edge.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -235,8 +235,17 @@ class ActionTrail(Application[UUID]):
             raise DomainError(f"plan '{plan.slug}' already has an action {spec.ref.strip()}")
         return Action.from_spec(plan.id, spec, actor)
 
-    def load_plan(self, actor: str, spec: PlanSpec, demo: bool = False) -> Plan:
-        """Record a whole plan as one unit: every event or none."""
+    def load_plan(
+        self,
+        actor: str,
+        spec: PlanSpec,
+        demo: bool = False,
+        rag_policy: Mapping[str, Any] | None = None,
+        reminder_policy: Mapping[str, Any] | None = None,
+        policy_reason: str = "set when the plan was loaded",
+    ) -> Plan:
+        """Record a whole plan as one unit: every event or none. Policy settings given
+        (by name) replace the defaults."""
         acting = self.user(actor)
         permissions.require_admin(acting, "load plans")
         self.check_new_plan(spec.slug)
@@ -269,7 +278,33 @@ class ActionTrail(Application[UUID]):
             self._new_item(plan, g.key, g.title, g.agencies, g.key, _sha(g.document), acting.email)
             for g in spec.governance
         ]
+        if rag_policy or reminder_policy:
+            rag, reminders = plan.policies_with(rag_policy, reminder_policy)
+            if (rag, reminders) != (plan.rag_policy, plan.reminder_policy):
+                plan.change_policies(acting.email, rag, reminders, reason=policy_reason)
         self.record(plan, *actions.values(), *items)
+        return plan
+
+    # Plan policies
+
+    def change_policies(
+        self,
+        actor: str,
+        slug: str,
+        reason: str,
+        rag: Mapping[str, Any] | None = None,
+        reminders: Mapping[str, Any] | None = None,
+    ) -> Plan:
+        """Change the named settings of a plan's RAG and reminder policies (admins). The
+        settings are applied to the plan as recorded, so a change made a moment earlier
+        by someone else is kept, not overwritten."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "change plan policies")
+        plan = self.plan(slug)
+        plan.check_policy_reason(reason)
+        new_rag, new_reminders = plan.policies_with(rag, reminders)
+        plan.change_policies(acting.email, new_rag, new_reminders, reason=reason.strip())
+        self.record(plan)
         return plan
 
     # Actions
@@ -411,6 +446,61 @@ class ActionTrail(Application[UUID]):
         permissions.require_accountable(acting, action, "accept or reject evidence")
         action.decide_evidence(evidence_id, accept, actor=acting.email, reason=reason)
         self.record(action)
+
+    # Several changes to one action at once
+
+    def update_action(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        *,
+        rag: Rag | None = None,
+        rag_reason: str | None = None,
+        period: str | None = None,
+        narrative: str | None = None,
+        risk: str | None = None,
+        status: Status | None = None,
+        status_reason: str | None = None,
+        evidence: dict[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> list[str]:
+        """A rating, a progress report for the period, a status change and an evidence
+        submission (the keyword arguments of submit_evidence) for one action, in that
+        order, recorded as one unit. Each part is checked as its own command checks it;
+        either every part's event is recorded or none is. Returns the parts recorded."""
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        if rag is not None:
+            permissions.require_action_updater(acting, action, "rate")
+        if narrative is not None:
+            permissions.require_action_updater(acting, action, "report progress on")
+        if status is Status.VERIFIED:
+            permissions.require_accountable(acting, action, "verify")
+        elif status is not None:
+            permissions.require_action_updater(acting, action, f"mark {status.value}")
+        if evidence is not None:
+            permissions.require_action_updater(acting, action, "submit evidence for")
+        _check_version(action, f"action {ref}", expected_version)
+        parts: list[str] = []
+        if rag is not None:
+            action.assess_rag(rag, actor=acting.email, reason=rag_reason)
+            parts.append("RAG")
+        if narrative is not None:
+            if not period:
+                raise InvalidInput(f"progress on action {ref} needs the period it is for")
+            action.report_progress(period, narrative, actor=acting.email, risk=risk)
+            parts.append("progress")
+        if status is not None:
+            action.change_status(status, actor=acting.email, reason=status_reason)
+            parts.append("status")
+        if evidence is not None:
+            action.submit_evidence(actor=acting.email, **evidence)
+            parts.append("evidence")
+        if not parts:
+            raise InvalidInput(f"nothing to record for action {ref}")
+        self.record(action)
+        return parts
 
     # Governance
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+
 from domain import clock
 from domain.errors import InvalidInput
 from domain.periods import Period
@@ -35,11 +37,23 @@ FROZEN_FIELDS = (
 )
 
 
-def parse_period(key: str, cadence: Cadence) -> Period:
+class MalformedPeriod(InvalidInput, typer.BadParameter):
+    """A period key that is no month or quarter at all: bad usage on the command line
+    (exit status 2), bad input everywhere else."""
+
+    def __init__(self, key: str, option: str = "--period") -> None:
+        typer.BadParameter.__init__(
+            self,
+            f"'{key}' is not a reporting period (use 2009-08 or 2009-Q3)",
+            param_hint=option,
+        )
+
+
+def parse_period(key: str, cadence: Cadence, option: str = "--period") -> Period:
     try:
         period = Period.parse(key)
     except ValueError:
-        raise InvalidInput(f"'{key}' is not a reporting period (use 2009-08 or 2009-Q3)") from None
+        raise MalformedPeriod(key, option) from None
     if period.cadence is not cadence:
         raise InvalidInput(f"the plan reports {cadence.value}: {key} is not one of its periods")
     return period
@@ -47,7 +61,8 @@ def parse_period(key: str, cadence: Cadence) -> Period:
 
 def close_period(rt: Runtime, actor: str, slug: str, period_key: str | None) -> dict[str, Any]:
     """Close the period. The RAG frozen is the one shown at the moment of closing, so the
-    plan shown as of that moment agrees with what the period recorded."""
+    plan shown as of that moment agrees with what the period recorded. A period still to
+    come is refused by the plan."""
     rt.runner.catch_up()
     plan = queries.plan(rt.engine, slug)
     cadence = Cadence(plan["cadence"])

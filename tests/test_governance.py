@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from engine.runtime import Runtime
 from projections import queries
@@ -131,3 +132,52 @@ def test_items_need_agencies_of_the_plan(world: World) -> None:
         world.rt.app.open_item(SECRETARY, "plan", "x", "X", ["Fire Service"], "d", sha("d"))
     with pytest.raises(InvalidInput, match="at least one approving agency"):
         world.rt.app.open_item(SECRETARY, "plan", "x", "X", [], "d", sha("d"))
+
+
+def test_sign_off_cannot_be_dated_before_the_latest_approval(item: Runtime) -> None:
+    approve(item, NHS, "NHS Trust")  # 1 May
+    item.app.decide_item(POLICE, "plan", "proc", "Police", True, "Command", date(2009, 5, 20))
+    with pytest.raises(
+        DomainError,
+        match=r"cannot sign off 'Safeguarding procedures' v1 on 2009-05-19: Police approved "
+        r"it on 2009-05-20",
+    ):
+        item.app.sign_off(SECRETARY, "plan", "proc", "Board", date(2009, 5, 19))
+    assert row(item)["signed_off"] is None
+    item.app.sign_off(SECRETARY, "plan", "proc", "Board", date(2009, 5, 20))
+    assert row(item)["signed_off"]["decided_on"] == "2009-05-20"
+
+
+def test_only_approvals_of_the_current_version_bound_the_sign_off(item: Runtime) -> None:
+    item.app.decide_item(NHS, "plan", "proc", "NHS Trust", True, "Board", date(2009, 5, 25))
+    item.app.revise_item(SECRETARY, "plan", "proc", "v2.docx", sha("v2"), "police comments")
+    approve(item, NHS, "NHS Trust")  # v2, 1 May: an earlier date than its v1 approval
+    approve(item, POLICE, "Police")
+    item.app.sign_off(SECRETARY, "plan", "proc", "Board", date(2009, 5, 2))
+    assert row(item)["signed_off"]["version"] == 2
+
+
+def test_an_approval_dated_after_today_is_refused(item: Runtime) -> None:
+    # The clock stands at 1 June 2009.
+    with pytest.raises(
+        InvalidInput,
+        match=r"NHS Trust's approval of 'Safeguarding procedures' v1 is dated 2009-06-02, "
+        r"after today \(2009-06-01\)",
+    ):
+        item.app.decide_item(NHS, "plan", "proc", "NHS Trust", True, "Board", date(2009, 6, 2))
+    assert [c["state"] for c in row(item)["agencies"]] == ["pending", "pending"]
+    item.app.decide_item(NHS, "plan", "proc", "NHS Trust", True, "Board", date(2009, 6, 1))
+
+
+def test_a_sign_off_dated_after_today_is_refused(item: Runtime, clock: FixedClock) -> None:
+    approve(item, NHS, "NHS Trust")
+    approve(item, POLICE, "Police")
+    with pytest.raises(
+        InvalidInput,
+        match=r"the sign-off by Board of 'Safeguarding procedures' v1 is dated 2009-06-08, "
+        r"after today \(2009-06-01\)",
+    ):
+        item.app.sign_off(SECRETARY, "plan", "proc", "Board", date(2009, 6, 8))
+    assert row(item)["signed_off"] is None
+    clock.set(datetime(2009, 6, 8, 9, tzinfo=UTC))
+    item.app.sign_off(SECRETARY, "plan", "proc", "Board", date(2009, 6, 8))

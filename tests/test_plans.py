@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.spec import GovernanceSpec, GroupSpec, PlanSpec
+from engine.planfile import read_plan_file
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, AUDITOR, LEAD, World, action_spec, people
+from tests.test_cli import Cli
 
 
 def test_plan_and_actions_are_visible_after_each_command(world: World) -> None:
@@ -135,3 +138,73 @@ def test_approver_needs_an_agency(world: World) -> None:
 def test_unknown_role_is_named(world: World) -> None:
     with pytest.raises(InvalidInput, match="unknown role 'boss'"):
         world.rt.app.add_user(ADMIN, "a@example.org", "A", ["boss"])
+
+
+BAD_FILES = [
+    (
+        "actions:\n  - {ref: '1.1', title: A, plan_start: 2026-02-30}\n",
+        "actions[1]: 'plan_start' value '2026-02-30' is not a date (YYYY-MM-DD)",
+    ),
+    (
+        "actions:\n  - ref: '1.1'\n    title: A\n    success_criteria:\n"
+        "      - {text: Audit, due: 2026-04-31}\n",
+        "actions[1].success_criteria[1]: 'due' value '2026-04-31' is not a date",
+    ),
+    (
+        "actions:\n  - ref: '1.1'\n    title: A\n    indicators:\n"
+        "      - {name: Reviews, target: 75, baseline: about half}\n",
+        "actions[1].indicators[1]: 'baseline' value 'about half' is not a number",
+    ),
+    (
+        "actions:\n  - ref: '1.1'\n    title: A\n    indicators:\n"
+        "      - {name: Reviews, target: 75, red_threshold: [60]}\n",
+        "actions[1].indicators[1]: 'red_threshold' value '[60]' is not a number",
+    ),
+    (
+        "actions:\n  - ref: '1.1'\n    title: A\n    indicators:\n"
+        "      - {name: Reviews, target: lots}\n",
+        "actions[1].indicators[1]: 'target' value 'lots' is not a number",
+    ),
+    (
+        "actions:\n  - ref: '1.1'\n    title: A\n    indicators: [Reviews]\n",
+        "actions[1].indicators[1]: each indicator must be a mapping, not 'Reviews'",
+    ),
+    (
+        'governance: ["x"]\n',
+        "governance[1]: each governance item must be a mapping, not 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BAD_FILES)
+def test_a_plan_file_entry_that_cannot_be_read_names_the_file_entry_and_value(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("slug: f\ntitle: F\nagencies: [Council]\n" + body)
+    with pytest.raises(InvalidInput) as refused:
+        read_plan_file(path)
+    assert str(refused.value).startswith(f"{path}: {message}")
+
+
+def test_a_date_that_is_no_date_in_a_text_field_is_kept_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("slug: f\ntitle: 2026-02-30\n")
+    assert read_plan_file(path).spec.title == "2026-02-30"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"), [BAD_FILES[0], BAD_FILES[2], BAD_FILES[-1]], ids=["date", "number", "gov"]
+)
+def test_plan_load_of_an_unreadable_entry_exits_1_and_records_nothing(
+    tmp_path: Path, db_url: str, body: str, message: str
+) -> None:
+    c = Cli(tmp_path, db_url)
+    c.ok("users", "add", ADMIN, "--name", "Ada", "--role", "admin")
+    path = tmp_path / "plan.yaml"
+    path.write_text("slug: f\ntitle: F\nagencies: [Council]\n" + body)
+    r = c("plan", "load", str(path), user=ADMIN)
+    assert r.returncode == 1, r.stderr
+    assert f"{path}: {message}" in " ".join(r.stderr.split())
+    assert "Traceback" not in r.stderr
+    assert c.json("plans") == []

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from domain.clock import FixedClock
 from domain.errors import DomainError, InvalidInput, PermissionDenied
-from domain.values import Rag, Status
+from domain.values import Cadence, Rag, Status
 from engine.closing import close_period
 from projections import queries
 from tests.conftest import ADMIN, LEAD, LEAD2, SECRETARY, World
+from tests.test_cli import Cli
 
 
 def document(world: World, today: date) -> dict:  # type: ignore[type-arg]
@@ -108,3 +110,52 @@ def test_deferred_actions_drop_out_of_the_roll_up(world: World) -> None:
 def test_overdue_is_counted_the_day_after_plan_finish(world: World) -> None:
     assert document(world, date(2009, 9, 30))["summary"]["overdue"] == 0
     assert document(world, date(2009, 10, 1))["summary"]["overdue"] == 2
+
+
+def test_a_period_still_to_come_cannot_be_closed(world: World, clock: FixedClock) -> None:
+    # The clock stands at 1 June 2009: June may close (early), July may not.
+    with pytest.raises(
+        DomainError,
+        match=r"period 2009-07 of plan 'plan' has not begun: it starts 2009-07-01 and today "
+        r"is 2009-06-01",
+    ):
+        close_period(world.rt, SECRETARY, "plan", "2009-07")
+    assert queries.periods(world.rt.engine, queries.plan(world.rt.engine, "plan")) == []
+    close_period(world.rt, SECRETARY, "plan", "2009-06")
+    clock.set(datetime(2009, 7, 1, 9, tzinfo=UTC))
+    close_period(world.rt, SECRETARY, "plan", "2009-07")
+
+
+def test_a_quarter_still_to_come_cannot_be_closed(world: World) -> None:
+    world.rt.app.create_plan(ADMIN, "quarterly", "Quarterly plan", cadence=Cadence.QUARTERLY)
+    with pytest.raises(DomainError, match="period 2009-Q3 of plan 'quarterly' has not begun"):
+        close_period(world.rt, SECRETARY, "quarterly", "2009-Q3")
+    close_period(world.rt, SECRETARY, "quarterly", "2009-Q2")
+
+
+def cli_plan(tmp_path: Path, db_url: str) -> Cli:
+    c = Cli(tmp_path, db_url)
+    c.ok("users", "add", ADMIN, "--name", "Ada", "--role", "admin")
+    c.ok("plan", "create", "p", "--title", "Plan", user=ADMIN)
+    return c
+
+
+@pytest.mark.parametrize("key", ["2026-13", "2026-00", "2026-Q5", "May 2026", "2026-5"])
+def test_a_malformed_period_is_a_usage_error(tmp_path: Path, db_url: str, key: str) -> None:
+    c = cli_plan(tmp_path, db_url)
+    r = c("period", "close", "p", "--period", key, user=ADMIN)
+    assert r.returncode == 2, r.stderr
+    assert f"'{key}' is not a reporting period" in " ".join((r.stderr + r.stdout).split())
+    assert c.json("period", "list", "p") == []
+
+
+def test_closing_a_future_period_on_the_command_line_exits_1(tmp_path: Path, db_url: str) -> None:
+    # The command line runs on the system clock: next year's January is still to come.
+    today = date.today()
+    key = f"{today.year + 1}-01"
+    c = cli_plan(tmp_path, db_url)
+    r = c("period", "close", "p", "--period", key, user=ADMIN)
+    assert r.returncode == 1, r.stderr
+    assert f"period {key} of plan 'p' has not begun: it starts {today.year + 1}-01-01" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert c.json("period", "list", "p") == []

@@ -38,16 +38,16 @@ def open_item(
     """Open a governance item that each named agency must approve before sign-off."""
     st = state(ctx)
     rt = st.runtime()
-    stored = rt.files.put_file(document)
-    rt.app.open_item(
-        st.require_actor(),
-        plan,
-        item,
-        title or item,
-        list(agency or []),
-        stored.name,
-        stored.sha256,
-    )
+    with rt.files.storing(document) as stored:
+        rt.app.open_item(
+            st.require_actor(),
+            plan,
+            item,
+            title or item,
+            list(agency or []),
+            stored.name,
+            stored.sha256,
+        )
     output.info(f"governance item {item} opened (v1)")
 
 
@@ -62,8 +62,10 @@ def revise(
     """Revise the document: a new version, which earlier approvals do not cover."""
     st = state(ctx)
     rt = st.runtime()
-    stored = rt.files.put_file(document)
-    version = rt.app.revise_item(st.require_actor(), plan, item, stored.name, stored.sha256, reason)
+    with rt.files.storing(document) as stored:
+        version = rt.app.revise_item(
+            st.require_actor(), plan, item, stored.name, stored.sha256, reason
+        )
     output.info(f"governance item {item} is now v{version}")
 
 

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import csv
 import sys
+from dataclasses import asdict
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
 from domain import clock
 from domain.errors import InvalidInput
+from domain.plan import PolicyRefused, shown_setting
 from domain.spec import ActionSpec
-from domain.values import Cadence, Person
+from domain.values import Cadence, Person, ReminderPolicy
 from engine.audit.safe_text import csv_cell, json_text
 from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.planfile import read_plan_file
 from projections import queries
+from projections.dashboard import rag_policy
 
 plan_app = typer.Typer(help="Create and load plans.", no_args_is_help=True)
 group_app = typer.Typer(help="Groupings of actions.", no_args_is_help=True)
@@ -31,7 +35,7 @@ def init(ctx: typer.Context) -> None:
     """Create the database tables (the event store and the read models)."""
     rt = state(ctx).runtime()
     rt.runner.catch_up()
-    output.info(f"ready: {rt.db.url}")
+    output.info(f"ready: {rt.db.shown_url}")
 
 
 @app.command()
@@ -124,6 +128,8 @@ def history(
     rt = st.runtime()
     rt.runner.catch_up()
     view = queries.plan(rt.engine, plan)
+    if action is not None:
+        rt.app.action(plan, action)  # an unknown action is an error, not an empty history
     rows = queries.history_rows(
         rt.engine,
         view,
@@ -216,9 +222,197 @@ def plan_load(
 ) -> None:
     """Record a whole plan from a structured file, as one unit."""
     st = state(ctx)
-    spec = read_plan_file(file)
-    st.runtime().app.load_plan(st.require_actor(), spec)
+    actor = st.require_actor()
+    read = read_plan_file(file)
+    spec = read.spec
+    st.runtime().app.load_plan(
+        actor,
+        spec,
+        rag_policy=read.rag_policy,
+        reminder_policy=read.reminder_policy,
+        policy_reason=f"set in plan file {file.name}",
+    )
     output.info(f"plan {spec.slug} loaded: {len(spec.groups)} groups, {len(spec.actions)} actions")
+
+
+class Display(StrEnum):
+    WORSE = "worse"
+    REPORTED = "reported"
+
+
+class Setting(NamedTuple):
+    """A policy setting: its policy, its name, the option that sets it, its label."""
+
+    policy: str
+    name: str
+    option: str
+    label: str
+
+
+RAG, REMINDERS = "rag_policy", "reminder_policy"
+POLICY_SETTINGS = (
+    Setting(RAG, "display", "--display", "RAG shown"),
+    Setting(RAG, "amber_days_before_finish", "--amber-days", "Amber days before plan finish"),
+    Setting(RAG, "milestone_tolerance_days", "--milestone-days", "Milestone tolerance (days)"),
+    Setting(RAG, "indicator_tolerance_pct", "--indicator-tolerance", "Indicator tolerance (%)"),
+    Setting(REMINDERS, "lead_times_working_days", "--lead-times", "Due reminders (working days)"),
+    Setting(REMINDERS, "overdue_every_days", "--overdue-every", "Overdue notice every (days)"),
+    Setting(REMINDERS, "escalate_after_days", "--escalate-after", "Escalate after (days overdue)"),
+    Setting(
+        REMINDERS,
+        "period_request_working_days",
+        "--period-request",
+        "Update request (working days)",
+    ),
+    Setting(
+        REMINDERS, "governance_chase_every_days", "--chase-every", "Approval chase every (days)"
+    ),
+)
+
+
+def plan_policies(ctx: typer.Context, slug: str) -> dict[str, Any]:
+    """A plan's policies as the read models hold them (defaults until first changed)."""
+    rt = state(ctx).runtime()
+    rt.runner.catch_up()
+    view = queries.plan(rt.engine, slug)
+    stored = view.get("reminder_policy")
+    policies = {
+        "rag_policy": asdict(rag_policy(view)),
+        "reminder_policy": asdict(ReminderPolicy(**stored) if stored else ReminderPolicy()),
+    }
+    settable = {(s.policy, s.name) for s in POLICY_SETTINGS}
+    return {
+        "plan": slug,
+        **{
+            policy: {k: v for k, v in values.items() if (policy, k) in settable}
+            for policy, values in policies.items()
+        },
+    }
+
+
+def _lead_times(value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",")]
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a list of working days like 14,3,0", param_hint="--lead-times"
+        ) from None
+
+
+@plan_app.command("policy")
+def plan_policy(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan slug.")],
+    display: Annotated[
+        Display | None,
+        typer.Option(
+            "--display", help="RAG shown: the worse of reported and computed, or the reported one."
+        ),
+    ] = None,
+    amber_days: Annotated[
+        int | None,
+        typer.Option("--amber-days", help="Amber from this many days before the plan finish."),
+    ] = None,
+    milestone_days: Annotated[
+        int | None,
+        typer.Option(
+            "--milestone-days", help="Days a milestone may be missed by before it is Red."
+        ),
+    ] = None,
+    indicator_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--indicator-tolerance",
+            help="Per cent of its target an indicator may miss by before Red.",
+        ),
+    ] = None,
+    lead_times: Annotated[
+        str | None,
+        typer.Option(
+            "--lead-times",
+            help="Working days before a deadline that leads are reminded, e.g. 14,3,0.",
+        ),
+    ] = None,
+    overdue_every: Annotated[
+        int | None, typer.Option("--overdue-every", help="Days between overdue notices (0: none).")
+    ] = None,
+    escalate_after: Annotated[
+        int | None,
+        typer.Option(
+            "--escalate-after", help="Days overdue from which the accountable officer is told."
+        ),
+    ] = None,
+    period_request: Annotated[
+        int | None,
+        typer.Option(
+            "--period-request",
+            help="Working days before a period closes that updates are requested.",
+        ),
+    ] = None,
+    chase_every: Annotated[
+        int | None,
+        typer.Option("--chase-every", help="Days between chases of a pending approval (0: none)."),
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the policies change.")] = None,
+) -> None:
+    """Show a plan's RAG and reminder policies, or change them (admins, with a reason).
+
+    A change applies at once: to the RAG shown and to the reminders from then on."""
+    st = state(ctx)
+    given: dict[str, Any] = {
+        "display": display.value if display else None,
+        "amber_days_before_finish": amber_days,
+        "milestone_tolerance_days": milestone_days,
+        "indicator_tolerance_pct": indicator_tolerance,
+        "lead_times_working_days": _lead_times(lead_times) if lead_times is not None else None,
+        "overdue_every_days": overdue_every,
+        "escalate_after_days": escalate_after,
+        "period_request_working_days": period_request,
+        "governance_chase_every_days": chase_every,
+    }
+    changes: dict[str, dict[str, Any]] = {RAG: {}, REMINDERS: {}}
+    for setting in POLICY_SETTINGS:
+        if given[setting.name] is not None:
+            changes[setting.policy][setting.name] = given[setting.name]
+    if any(changes.values()):
+        actor = st.require_actor()
+        before = plan_policies(ctx, plan)
+        try:
+            st.runtime().app.change_policies(
+                actor,
+                plan,
+                reason or "",
+                rag=changes[RAG],
+                reminders=changes[REMINDERS],
+            )
+        except PolicyRefused as e:
+            option = next(s.option for s in POLICY_SETTINGS if s.name == e.setting)
+            typed = lead_times if e.setting == "lead_times_working_days" else e.value
+            raise InvalidInput(f"{option} {shown_setting(typed)} {e.problem}") from None
+    elif reason is not None:
+        raise typer.BadParameter(
+            "give a policy option to change (see --help); without one the policies are shown",
+            param_hint="--reason",
+        )
+    else:
+        before = None
+    shown = plan_policies(ctx, plan)
+    if st.format is Format.JSON:
+        output.print_json(shown)
+        return
+    if before is not None:
+        changed = [
+            f"{s.option} {shown_setting(before[s.policy][s.name])} -> "
+            f"{shown_setting(shown[s.policy][s.name])}"
+            for s in POLICY_SETTINGS
+            if before[s.policy][s.name] != shown[s.policy][s.name]
+        ]
+        output.info(f"policies of {plan} changed: {'; '.join(changed)}")
+    output.table(
+        None,
+        ["Setting", "Value", "Option"],
+        [[s.label, shown_setting(shown[s.policy][s.name]), s.option] for s in POLICY_SETTINGS],
+    )
 
 
 @group_app.command("add")
