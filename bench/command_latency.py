@@ -105,10 +105,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.db == "postgres":
-            from engine.runtime import _ensure_schema
+            import psycopg
 
             bare_url = url_for("postgres", folder, "bare")
-            _ensure_schema(Database.from_url(bare_url))
+            schema = Database.from_url(bare_url).schema
+            with psycopg.connect(PG, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         else:
             bare_url = url_for("sqlite", folder, "bare")
         trail = measure_actiontrail(url_for(args.db, folder, "trail"), folder, args.n)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -13,6 +15,7 @@ from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.spec import ActionSpec
+from domain.users import normalise_email
 from domain.values import (
     REPORTABLE_RAGS,
     Criterion,
@@ -85,6 +88,48 @@ def check_dates(ref: str, start: date | None, finish: date | None) -> None:
         raise InvalidInput(
             f"action {ref}: plan finish {finish.isoformat()} is before plan start "
             f"{start.isoformat()}"
+        )
+
+
+def check_not_in_future(ref: str, what: str, day: date | None) -> None:
+    """What happened cannot have happened after today (the domain clock's)."""
+    if day is None:
+        return
+    today = clock.today()
+    if day > today:
+        raise InvalidInput(
+            f"action {ref}: {what} {day.isoformat()}, a date after today ({today.isoformat()})"
+        )
+
+
+def check_people(ref: str, leads: list[Person], accountable: Person | None) -> None:
+    """A lead or accountable officer may have no email, but one given must be an email."""
+    named = [("lead", p) for p in leads] + [("accountable officer", accountable)]
+    for role, person in named:
+        if person is None or person.email is None:
+            continue
+        try:
+            normalise_email(person.email)
+        except InvalidInput:
+            raise InvalidInput(
+                f"action {ref}: {role} {person.name!r} has the email {person.email!r}, "
+                "which is not an email address"
+            ) from None
+
+
+def check_link(ref: str, url: str) -> None:
+    """A link to evidence is a web address: http or https, with a host."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    else:
+        if parts.scheme.lower() not in ("http", "https"):
+            host = None
+    if not host or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise InvalidInput(
+            f"evidence link {url!r} for action {ref} is not a web address (http:// or https://)"
         )
 
 
@@ -179,6 +224,7 @@ class Action(TrailAggregate):
         if not title.strip():
             raise InvalidInput(f"action {ref} needs a title")
         check_dates(ref, plan_start, plan_finish)
+        check_people(ref, leads or [], accountable)
         return cls(
             plan_id=plan_id,
             ref=ref,
@@ -262,9 +308,14 @@ class Action(TrailAggregate):
             )
         if not reason.strip():
             raise InvalidInput(f"amending {field} of action {self.ref} needs a reason")
+        check_not_in_future(self.ref, f"{field} amended with effect from", effective_on)
         start = value if field == "plan_start" else self.plan_start
         finish = value if field == "plan_finish" else self.plan_finish
         check_dates(self.ref, start, finish)
+        if field == "leads":
+            check_people(self.ref, value or [], None)
+        elif field == "accountable":
+            check_people(self.ref, [], value)
         old = _encode(field, getattr(self, field))
         new = _encode(field, value)
         if old == new:
@@ -297,6 +348,7 @@ class Action(TrailAggregate):
         self.check_transition(to)
         if to in (Status.DEFERRED, Status.CANCELLED) and not (reason and reason.strip()):
             raise InvalidInput(f"{to.value} action {self.ref} needs a reason")
+        check_not_in_future(self.ref, f"{to.value.replace('_', ' ')} on", effective_on)
         if to is Status.VERIFIED:
             self.check_has_accepted_evidence()
         if to is Status.COMPLETED and effective_on is None:
@@ -355,6 +407,7 @@ class Action(TrailAggregate):
             raise InvalidInput(f"a lead rates action {self.ref} red, amber or green, not {rag}")
         if rag in (Rag.RED, Rag.AMBER) and not (reason and reason.strip()):
             raise InvalidInput(f"rating action {self.ref} {rag.value} needs a reason")
+        check_not_in_future(self.ref, f"rated {rag.value} on", effective_on)
         self._assess_rag(rag=rag.value, reason=reason, effective_on=effective_on, actor=actor)
 
     @event("RagAssessed")
@@ -374,6 +427,7 @@ class Action(TrailAggregate):
             )
         if number in self.achieved:
             raise DomainError(f"action {self.ref}: criterion {number} is already achieved")
+        check_not_in_future(self.ref, f"criterion {number} achieved on", achieved_on)
         self._achieve_milestone(
             number=number,
             text=self.success_criteria[number - 1].text,
@@ -395,6 +449,11 @@ class Action(TrailAggregate):
         if not any(i.name == name for i in self.indicators):
             names = ", ".join(repr(i.name) for i in self.indicators) or "none"
             raise NotFound(f"action {self.ref} has no indicator {name!r} (it has {names})")
+        if not math.isfinite(value):
+            raise InvalidInput(
+                f"action {self.ref}: a reading of {name!r} must be a number, not {value}"
+            )
+        check_not_in_future(self.ref, f"{name!r} measured on", measured_on)
         self._measure_indicator(
             name=name, value=float(value), effective_on=measured_on, note=note, actor=actor
         )
@@ -422,6 +481,8 @@ class Action(TrailAggregate):
             raise DomainError(f"action {self.ref} is cancelled: it takes no evidence")
         if (sha256 is None) == (url is None):
             raise InvalidInput(f"evidence for action {self.ref} is either a file or a link")
+        if url is not None:
+            check_link(self.ref, url)
         if size is not None and size > MAX_EVIDENCE_BYTES:
             raise InvalidInput(
                 f"evidence '{name}' is {size} bytes, over the limit of {MAX_EVIDENCE_BYTES}"

@@ -29,18 +29,20 @@ def require_writer(user: User, doing: str) -> None:
 
 def require_action_updater(user: User, action: Action, doing: str) -> None:
     """Only a lead of the action or its accountable officer updates an action."""
-    require_writer(user, doing)
+    what = f"{doing} action {action.ref}"
+    require_writer(user, what)
     if action.is_lead(user.email) or action.is_accountable(user.email):
         return
-    raise _deny(user, f"{doing} action {action.ref}: only its leads and accountable officer may")
+    raise _deny(user, f"{what}: only its leads and accountable officer may")
 
 
 def require_accountable(user: User, action: Action, doing: str) -> None:
     """Only the accountable officer accepts evidence and verifies completion."""
-    require_writer(user, doing)
+    what = f"{doing} for action {action.ref}"
+    require_writer(user, what)
     if action.is_accountable(user.email):
         return
-    raise _deny(user, f"{doing} for action {action.ref}: only its accountable officer may")
+    raise _deny(user, f"{what}: only its accountable officer may")
 
 
 def require_approver_for(user: User, agency: str) -> None:

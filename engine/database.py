@@ -8,11 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from domain.errors import InvalidInput
+from domain.errors import DomainError, InvalidInput
 
 DEFAULT_URL = "sqlite:///actiontrail.db"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database a URL names cannot be opened (no such folder, not a database, no
+    server answering): the command stops before it reads or changes anything."""
+
+
+def redacted(url: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    if "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url.split("://", 1)[0] + "://***"
+    if not password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    netloc = f"{parts.username or ''}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -53,8 +74,13 @@ class Database:
                 schema=query.get("schema", [""])[0],
             )
         raise InvalidInput(
-            f"database URL '{url}': use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+            f"database URL '{redacted(url)}': use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
         )
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as messages name it, without the password."""
+        return redacted(self.url)
 
     def eventsourcing_env(self) -> dict[str, str]:
         # The chained recorders (engine.audit) link every event to the one before it in

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+import structlog
+from eventsourcing.persistence import PersistenceError
+from psycopg import sql
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from config.settings import Settings
 from engine.application import ActionTrail
 from engine.audit.schema import audit_metadata
 from engine.audit.snapshots import SnapshotProjection
-from engine.database import Database
+from engine.database import Database, DatabaseUnavailable
 from engine.files import FileStore
 from projections.projectors import all_projections
 from projections.runner import ProjectionRunner
 from projections.schema import metadata
+
+log = structlog.get_logger(__name__)
+
+# How long to wait for a PostgreSQL server to answer before saying it does not.
+CONNECT_TIMEOUT_SECONDS = 30
+
+# What opening a database can fail with when the URL names something unusable.
+_OPEN_ERRORS = (sqlite3.Error, psycopg.Error, PersistenceError, SQLAlchemyError, OSError)
 
 
 @dataclass
@@ -28,14 +42,36 @@ class Runtime:
     files: FileStore
 
     @classmethod
-    def open(cls, settings: Settings, *, read_your_writes: bool = True) -> Runtime:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        read_your_writes: bool = True,
+        connect_timeout: int = CONNECT_TIMEOUT_SECONDS,
+    ) -> Runtime:
+        """Open the database the settings name, creating its tables if need be. A URL
+        naming something that cannot be opened is a DatabaseUnavailable naming it."""
         db = Database.from_url(settings.database_url)
-        if db.kind == "postgres" and db.schema:
-            _ensure_schema(db)
-        app = ActionTrail(env=db.eventsourcing_env())
-        engine = read_model_engine(db)
-        metadata.create_all(engine)
-        audit_metadata.create_all(engine)
+        app: ActionTrail | None = None
+        engine: Engine | None = None
+        try:
+            if db.kind == "sqlite":
+                _check_sqlite_path(db)
+            else:
+                _connect_postgres(db, connect_timeout)
+            app = ActionTrail(env=db.eventsourcing_env())
+            engine = read_model_engine(db)
+            metadata.create_all(engine)
+            audit_metadata.create_all(engine)
+        except _OPEN_ERRORS as e:
+            log.debug("database_open_failed", url=db.shown_url, exc_info=True)
+            if app is not None:
+                app.close()
+            if engine is not None:
+                engine.dispose()
+            raise DatabaseUnavailable(
+                f"cannot open the database {db.shown_url}: {_cause(e, db)}"
+            ) from e
         # Snapshots come last: they read the history rows written for the same batch.
         runner = ProjectionRunner(
             app, engine, projections=[*all_projections(), SnapshotProjection(app)]
@@ -70,8 +106,49 @@ def read_model_engine(db: Database) -> Engine:
     return create_engine(db.sqlalchemy_url(), connect_args=args, pool_size=5)
 
 
-def _ensure_schema(db: Database) -> None:
-    engine = create_engine(db.sqlalchemy_url())
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"')
-    engine.dispose()
+def _check_sqlite_path(db: Database) -> None:
+    """What SQLite itself would only call "unable to open database file"."""
+    assert db.path is not None
+    if db.path.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open the database {db.shown_url}: {db.path} is a folder, not a file"
+        )
+    folder = db.path.parent
+    if not folder.exists():
+        raise DatabaseUnavailable(
+            f"cannot open the database {db.shown_url}: the folder {folder} does not exist"
+        )
+    if not folder.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open the database {db.shown_url}: {folder} is not a folder"
+        )
+
+
+def _connect_postgres(db: Database, timeout: int) -> None:
+    """Make sure the server answers (within ``timeout`` seconds, where the event store's
+    pool would wait far longer) and that the schema the URL names exists."""
+    with psycopg.connect(
+        host=db.host,
+        port=db.port,
+        user=db.user,
+        password=db.password or None,
+        dbname=db.dbname,
+        connect_timeout=max(timeout, 1),
+        autocommit=True,
+    ) as conn:
+        if db.schema:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema))
+            )
+
+
+def _cause(error: BaseException, db: Database) -> str:
+    """The error's own words on one line, without the password."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
+        text = f"{db.path} is not a SQLite database ({text})"
+    if len(db.password) >= 4:  # a shorter one would hide ordinary words, not a secret
+        text = text.replace(db.password, "***")
+    return text

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from domain.values import Rag, Status
+from domain.values import Indicator, Person, Rag, Status
 from projections import queries
-from tests.conftest import ADMIN, AUDITOR, LEAD, LEAD2, NHS, OFFICER, World
+from tests.conftest import ADMIN, AUDITOR, LEAD, LEAD2, NHS, OFFICER, World, action_spec
 
 
 def view(world: World, ref: str) -> dict:  # type: ignore[type-arg]
@@ -246,3 +246,132 @@ def test_milestones_and_indicators(world: World) -> None:
     with pytest.raises(NotFound, match="no indicator"):
         app.measure_indicator(LEAD, "plan", "1.1", "reviews", 70, date(2009, 5, 20))
     assert view(world, "1.1")["success_criteria"][0]["achieved_on"] == "2009-05-20"
+
+
+def test_a_refusal_for_an_auditor_names_the_action(world: World) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        world.rt.app.submit_evidence(
+            AUDITOR, "plan", "1.1", "link", url="https://intranet.example/a"
+        )
+    assert str(refused.value) == f"{AUDITOR} (auditor) may not submit evidence for action 1.1"
+    with pytest.raises(PermissionDenied, match=r"may not verify for action 1\.1$"):
+        world.rt.app.change_status(AUDITOR, "plan", "1.1", Status.VERIFIED)
+
+
+def _with_indicator(world: World) -> None:
+    world.rt.app.add_action(
+        ADMIN, "plan", action_spec("1.5", indicators=[Indicator("reviews", 75.0)])
+    )
+
+
+# Readings are numbers
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_reading_must_be_a_finite_number(world: World, value: float) -> None:
+    app = world.rt.app
+    _with_indicator(world)
+    with pytest.raises(InvalidInput, match="a reading of 'reviews' must be a number, not"):
+        app.measure_indicator(LEAD, "plan", "1.5", "reviews", value, date(2009, 5, 20))
+    version = app.action("plan", "1.5").version
+    app.measure_indicator(LEAD, "plan", "1.5", "reviews", 80, date(2009, 5, 20))
+    assert app.action("plan", "1.5").version == version + 1
+
+
+# Nothing took effect after today (the clock stands at 2009-06-01)
+
+TOMORROW = date(2009, 6, 2)
+TODAY = date(2009, 6, 1)
+
+
+EFFECTIVE = {
+    "start": lambda app, on: app.change_status(
+        LEAD, "plan", "1.5", Status.IN_PROGRESS, effective_on=on
+    ),
+    "complete": lambda app, on: app.change_status(
+        LEAD, "plan", "1.5", Status.COMPLETED, effective_on=on
+    ),
+    "defer": lambda app, on: app.change_status(
+        LEAD, "plan", "1.5", Status.DEFERRED, reason="budget", effective_on=on
+    ),
+    "rag": lambda app, on: app.assess_rag(LEAD, "plan", "1.5", Rag.GREEN, effective_on=on),
+    "milestone": lambda app, on: app.achieve_milestone(LEAD, "plan", "1.5", 1, on),
+    "measure": lambda app, on: app.measure_indicator(LEAD, "plan", "1.5", "reviews", 70, on),
+    "amend": lambda app, on: app.amend_action(
+        LEAD, "plan", "1.5", "title", "Renamed", "clearer", effective_on=on
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(EFFECTIVE))
+def test_an_effective_date_after_today_is_refused(world: World, command: str) -> None:
+    _with_indicator(world)
+    app = world.rt.app
+    version = app.action("plan", "1.5").version
+    with pytest.raises(InvalidInput, match=r"2009-06-02, a date after today \(2009-06-01\)"):
+        EFFECTIVE[command](app, TOMORROW)
+    assert app.action("plan", "1.5").version == version
+    EFFECTIVE[command](app, TODAY)
+    assert app.action("plan", "1.5").version == version + 1
+
+
+def test_the_rule_follows_the_clock(world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2009, 6, 2, 9, 0, tzinfo=UTC))
+    world.rt.app.change_status(LEAD, "plan", "1.1", Status.COMPLETED, effective_on=TOMORROW)
+    assert view(world, "1.1")["actual_finish"] == "2009-06-02"
+
+
+# Leads' and accountable officers' emails
+
+
+def test_a_lead_or_officer_with_a_malformed_email_is_refused(world: World) -> None:
+    app = world.rt.app
+    with pytest.raises(
+        InvalidInput,
+        match="action 1.6: lead 'Bad' has the email 'notemail', which is not an email address",
+    ):
+        app.add_action(ADMIN, "plan", action_spec("1.6", leads=[Person("Bad", "notemail")]))
+    with pytest.raises(InvalidInput, match="accountable officer 'Olu' has the email 'olu@'"):
+        app.add_action(ADMIN, "plan", action_spec("1.6", accountable=Person("Olu", "olu@")))
+    with pytest.raises(InvalidInput, match="lead 'Liz' has the email 'liz at council'"):
+        app.amend_action(
+            LEAD, "plan", "1.1", "leads", [Person("Liz", "liz at council")], "handed over"
+        )
+    with pytest.raises(InvalidInput, match="accountable officer 'Olu'"):
+        app.amend_action(LEAD, "plan", "1.1", "accountable", Person("Olu", "olu"), "moved")
+
+
+def test_a_lead_with_no_email_is_allowed(world: World) -> None:
+    world.rt.app.add_action(
+        ADMIN,
+        "plan",
+        action_spec("1.6", leads=[Person("Head of Service")], accountable=Person("Director")),
+    )
+    assert [p["name"] for p in view(world, "1.6")["leads"]] == ["Head of Service"]
+
+
+# Evidence links
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "notalink",
+        "ftp://files.example/minutes.pdf",
+        "javascript:alert(1)",
+        "https://",
+        "http://a b",
+    ],
+)
+def test_an_evidence_link_must_be_a_web_address(world: World, url: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a web address"):
+        world.rt.app.submit_evidence(LEAD, "plan", "1.1", url, url=url)
+    assert view(world, "1.1")["evidence"] == []
+
+
+def test_an_evidence_link_may_be_http_or_https(world: World) -> None:
+    for url in ("https://intranet.example/minutes.pdf", "HTTP://intranet.example/m?id=3"):
+        world.rt.app.submit_evidence(LEAD, "plan", "1.1", url, url=url)
+    assert len(view(world, "1.1")["evidence"]) == 2

@@ -4,12 +4,8 @@ running the command line."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +13,8 @@ import psycopg
 
 from engine.audit.chain import GENESIS, link_of
 from engine.runtime import Runtime
+from tests.cli import Cli as BaseCli
 from tests.conftest import PG_DSN
-
-BIN = Path(sys.executable).with_name("actiontrail")
 
 
 class RawStore:
@@ -123,26 +118,8 @@ class RawStore:
         )
 
 
-class Cli:
-    """The installed command, as a user runs it."""
-
-    def __init__(self, cwd: Path, url: str) -> None:
-        self.cwd = cwd
-        self.env = {**os.environ, "ACTIONTRAIL_DATABASE_URL": url, "COLUMNS": "200"}
-        self.env.pop("ACTIONTRAIL_USER", None)
-
-    def __call__(self, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if user:
-            env["ACTIONTRAIL_USER"] = user
-        return subprocess.run(
-            [str(BIN), *args], cwd=self.cwd, env=env, capture_output=True, text=True, timeout=300
-        )
-
-    def ok(self, *args: str, user: str | None = None) -> str:
-        r = self(*args, user=user)
-        assert r.returncode == 0, r.stderr + r.stdout
-        return r.stdout
+class Cli(BaseCli):
+    """The installed command; the audit commands take --format after their arguments."""
 
     def json(self, *args: str, user: str | None = None) -> Any:
         return json.loads(self.ok(*args, "--format", "json", user=user))

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).with_name("actiontrail")
-
-
-class Cli:
-    def __init__(self, cwd: Path, url: str) -> None:
-        self.cwd = cwd
-        self.env = {**os.environ, "ACTIONTRAIL_DATABASE_URL": url, "COLUMNS": "200"}
-        self.env.pop("ACTIONTRAIL_USER", None)
-
-    def __call__(self, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if user:
-            env["ACTIONTRAIL_USER"] = user
-        return subprocess.run(
-            [str(BIN), *args], cwd=self.cwd, env=env, capture_output=True, text=True, timeout=120
-        )
-
-    def ok(self, *args: str, user: str | None = None) -> str:
-        r = self(*args, user=user)
-        assert r.returncode == 0, r.stderr + r.stdout
-        return r.stdout
-
-    def json(self, *args: str, user: str | None = None) -> object:
-        return json.loads(self.ok("--format", "json", *args, user=user))
+from tests.cli import BIN, Cli  # noqa: F401  (BIN for the tests below)
 
 
 @pytest.fixture

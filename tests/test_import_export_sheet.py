@@ -4,7 +4,7 @@ safe to open in a spreadsheet (no cell runs as a formula), on SQLite and Postgre
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from domain import clock
+from domain.clock import FixedClock
 from domain.errors import InvalidInput
 from engine.importing.export_sheet import HEADINGS, neutralise, write_sheet
 from engine.importing.record import import_plan
@@ -45,7 +46,8 @@ def kept(action: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def leeds(rt: Runtime) -> Runtime:
+def leeds(rt: Runtime, clock: FixedClock) -> Runtime:
+    clock.set(datetime(2009, 9, 7, 9, 0, tzinfo=UTC))  # when the August report was presented
     people(rt)
     assert import_plan(rt, ADMIN, FIXTURES / "leeds.csv", slug="leeds").recorded
     return rt

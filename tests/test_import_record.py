@@ -12,12 +12,13 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import NotFound, PermissionDenied
 from domain.plan import plan_id
 from domain.values import Rag, Status
@@ -64,6 +65,12 @@ def reasons(result: ImportResult, text: str) -> list[Any]:
 def admin_rt(rt: Runtime) -> Runtime:
     people(rt)
     return rt
+
+
+@pytest.fixture
+def september(clock: FixedClock) -> None:
+    """The Leeds sheet is the August 2009 report, imported when it was presented."""
+    clock.set(datetime(2009, 9, 7, 9, 0, tzinfo=UTC))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +127,7 @@ def test_essex_is_recorded(admin_rt: Runtime, name: str) -> None:
     assert reasons(result, "no reference number")  # the parser's warnings are kept
 
 
+@pytest.mark.usefixtures("september")
 @pytest.mark.parametrize("name", ["leeds.csv", "leeds.xlsx"])
 def test_leeds_is_recorded_with_rag_progress_and_status(admin_rt: Runtime, name: str) -> None:
     result = run(admin_rt, FIXTURES / name)
@@ -139,7 +147,7 @@ def test_leeds_is_recorded_with_rag_progress_and_status(admin_rt: Runtime, name:
     # Last month's red, then this month's amber: both ratings are in the history.
     rated = [r for r in history(admin_rt, kind="RagAssessed") if r["subject"] == "2.4"]
     assert [(r["data"]["rag"], r["effective_on"]) for r in rated] == [
-        ("red", "2009-05-31"),
+        ("red", "2009-08-31"),
         ("amber", None),
     ]
     assert all(r["actor"] == ADMIN for r in rated)
@@ -151,6 +159,19 @@ def test_leeds_is_recorded_with_rag_progress_and_status(admin_rt: Runtime, name:
     assert reasons(result, "rated blue but the file gives no actual finish")
 
 
+def test_a_completion_after_the_day_of_the_import_is_warned_and_the_action_kept_open(
+    admin_rt: Runtime,
+) -> None:
+    # Imported on 1 June 2009 (the clock), the August report's completions are to come.
+    result = run(admin_rt, FIXTURES / "leeds.csv")
+    assert result.recorded and len(actions(admin_rt)) == 26
+    [later] = [i for i in reasons(result, "after today") if "action 2.3 " in i.reason]
+    assert later.value == "2009-08-31" and "completion is not recorded" in later.reason
+    assert actions(admin_rt)["2.3"]["status"] != "completed"
+    assert actions(admin_rt)["1.1"]["status"] == "completed"  # finished in November 2008
+
+
+@pytest.mark.usefixtures("september")
 def test_a_formula_cell_records_its_calculated_value_and_is_reported(admin_rt: Runtime) -> None:
     result = run(admin_rt, FIXTURES / "leeds.xlsx")
     assert actions(admin_rt)["2.4"]["plan_finish"] == "2009-12-31"
@@ -158,6 +179,7 @@ def test_a_formula_cell_records_its_calculated_value_and_is_reported(admin_rt: R
     assert (formula.row, formula.column, formula.value) == (29, "Plan Finish", "=DATE(2009,12,31)")
 
 
+@pytest.mark.usefixtures("september")
 @pytest.mark.parametrize(
     "name", ["telford.csv", "sefton.xlsx", "essex.tsv", "leeds.csv", "leeds.xlsx"]
 )
@@ -391,6 +413,7 @@ def test_parse_errors_record_nothing(admin_rt: Runtime, tmp_path: Path) -> None:
         admin_rt.app.plan("plan")
 
 
+@pytest.mark.usefixtures("september")
 def test_dry_run_records_nothing(admin_rt: Runtime) -> None:
     before = event_count(admin_rt)
     result = run(admin_rt, FIXTURES / "leeds.csv", dry_run=True)

@@ -217,12 +217,22 @@ def _amended_value(field: str, values: list[str]) -> Any:
     if field == "accountable":
         return person_from_option(single) if single else None
     if field == "recurrence":
-        return Recurrence(single.lower()) if single else None
+        return _recurrence(" ".join(values)) if values else None
     if field in ("cross_refs", "notes"):
         return list(values)
     if field in ("success_criteria", "indicators"):
         raise InvalidInput(f"{field} is amended through a plan file, not the command line")
     return " ".join(values) if values else None
+
+
+def _recurrence(value: str) -> Recurrence:
+    try:
+        return Recurrence(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Recurrence)
+        raise typer.BadParameter(
+            f"'{value}' is not a recurrence (use one of: {allowed})", param_hint="VALUE"
+        ) from None
 
 
 @action_app.command("milestone")
@@ -277,18 +287,19 @@ def evidence_add(
     rt = st.runtime()
     actor = st.require_actor()
     if file is not None:
-        stored = rt.files.put_file(file)
-        evidence_id = rt.app.submit_evidence(
-            actor,
-            plan,
-            ref,
-            stored.name,
-            sha256=stored.sha256,
-            size=stored.size,
-            media_type=stored.media_type,
-            criterion=criterion,
-            note=note,
-        )
+        # Kept in the files folder only if the evidence is recorded.
+        with rt.files.storing(file) as stored:
+            evidence_id = rt.app.submit_evidence(
+                actor,
+                plan,
+                ref,
+                stored.name,
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                criterion=criterion,
+                note=note,
+            )
     else:
         evidence_id = rt.app.submit_evidence(
             actor, plan, ref, url or "", url=url, criterion=criterion, note=note

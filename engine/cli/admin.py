@@ -211,7 +211,7 @@ def demo(ctx: typer.Context) -> None:
     from engine.demo import load_demo
 
     st = state(ctx)
-    result = load_demo(st.runtime())
+    result = load_demo(st.runtime(), actor=st.actor)
     doc = current_document(ctx, result.slug, today=result.as_of)
     if st.format is Format.JSON:
         output.print_json(doc)

@@ -11,6 +11,9 @@ import typer
 from config.settings import Settings
 from engine.runtime import Runtime
 
+# A command waits this long for a PostgreSQL server before saying it does not answer.
+CLI_CONNECT_TIMEOUT_SECONDS = 5
+
 
 class Format(StrEnum):
     TABLE = "table"
@@ -26,7 +29,7 @@ class CliState:
 
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.open(self.settings)
+            self._runtime = Runtime.open(self.settings, connect_timeout=CLI_CONNECT_TIMEOUT_SECONDS)
         return self._runtime
 
     def require_actor(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+from domain.errors import InvalidInput
+from engine.audit.safe_text import json_text
 
 RAG_STYLES = {
     "red": "bold white on red",
@@ -23,7 +27,8 @@ RAG_STYLES = {
 
 # Piped output is read in wide viewers and logs, not an 80-column terminal.
 console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
+# An error is one line however long, so that scripts and logs see all of it.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def plain(text: Any) -> str:
@@ -45,7 +50,35 @@ def rag_cell(rag: str | None) -> Text:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON for scripts: strictly valid (no NaN or Infinity), and with every character
+    that would not print (controls, bidirectional overrides) written as an escape."""
+    try:
+        json.dumps(data, allow_nan=False, default=str)
+    except ValueError:
+        where = _non_finite(data, "")
+        if where is None:
+            raise
+        raise InvalidInput(
+            f"cannot write JSON: the value at {where or 'the top'} is not a finite number"
+        ) from None
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def _non_finite(data: Any, path: str) -> str | None:
+    """Where in the data the first NaN or infinity is, as a path like actions[0].value."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return path
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _non_finite(value, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            found = _non_finite(value, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def table(title: str | None, columns: Sequence[str], rows: list[list[Any]]) -> None:
@@ -58,7 +91,9 @@ def table(title: str | None, columns: Sequence[str], rows: list[list[Any]]) -> N
 
 
 def error(message: str) -> None:
-    err_console.print(Text(f"error: {message}", style="bold red"))
+    """One line, whatever the message holds."""
+    text = " ".join(plain(message).splitlines()).replace("\t", " ")
+    err_console.print(Text(f"error: {text}", style="bold red"))
 
 
 def info(message: str) -> None:

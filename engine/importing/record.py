@@ -535,6 +535,16 @@ class _Recording:
         on = None
         if to is Status.COMPLETED:
             on = spec.actual_finish or self._assumed_finish(spec)
+            if on > self.today:
+                self._issue(
+                    Severity.WARNING,
+                    spec,
+                    self.labels.get("actual_finish"),
+                    on.isoformat(),
+                    f"action {spec.ref} is completed on {on.isoformat()}, after today "
+                    f"({self.today.isoformat()}); its completion is not recorded",
+                )
+                return None
         return (
             f"{to.value}" + (f" on {on.isoformat()}" if on else ""),
             lambda: action.change_status(to, actor=self.actor, reason=self.reason, effective_on=on),
