@@ -27,6 +27,9 @@ ready for sign-off) that falls on a weekend or bank holiday is delivered on the 
 working day instead, so a scheduler may run every day or only on working days and the
 same reminders go out either way. Nothing is due for a deadline whose status is closed.
 A repeat interval of 0 or less turns that repeating rule (overdue, approval) off.
+A reminder whose recipient has no email address is reported as unreachable, and one
+with nobody to receive it (an action that names no lead, an agency with no approver,
+no board secretary) as unaddressed, so that someone can put it right.
 Each call covers one day only: a day the scheduler missed is caught up by calling it
 for that day too, and the per-day reminder keys tell what has already gone.
 """
@@ -38,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from domain.values import Person, Rag, ReminderPolicy, Status
 from domain.working_days import add_working_days, is_working_day
@@ -97,11 +101,14 @@ class Deadline:
     leads: list[Person]
     accountable: Person | None
     status: Status
+    # The RAG shown for the action (as `show` shows it on the day, by the plan's RAG
+    # policy), and the lead's own when it is known; see Rating.
     rag: Rag | None
     url_path: str
     # The action a milestone or criterion belongs to, for links into it; for an
     # action it is the action's own ref.
     action_ref: str | None = None
+    reported_rag: Rag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,7 @@ class Subject:
     since: date | None = None  # when an approval became pending / an item became ready
     leads: Sequence[Person] = ()
     action_ref: str | None = None  # see Deadline.action_ref
+    reported_rag: Rag | None = None  # the lead's own rating, shown beside ``rag`` if different
 
     @property
     def identity(self) -> str:
@@ -201,12 +209,42 @@ class Reminder:
         return _digest_of(parts)
 
 
+class Rating(NamedTuple):
+    """An action's RAG as shown on a day (the plan's RAG policy applied to the lead's
+    reported rating and the computed one) and the lead's reported rating."""
+
+    shown: Rag | None
+    reported: Rag | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unaddressed:
+    """A reminder due with nobody to send it to: an action with no lead, an agency with
+    no approver, an item ready for sign-off with no board secretary."""
+
+    role: str  # "lead", "approver" or "secretary": who is missing
+    rule: Rule
+    section: Section
+    day: date
+    subject: Subject
+
+    @property
+    def why(self) -> str:
+        if self.role == "approver":
+            return f"no user has the approver role for {self.subject.agency}"
+        if self.role == "secretary":
+            return "no user has the secretary role"
+        return "the action names no lead"
+
+
 @dataclass(frozen=True, slots=True)
 class DueReminders:
-    """Reminders with a deliverable recipient, and those whose recipient has no email."""
+    """Reminders with a deliverable recipient, those whose recipient has no email, and
+    those with no recipient at all."""
 
     reminders: list[Reminder] = field(default_factory=list)
     unreachable: list[Reminder] = field(default_factory=list)
+    unaddressed: list[Unaddressed] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,9 +411,12 @@ def _distinct(people: list[Person]) -> list[Person]:
 
 
 def _deadline_subject(d: Deadline) -> Subject:
+    # Positional, in Subject's order (version, agency and since are None): built once
+    # for each deadline with something due, tens of thousands a day.
     return Subject(
         d.plan_slug, d.plan_title, d.subject_kind, d.subject_ref, d.subject_title,
-        d.due, d.rag, d.status, d.url_path, leads=d.leads, action_ref=d.action_ref,
+        d.due, d.rag, d.status, d.url_path, None, None, None, d.leads, d.action_ref,
+        d.reported_rag,
     )
 
 
@@ -390,7 +431,14 @@ def _deadline_reminders(
     ladder = cal.ladder
     every = policy.overdue_every_days
     escalate_after = policy.escalate_after_days
-    sent, unreachable = out.reminders.append, out.unreachable.append
+    sent, unreachable, nobody = (
+        out.reminders.append, out.unreachable.append, out.unaddressed.append
+    )
+    # Looked up once: reading an enum member off its class costs a descriptor call.
+    lead_time, overdue, escalation = Rule.LEAD_TIME, Rule.OVERDUE, Rule.ESCALATION
+    due_section, overdue_section = Section.DUE, Section.OVERDUE
+    # Reminder's fields in order: recipient, rule, section, day, subject, days_overdue,
+    # working_days_left (positional, for the same reason as _deadline_subject).
     for d in deadlines:
         due = d.due
         if due is None or d.status in _CLOSED:
@@ -398,10 +446,11 @@ def _deadline_reminders(
         rung = ladder.get(due)
         if rung is not None:
             subject = _deadline_subject(d)
+            if not d.leads:
+                nobody(Unaddressed("lead", lead_time, due_section, day, subject))
             for lead in _distinct(d.leads):
                 (sent if lead.email else unreachable)(
-                    Reminder(lead, Rule.LEAD_TIME, Section.DUE, day, subject,
-                             working_days_left=rung)
+                    Reminder(lead, lead_time, due_section, day, subject, None, rung)
                 )
             continue
         if due >= day or every <= 0:
@@ -412,18 +461,18 @@ def _deadline_reminders(
             continue
         subject = _deadline_subject(d)
         leads = _distinct(d.leads)
+        if not leads:
+            nobody(Unaddressed("lead", overdue, overdue_section, day, subject))
         for lead in leads:
             (sent if lead.email else unreachable)(
-                Reminder(lead, Rule.OVERDUE, Section.OVERDUE, day, subject,
-                         days_overdue=days_overdue)
+                Reminder(lead, overdue, overdue_section, day, subject, days_overdue)
             )
         officer = d.accountable
         if officer is not None and days_overdue - late_by >= escalate_after:
             officer_key = officer.key
             if all(lead.key != officer_key for lead in leads):
                 (sent if officer.email else unreachable)(
-                    Reminder(officer, Rule.ESCALATION, Section.OVERDUE, day, subject,
-                             days_overdue=days_overdue)
+                    Reminder(officer, escalation, overdue_section, day, subject, days_overdue)
                 )
 
 
@@ -465,6 +514,10 @@ def _approval_reminders(
             since=a.pending_since,
         )
         waiting = cal.ordinal - a.pending_since.toordinal()
+        if not a.approvers:
+            out.unaddressed.append(
+                Unaddressed("approver", Rule.APPROVAL_CHASE, Section.APPROVAL, cal.day, subject)
+            )
         for approver in _distinct(a.approvers):
             _add(out, Reminder(approver, Rule.APPROVAL_CHASE, Section.APPROVAL, cal.day, subject,
                                days_waiting=waiting))
@@ -486,6 +539,11 @@ def _signoff_reminders(
             version=r.version,
             since=r.ready_since,
         )
+        if not r.secretaries:
+            out.unaddressed.append(
+                Unaddressed("secretary", Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day,
+                            subject)
+            )
         for secretary in _distinct(r.secretaries):
             _add(out, Reminder(secretary, Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day,
                                subject))

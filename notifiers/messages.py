@@ -6,14 +6,19 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import icalendar
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from domain.clock import LONDON
+from domain.rag_rules import rag_label
 from domain.reminders import Digest, Reminder, Rule, Section, Subject
 from domain.values import Rag
 from notifiers.transport import KEY_HEADER
@@ -62,6 +67,7 @@ class _Item:
     what: str
     when: str
     rag: str
+    rag_reported: str  # "reported Green" when the lead's own rating differs from the shown
     rag_value: str
     rag_colour: str
     rag_text_colour: str
@@ -94,20 +100,25 @@ def render_digest(
     now = now or datetime.now(UTC)
     day = format_day(digest.day)
     subject = f"Improvement plan reminders for {day}: {_summary(digest)}"
+    sent_on = now.astimezone(LONDON).date()
     context = {
         "subject": subject,
         "recipient_name": digest.recipient.name,
         "day": day,
+        # A digest sent after its day (the scheduler was down, the server unreachable)
+        # says so: its "due today" was about that day.
+        "sent_late_on": format_day(sent_on) if sent_on > digest.day else "",
         "sections": [
             _SectionView(s.heading, [_item(r, base_url, link) for r in s.reminders])
             for s in digest.sections
         ],
     }
-    env = _environment()
-    text = env.get_template("digest.txt.j2").render(context)
-    html = env.get_template("digest.html.j2").render(context)
+    text_template, html_template = _templates()
+    text = text_template.render(context)
+    html = html_template.render(context)
+    calendar = _calendar(digest, base_url, now)
 
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = formataddr((digest.recipient.name, digest.recipient.email or ""))
     msg["Subject"] = subject
@@ -115,9 +126,11 @@ def render_digest(
     msg["Message-ID"] = f"<{digest.key}@{_domain_of(sender)}>"
     msg[KEY_HEADER] = digest.key
     msg.set_content(text)
+    bodies = (text, html, calendar or "")
+    msg.make_alternative(boundary=_boundary(digest.key, "alternative", bodies))
     msg.add_alternative(html, subtype="html")
-    calendar = _calendar(digest, base_url, now)
     if calendar is not None:
+        msg.make_mixed(boundary=_boundary(digest.key, "mixed", bodies))
         msg.add_attachment(
             calendar,
             subtype="calendar",
@@ -125,6 +138,93 @@ def render_digest(
             params={"method": "PUBLISH"},
         )
     return msg
+
+
+def _boundary(key: str, kind: str, bodies: tuple[str, ...]) -> str | None:
+    """A boundary named after the digest, so that the same digest gives the same bytes
+    (and no boundary has to be made, and searched for, when it is sent). None, for a
+    random one, in the unlikely case a body holds it."""
+    boundary = f"==at-{kind[:3]}-{key[:16]}=="
+    return None if any(boundary in b for b in bodies) else boundary
+
+
+# --- a policy that parses each repeated header once ------------------------------------
+#
+# The standard policy parses every header as it is set and again as it is written out,
+# which was most of the time spent rendering a digest, though the MIME headers of each
+# part (Content-Type, Content-Transfer-Encoding, ...) are the same in every message.
+# This policy keeps one parsed header per repeated value, folds each header once per
+# way of writing it, and keeps short ASCII values as given. The message written is the
+# standard policy's, except that a name already encoded by formataddr stays encoded the
+# way formataddr encoded it.
+
+_REPEATED = frozenset(
+    {"content-type", "content-transfer-encoding", "content-disposition", "mime-version",
+     "from"}
+)  # fmt: skip
+_MEMO_LIMIT = 4096
+
+
+class _FoldedOnce(BaseHeader):
+    """A header that remembers how it was folded, for each way of folding."""
+
+    def fold(self, *, policy: Policy) -> str:
+        key = (policy.linesep, policy.max_line_length, getattr(policy, "utf8", False))
+        cache: dict[tuple[Any, ...], str] = self.__dict__.setdefault("_folded", {})
+        folded = cache.get(key)
+        if folded is None:
+            folded = cache[key] = super().fold(policy=policy)
+        return folded
+
+
+class _Headers(HeaderRegistry):
+    def __init__(self) -> None:
+        super().__init__(base_class=_FoldedOnce)
+        self._memo: dict[tuple[str, str], Any] = {}
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        # The standard registry makes a new class for every header it parses.
+        lower = name.lower()
+        cls = self._classes.get(lower)
+        if cls is None:
+            cls = self._classes[lower] = super().__getitem__(lower)
+        return cls
+
+    def __call__(self, name: str, value: str) -> Any:
+        lower = name.lower()
+        if lower not in _REPEATED:
+            return super().__call__(name, value)
+        key = (lower, value)
+        header = self._memo.get(key)
+        if header is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            header = self._memo[key] = super().__call__(name, value)
+        return header
+
+
+class _Policy(EmailPolicy):
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        # A short single-line ASCII value is written out exactly as given, so it is kept
+        # as text and parsed only if it is read back (as a message parsed from bytes
+        # keeps its headers). The MIME headers, which writing a message reads, and
+        # anything else are parsed, validated and folded as usual.
+        if (
+            type(value) is str
+            and not name.lower().startswith(("content-", "mime-"))
+            and value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and "\r" not in value
+            and "\n" not in value
+        ):
+            return (name, value)
+        stored: tuple[str, Any] = super().header_store_parse(name, value)
+        return stored
+
+
+# Messages are built with it; they are written out with SMTP's line endings.
+POLICY = _Policy(header_factory=_Headers())
 
 
 def _summary(digest: Digest) -> str:
@@ -154,6 +254,11 @@ def _item(r: Reminder, base_url: str, link: LinkMaker | None) -> _Item:
         what=_what(s),
         when=format_day(s.due) if s.due else "",
         rag=_rag_label(s),
+        rag_reported=(
+            f"reported {rag_label(s.reported_rag)}"
+            if s.reported_rag is not None and s.rag is not None and s.reported_rag != s.rag
+            else ""
+        ),
         rag_value=s.rag.value if s.rag else "",
         rag_colour=rag_colour,
         rag_text_colour=rag_text,
@@ -204,32 +309,75 @@ def why(r: Reminder) -> str:
 
 
 def _calendar(digest: Digest, base_url: str, now: datetime) -> str | None:
+    """One all-day event per dated subject. The same deadline is in the digests of each
+    of its leads, of its accountable officer and of every rung of its ladder, so each
+    event is serialised once and kept; only its DTSTAMP changes from one batch to the
+    next."""
     subjects: dict[str, Subject] = {}
     for r in digest.reminders:
         if r.subject.due is not None:
             subjects.setdefault(r.subject.identity, r.subject)
     if not subjects:
         return None
+    stamp = _dtstamp_line(now)
+    parts = [_CALENDAR_HEAD]
+    for identity, s in subjects.items():
+        assert s.due is not None
+        url = _url(base_url, s.url_path)
+        description = f"{s.plan_title or s.plan_slug}: {_what(s)} {s.ref} due"
+        before, after = _event_lines(
+            identity,
+            s.due,
+            f"{s.ref} {s.title}",
+            f"{description}\n{url}" if url else description,
+            url,
+        )
+        parts += ("BEGIN:VEVENT\r\n", before, stamp, after, "END:VEVENT\r\n")
+    parts.append("END:VCALENDAR\r\n")
+    return "".join(parts)
+
+
+def _component_lines(component: icalendar.cal.component.Component) -> str:
+    """A component's content lines, without its BEGIN and END lines."""
+    text: str = component.to_ical().decode("utf-8")
+    lines = text.split("\r\n", 1)[1]
+    return lines[: lines.rindex("END:")]
+
+
+def _calendar_head() -> str:
     cal = icalendar.Calendar()
     cal.add("prodid", "-//actiontrail//improvement plan deadlines//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
-    for identity, s in subjects.items():
-        assert s.due is not None
-        event = icalendar.Event()
-        event.add("uid", event_uid(identity))
-        event.add("dtstamp", now)
-        event.add("dtstart", s.due)
-        event.add("dtend", s.due + timedelta(days=1))
-        event.add("summary", f"{s.ref} {s.title}")
-        url = _url(base_url, s.url_path)
-        description = f"{s.plan_title or s.plan_slug}: {_what(s)} {s.ref} due"
-        event.add("description", f"{description}\n{url}" if url else description)
-        if url:
-            event.add("url", url)
-        event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
-        cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    return "BEGIN:VCALENDAR\r\n" + _component_lines(cal)
+
+
+_CALENDAR_HEAD = _calendar_head()
+
+
+@lru_cache(maxsize=16)
+def _dtstamp_line(now: datetime) -> str:
+    event = icalendar.Event()
+    event.add("dtstamp", now)
+    return _component_lines(event)
+
+
+@lru_cache(maxsize=20_000)
+def _event_lines(
+    identity: str, due: date, summary: str, description: str, url: str
+) -> tuple[str, str]:
+    """The event's lines before its DTSTAMP and after it, in icalendar's order."""
+    before = icalendar.Event()
+    before.add("summary", summary)
+    before.add("dtstart", due)
+    before.add("dtend", due + timedelta(days=1))
+    after = icalendar.Event()
+    after.add("uid", event_uid(identity))
+    after.add("description", description)
+    if url:
+        after.add("url", url)
+    after.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
+    return _component_lines(before), _component_lines(after)
 
 
 def event_uid(subject_identity: str) -> str:
@@ -251,4 +399,11 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates ship with the code; never look at the files again
     )
+
+
+@lru_cache(maxsize=1)
+def _templates() -> tuple[Template, Template]:
+    env = _environment()
+    return env.get_template("digest.txt.j2"), env.get_template("digest.html.j2")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,8 @@ _SCHEMES: dict[str, tuple[Security, int]] = {
 }
 USER_ENV = "ACTIONTRAIL_SMTP_USER"
 PASSWORD_ENV = "ACTIONTRAIL_SMTP_PASSWORD"
+CAFILE_ENV = "ACTIONTRAIL_SMTP_CAFILE"
+_OPTIONS = ("timeout", "pool_size", "cafile")
 
 
 class SmtpConfigError(ValueError):
@@ -68,6 +71,9 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     pool_size: int = 4
+    # PEM certificates to trust instead of the system's (a relay with a certificate of
+    # its own, or signed by an in-house authority). The host name is checked either way.
+    cafile: str | None = None
 
     @classmethod
     def from_url(cls, url: str, env: Mapping[str, str] | None = None) -> SmtpSettings:
@@ -76,9 +82,12 @@ class SmtpSettings:
         ``smtp://user:pass@host:587`` carries its own credentials (percent-encode
         special characters); otherwise ACTIONTRAIL_SMTP_USER and
         ACTIONTRAIL_SMTP_PASSWORD from ``env`` (the process environment by default)
-        are used. ``?timeout=SECONDS&pool_size=N`` tune the transport. Plain
-        ``smtp://`` never upgrades to TLS: it is meant for a relay on a trusted
-        network, and a relay with a self-signed certificate would otherwise fail.
+        are used. ``?timeout=SECONDS&pool_size=N`` tune the transport.
+        ``?cafile=PATH`` (or ACTIONTRAIL_SMTP_CAFILE) names PEM certificates to trust
+        for ``smtp+starttls://`` and ``smtps://``, for a server whose certificate the
+        system does not know. Plain ``smtp://`` never upgrades to TLS: it is meant for
+        a relay on a trusted network, and a relay with a self-signed certificate would
+        otherwise fail.
         """
         env = os.environ if env is None else env
         shown = _redacted(url)
@@ -107,11 +116,33 @@ class SmtpSettings:
             security=security,
             username=username,
             password=password,
+            cafile=env.get(CAFILE_ENV) or None,
         )
-        return _with_query(settings, parts.query, shown)
+        settings = _with_query(settings, parts.query, shown)
+        if settings.cafile is not None:
+            _check_cafile(settings, shown)
+        return settings
 
     def describe(self) -> str:
-        return f"{self.security} SMTP on {self.host}:{self.port}"
+        trusting = f", trusting {self.cafile}" if self.cafile else ""
+        return f"{self.security} SMTP on {self.host}:{self.port}{trusting}"
+
+
+def _check_cafile(settings: SmtpSettings, shown: str) -> None:
+    cafile = settings.cafile
+    if settings.security == "none":
+        raise SmtpConfigError(
+            f"SMTP URL {shown} names a cafile but plain smtp:// never uses TLS: "
+            "use smtp+starttls:// or smtps://"
+        )
+    if not os.path.isfile(str(cafile)):
+        raise SmtpConfigError(f"cafile {cafile!r} for SMTP URL {shown} does not exist")
+    try:
+        ssl.create_default_context(cafile=cafile)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise SmtpConfigError(
+            f"cafile {cafile!r} for SMTP URL {shown} holds no usable PEM certificate: {exc}"
+        ) from None
 
 
 def _redacted(url: str) -> str:
@@ -127,11 +158,13 @@ def _redacted(url: str) -> str:
 
 def _with_query(settings: SmtpSettings, query: str, shown: str) -> SmtpSettings:
     options = parse_qs(query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"timeout", "pool_size"})
+    unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise SmtpConfigError(
-            f"unknown option {unknown[0]!r} in SMTP URL {shown}: use timeout or pool_size"
+            f"unknown option {unknown[0]!r} in SMTP URL {shown}: use timeout, pool_size or cafile"
         )
+    if "cafile" in options:
+        settings = replace(settings, cafile=options["cafile"][-1] or None)
     timeout, pool_size = settings.timeout, settings.pool_size
     try:
         if "timeout" in options:
@@ -180,6 +213,7 @@ class SmtpTransport:
             timeout=s.timeout,
             use_tls=s.security == "tls",
             start_tls=s.security == "starttls",
+            cert_bundle=s.cafile if s.security != "none" else None,
             local_hostname=self.local_hostname,
         )
 

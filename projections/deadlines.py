@@ -19,6 +19,8 @@ def deadline_rows(view: View) -> list[dict[str, Any]]:
         "plan_id": view["plan_id"],
         "ref": view["ref"],
         "status": view["status"],
+        # The lead's own rating. The RAG shown depends on the day as well, so it is not
+        # kept here: reminders work it out from the view (engine.reminders.gather).
         "reported_rag": view["reported_rag"],
         "leads": json.dumps(view["leads"]),
         "accountable": json.dumps(view["accountable"]) if view["accountable"] else None,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -127,3 +128,11 @@ def world(rt: Runtime) -> World:
     rt.app.add_action(ADMIN, "plan", action_spec("1.1"))
     rt.app.add_action(ADMIN, "plan", action_spec("1.2", leads=[Person("Liz", LEAD2)]))
     return World(rt)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a loopback port, for the reminder tests."""
+    from tests.test_reminders_support import mail_server
+
+    yield from mail_server()

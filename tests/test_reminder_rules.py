@@ -340,6 +340,48 @@ def test_recipients_without_email_are_reported_not_sent() -> None:
     ) == []
 
 
+def unaddressed_on(
+    day: date,
+    deadlines: Sequence[Deadline] = (),
+    approvals: Sequence[PendingApproval] = (),
+    ready_items: Sequence[ReadyForSignoff] = (),
+) -> list[tuple[str, Rule, str, str]]:
+    found = compute_reminders(day, deadlines, approvals, ready_items, [], POLICY)
+    return [(u.role, u.rule, u.subject.ref, u.why) for u in found.unaddressed]
+
+
+def test_an_agency_with_no_approver_is_reported_on_each_chase_day() -> None:
+    nobody = PendingApproval("cyps", "terms-of-reference", "Board terms of reference", 2,
+                             "Police", [], date(2009, 6, 3), "/plans/cyps/gov/tor")  # fmt: skip
+    assert unaddressed_on(date(2009, 6, 10), approvals=[nobody]) == [
+        ("approver", Rule.APPROVAL_CHASE, "terms-of-reference",
+         "no user has the approver role for Police"),
+    ]  # fmt: skip
+    assert unaddressed_on(date(2009, 6, 11), approvals=[nobody]) == []  # not a chase day
+    assert unaddressed_on(date(2009, 6, 10), approvals=[pending(date(2009, 6, 3))]) == []
+
+
+def test_an_item_ready_for_signoff_with_no_secretary_is_reported() -> None:
+    item = ReadyForSignoff("cyps", "terms-of-reference", "Board terms of reference", 2,
+                           date(2009, 6, 10), [], "/plans/cyps/gov/tor")  # fmt: skip
+    assert unaddressed_on(date(2009, 6, 10), ready_items=[item]) == [
+        ("secretary", Rule.READY_FOR_SIGNOFF, "terms-of-reference",
+         "no user has the secretary role"),
+    ]  # fmt: skip
+    assert unaddressed_on(date(2009, 6, 10), ready_items=[ready(date(2009, 6, 10))]) == []
+
+
+def test_a_deadline_with_no_lead_is_reported_and_still_escalated() -> None:
+    due = deadline(date(2009, 6, 30), leads=[])
+    assert unaddressed_on(date(2009, 6, 30), [due]) == [
+        ("lead", Rule.LEAD_TIME, "2.1", "the action names no lead")
+    ]
+    late = compute_reminders(date(2009, 7, 14), [due], [], [], [], POLICY)  # 14 days overdue
+    assert [(u.role, u.rule) for u in late.unaddressed] == [("lead", Rule.OVERDUE)]
+    assert [(r.recipient, r.rule) for r in late.reminders] == [(OFFICER, Rule.ESCALATION)]
+    assert unaddressed_on(date(2009, 6, 30), [deadline(date(2009, 6, 30))]) == []
+
+
 def test_reminder_keys_are_stable_and_distinct() -> None:
     dls = [deadline(date(2009, 6, 30), leads=[LEAD, CO_LEAD]), deadline(date(2009, 6, 30), ref="3")]
     first = reminders_due(date(2009, 6, 30), dls, [], [], [], POLICY)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,11 @@ import pytest
 
 from domain.clock import FixedClock, using_clock
 from domain.values import Person
-from tests.conftest import LEAD, LEAD2, OFFICER, open_runtime
-from tests.test_reminders_support import MailServer, at, mail_server, setup_plan, simple_action
+from tests.conftest import LEAD, LEAD2, NHS, OFFICER, SECRETARY, open_runtime
+from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
 
 BIN = Path(sys.executable).with_name("actiontrail")
 DAY = "2009-06-30"
-
-
-@pytest.fixture
-def server() -> Iterator[MailServer]:
-    yield from mail_server()
 
 
 class Cli:
@@ -94,6 +88,32 @@ def test_preview_says_what_would_go_to_whom_and_why_and_sends_nothing(
 
     table = cli.ok("reminders", "preview", "--on", DAY)
     assert "Lee Lead <lead@council.example>" in table and "14 days overdue" in table
+
+
+def test_preview_lists_an_agency_with_no_approver_as_unreachable(
+    tmp_path: Path, server: MailServer
+) -> None:
+    url = prepared(tmp_path)
+    clock = FixedClock(at(date(2009, 6, 23)))
+    with using_clock(clock):
+        rt = open_runtime(url, tmp_path)
+        # Nobody has the approver role for the Council; the NHS Trust has Nia.
+        rt.app.open_item(
+            SECRETARY, "plan", "terms", "Terms", ["Council", "NHS Trust"], "tor.pdf", "a" * 64
+        )
+        rt.close()
+    cli = Cli(tmp_path, url, server.url)
+
+    data = cli.json("reminders", "preview", "--on", DAY)  # a week after it was opened
+    assert {
+        (u["role"], u["agency"], u["ref"], u["rule"], u["why"]) for u in data["unreachable"]
+    } == {("approver", "Council", "terms", "approval_chase",
+           "no user has the approver role for Council")}  # fmt: skip
+    assert NHS in {d["recipient"] for d in data["digests"]}
+    table = cli.ok("reminders", "preview", "--on", DAY)
+    assert "(no approver)" in table and "approver role for Council" in table
+    sent = cli.json("reminders", "send", "--on", DAY)
+    assert sent["unreachable"] == 1
 
 
 def test_send_twice_sends_nothing_the_second_time(cli: Cli, server: MailServer) -> None:

@@ -9,11 +9,8 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from domain.clock import FixedClock
 from domain.dispatch import Dispatch, dispatch_id
@@ -21,16 +18,11 @@ from domain.values import Person
 from engine.reminders.dispatcher import DispatchConfig, Dispatcher, SendReport
 from engine.runtime import Runtime
 from tests.conftest import open_runtime
-from tests.test_reminders_support import MailServer, at, mail_server, setup_plan, simple_action
+from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
 
 DAY = date(2009, 6, 30)
 PEOPLE = 30
 BIN = Path(sys.executable).with_name("actiontrail")
-
-
-@pytest.fixture
-def server() -> Iterator[MailServer]:
-    yield from mail_server()
 
 
 def plan_for_many(rt: Runtime, clock: FixedClock) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -182,13 +183,16 @@ def test_links_come_from_the_link_maker_and_the_calendar_keeps_the_plain_address
     assert "https://plans.example/plans/cyps/actions/2.1" in urls
 
 
-def test_the_rendered_message_carries_the_dispatch_key(tmp_path: object) -> None:
+def test_the_rendered_message_carries_the_dispatch_key(tmp_path: Path) -> None:
     from domain.dispatch import Dispatch
 
     (digest,) = sample_digests()
     d = Dispatch.queue(digest.key, digest.recipient, digest.day, [], digest_items(digest))
-    msg = Renderer(Settings(base_url="https://plans.example", mail_from="p@example.gov.uk"))(
-        d, at(digest.day)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'links.db'}",
+        base_url="https://plans.example",
+        mail_from="p@example.gov.uk",
     )
+    msg = Renderer(settings)(d, at(digest.day))
     assert msg[KEY_HEADER] == digest.key
     assert msg["Message-ID"] == f"<{digest.key}@example.gov.uk>"

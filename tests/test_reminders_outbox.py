@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,18 +21,12 @@ from tests.test_reminders_support import (
     SLUG,
     MailServer,
     at,
-    mail_server,
     setup_plan,
     simple_action,
 )
 
 DAY = date(2009, 6, 30)
 NOW = datetime(2009, 6, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[MailServer]:
-    yield from mail_server()
 
 
 def dispatch(key: str = "k1") -> Dispatch:

@@ -3,38 +3,37 @@ after a missed run, and harmless when started twice."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from domain.clock import LONDON, FixedClock
 from engine.reminders.dispatcher import Dispatcher
 from engine.reminders.scheduler import (
     DAILY_JOB,
+    DAILY_REF,
     JOBS_TABLE,
     SWEEP_JOB,
+    SWEEP_REF,
     ReminderJobs,
+    SchedulerAlreadyRunning,
     SchedulerConfig,
     build_scheduler,
     start_scheduler,
 )
 from engine.runtime import Runtime
-from tests.conftest import LEAD
-from tests.test_reminders_support import MailServer, at, mail_server, setup_plan, simple_action
+from tests.conftest import LEAD, open_runtime
+from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
 
 DAY = date(2009, 6, 30)  # a Tuesday
-
-
-@pytest.fixture
-def server() -> Iterator[MailServer]:
-    yield from mail_server()
 
 
 def wait_for(condition: object, seconds: float = 30) -> bool:
@@ -68,6 +67,51 @@ def test_the_jobs_are_kept_in_the_database_with_no_grace_limit_and_coalesced(
     finally:
         handle.stop()
     assert not handle.running
+
+
+PASSWORD = "not-in-the-job-table"
+
+
+def with_password(url: str) -> str:
+    """The URL with a password in it where the database takes one (PostgreSQL here
+    trusts loopback connections, so any password will do)."""
+    return url.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+
+
+def test_the_stored_jobs_carry_no_database_url_or_password(
+    db_url: str, tmp_path: Path, clock: FixedClock, server: MailServer
+) -> None:
+    url = with_password(db_url)
+    rt = open_runtime(url, tmp_path)
+    try:
+        start_scheduler(rt, SchedulerConfig(), transport=server.transport()).stop()
+        with rt.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT id, job_state FROM {JOBS_TABLE}")).all()
+    finally:
+        rt.close()
+
+    assert sorted(r.id for r in rows) == [DAILY_JOB, SWEEP_JOB]
+    secrets = [url, PASSWORD, url.split("://", 1)[1]]
+    for row in rows:
+        stored = bytes(row.job_state)
+        for secret in secrets:
+            assert secret.encode() not in stored, (row.id, secret)
+        state = pickle.loads(stored)
+        assert (state["func"], state["args"], state["kwargs"]) in [
+            (DAILY_REF, (), {}),
+            (SWEEP_REF, (), {}),
+        ]
+
+
+def test_a_second_scheduler_in_the_same_process_is_refused(rt: Runtime, server: MailServer) -> None:
+    handle = start_scheduler(rt, SchedulerConfig(), transport=server.transport())
+    try:
+        with pytest.raises(SchedulerAlreadyRunning, match="one scheduler per job store"):
+            start_scheduler(rt, SchedulerConfig(), transport=server.transport())
+        assert handle.running
+    finally:
+        handle.stop()
+    start_scheduler(rt, SchedulerConfig(), transport=server.transport()).stop()
 
 
 def test_starting_again_replaces_the_jobs_instead_of_adding_more(
@@ -125,6 +169,8 @@ def test_the_sweep_waits_for_the_digest_hour(
     clock.set(at(date(2009, 6, 1)))
     setup_plan(rt, simple_action("1.1", DAY))
     jobs_for(rt, server, at(DAY, hour=7)).sweep()
+    # A daily run missed yesterday and run late, early this morning, waits too.
+    jobs_for(rt, server, at(DAY, hour=7)).daily()
     assert server.inbox.recipients() == []
     jobs_for(rt, server, at(DAY, hour=8)).sweep()
     assert server.inbox.recipients() == [LEAD]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -44,6 +47,7 @@ class Mailbox:
         self.hanging = threading.Event()
         self.data_count = 0
         self._per_session: dict[int, int] = {}
+        self.over_tls: list[bool] = []  # for each message accepted: did it come over TLS
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -64,6 +68,7 @@ class Mailbox:
         msg = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(msg, EmailMessage)
         self.received.append((list(envelope.rcpt_tos), msg))
+        self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 
     def recipients(self) -> list[str]:
@@ -264,6 +269,43 @@ def test_a_digest_without_dated_items_has_no_calendar() -> None:
     assert "version 2" in html
 
 
+def test_the_same_digest_at_the_same_moment_renders_to_the_same_bytes() -> None:
+    digests = digests_for_plan()
+    first, again = render_all(digests), render_all(digests)
+    assert [m.as_bytes() for m in first] == [m.as_bytes() for m in again]
+    msg = first[0]
+    assert msg.get_boundary() == f"==at-mix-{digests[0].key[:16]}=="
+    assert msg.get_payload(0).get_boundary() == f"==at-alt-{digests[0].key[:16]}=="
+
+
+def test_a_calendar_event_seen_before_carries_the_new_sending_time() -> None:
+    (digest,) = [d for d in digests_for_plan() if d.recipient.email == "lead0@council.gov.uk"]
+    times = [datetime(2009, 6, 30, 7, 0, tzinfo=UTC), datetime(2009, 7, 1, 9, 30, tzinfo=UTC)]
+    calendars = []
+    for now in times:
+        msg = render_digest(digest, base_url=BASE_URL, sender=SENDER, now=now)
+        _, _, cal = parts(msg)
+        assert cal is not None
+        calendars.append(cal)
+    for cal, now in zip(calendars, times, strict=True):
+        assert {e.decoded("DTSTAMP") for e in cal.walk("VEVENT")} == {now}
+    summaries = [sorted(str(e["SUMMARY"]) for e in cal.walk("VEVENT")) for cal in calendars]
+    assert summaries[0] == summaries[1] == ["1.4 Action 1.4", "2.1 Recruit & retain <qualified> "
+                                            "social workers"]  # fmt: skip
+
+
+def test_headers_read_back_as_written_whatever_the_name() -> None:
+    person = Person("Zoë Ødegård, Lead (Interim)", "zoe@council.gov.uk")
+    dl = Deadline("cyps", "Plan", "action", "1", "Café review", DAY, [person], None,
+                  Status.IN_PROGRESS, Rag.GREEN, "/a/1")  # fmt: skip
+    (msg,) = render_all(build_digests(reminders_due(DAY, [dl], [], [], [], ReminderPolicy())))
+    received = email.message_from_bytes(msg.as_bytes(), policy=default_policy)
+    (address,) = received["To"].addresses
+    assert (address.display_name, address.addr_spec) == (person.name, person.email)
+    headers = msg.as_bytes().split(b"\n\n", 1)[0]
+    assert all(len(line) <= 78 for line in headers.split(b"\n"))
+
+
 # --- refusals and outages -------------------------------------------------------------
 
 
@@ -408,6 +450,99 @@ def test_a_refused_login_is_temporary_not_permanent(auth_server: SmtpServer) -> 
     assert auth_server.mailbox.received == []
 
 
+# --- TLS ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for the loopback address, as a relay of one's own has."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "relay.pem", folder / "relay.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return Certificate(cert, key)
+
+
+def tls_server(certificate: Certificate, scheme: str) -> SmtpServer:
+    if scheme == "smtps":
+        return SmtpServer(free_port(), ssl_context=certificate.server_context())
+    # STARTTLS required, and a login only once the connection is encrypted.
+    return SmtpServer(
+        free_port(), tls_context=certificate.server_context(), require_starttls=True,
+        authenticator=_only_alice, auth_required=True,
+    )  # fmt: skip
+
+
+def tls_url(scheme: str, port: int) -> str:
+    login = "alice:s3cret%2Fpass@" if scheme == "smtp+starttls" else ""
+    return f"{scheme}://{login}127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("trust", ["url", "environment"])
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_tls_to_a_server_whose_certificate_is_trusted_by_cafile(
+    certificate: Certificate, scheme: str, trust: str
+) -> None:
+    server = tls_server(certificate, scheme)
+    server.start()
+    try:
+        url, env = tls_url(scheme, server.port), {}
+        if trust == "url":
+            url += f"?cafile={certificate.cert}"
+        else:
+            env["ACTIONTRAIL_SMTP_CAFILE"] = str(certificate.cert)
+        settings = SmtpSettings.from_url(url, env)
+        assert settings.cafile == str(certificate.cert)
+        results = send(SmtpTransport(settings), bulk_messages(3))
+    finally:
+        server.stop()
+    assert [r.outcome for r in results] == [Outcome.SENT] * 3
+    assert server.mailbox.over_tls == [True] * 3
+    assert f"trusting {certificate.cert}" in settings.describe()
+
+
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_a_certificate_nobody_trusts_is_refused_and_nothing_is_sent(
+    certificate: Certificate, scheme: str
+) -> None:
+    server = tls_server(certificate, scheme)
+    server.start()
+    try:
+        settings = SmtpSettings.from_url(tls_url(scheme, server.port) + "?timeout=10", {})
+        results = send(SmtpTransport(settings), bulk_messages(2))
+    finally:
+        server.stop()
+    assert [r.outcome for r in results] == [Outcome.TEMPORARY] * 2
+    assert "CERTIFICATE_VERIFY_FAILED" in results[0].detail
+    assert server.mailbox.received == []
+
+
+def test_a_cafile_that_cannot_be_used_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SmtpConfigError, match="does not exist"):
+        SmtpSettings.from_url(f"smtps://relay?cafile={tmp_path / 'missing.pem'}", {})
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(SmtpConfigError, match="no usable PEM certificate"):
+        SmtpSettings.from_url(f"smtps://relay?cafile={junk}", {})
+    with pytest.raises(SmtpConfigError, match="plain smtp:// never uses TLS"):
+        SmtpSettings.from_url("smtp://relay", {"ACTIONTRAIL_SMTP_CAFILE": str(junk)})
+
+
 # --- settings from a URL --------------------------------------------------------------
 
 
@@ -442,7 +577,7 @@ def test_options_in_the_url() -> None:
     assert (settings.timeout, settings.pool_size) == (5.0, 2)
     with pytest.raises(SmtpConfigError, match="pool_size"):
         SmtpSettings.from_url("smtp://relay?pool_size=many", {})
-    with pytest.raises(SmtpConfigError, match="'retries'"):
+    with pytest.raises(SmtpConfigError, match="'retries'.*cafile"):
         SmtpSettings.from_url("smtp://relay?retries=3", {})
 
 

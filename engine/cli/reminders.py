@@ -7,17 +7,16 @@ import threading
 from datetime import date
 from enum import StrEnum
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain import clock
 from engine.cli import app, output
 from engine.cli.context import CliState, Format, parse_date, state
-from engine.reminders.delivery import describe_transport
-from engine.reminders.dispatcher import Dispatcher, Preview
-from engine.reminders.scheduler import SchedulerConfig, start_scheduler
-from notifiers.messages import why
+
+if TYPE_CHECKING:
+    from engine.reminders.dispatcher import Dispatcher, Preview
 
 reminders_app = typer.Typer(help="Reminder digests: preview and send.", no_args_is_help=True)
 app.add_typer(reminders_app, name="reminders")
@@ -42,10 +41,22 @@ def _day(on: str | None) -> date:
 
 
 def _dispatcher(st: CliState) -> Dispatcher:
+    # The mail and calendar libraries load only for the reminder commands.
+    from engine.reminders.dispatcher import Dispatcher
+    from engine.reminders.scheduler import SchedulerConfig
+
     return Dispatcher(st.runtime(), config=SchedulerConfig.from_env().dispatch())
 
 
+def _transport(st: CliState) -> str:
+    from engine.reminders.delivery import describe_transport
+
+    return describe_transport(st.settings)
+
+
 def _preview_data(p: Preview) -> dict[str, Any]:
+    from notifiers.messages import why
+
     digests = []
     for d in p.digests:
         email = (d.recipient.email or "").lower()
@@ -75,14 +86,30 @@ def _preview_data(p: Preview) -> dict[str, Any]:
         "day": p.day.isoformat(),
         "digests": digests,
         "unreachable": [
-            {
-                "name": r.recipient.name,
-                "rule": r.rule.value,
-                "plan": r.subject.plan_slug,
-                "ref": r.subject.ref,
-                "why": "no email address",
-            }
-            for r in p.unreachable
+            *(
+                {
+                    "name": r.recipient.name,
+                    "role": None,
+                    "agency": None,
+                    "rule": r.rule.value,
+                    "plan": r.subject.plan_slug,
+                    "ref": r.subject.ref,
+                    "why": "no email address",
+                }
+                for r in p.unreachable
+            ),
+            *(
+                {
+                    "name": None,
+                    "role": u.role,
+                    "agency": u.subject.agency,
+                    "rule": u.rule.value,
+                    "plan": u.subject.plan_slug,
+                    "ref": u.subject.ref,
+                    "why": u.why,
+                }
+                for u in p.unaddressed
+            ),
         ],
     }
 
@@ -119,9 +146,12 @@ def reminders_preview(
         )
     if data["unreachable"]:
         output.table(
-            "Not sent: no email address",
-            ["Name", "Plan", "Ref", "Rule"],
-            [[u["name"], u["plan"], u["ref"], u["rule"]] for u in data["unreachable"]],
+            "Not sent: nobody to send to",
+            ["Name", "Plan", "Ref", "Rule", "Why"],
+            [
+                [u["name"] or f"(no {u['role']})", u["plan"], u["ref"], u["rule"], u["why"]]
+                for u in data["unreachable"]
+            ],
         )
 
 
@@ -138,7 +168,7 @@ def reminders_send(
     queued, sent = _dispatcher(st).run(day)
     data = {
         "day": day.isoformat(),
-        "transport": describe_transport(st.settings),
+        "transport": _transport(st),
         "digests": queued.digests,
         "queued": queued.queued,
         "already_queued": queued.already,
@@ -211,6 +241,8 @@ def scheduler(
     ] = None,
 ) -> None:
     """Run the reminder jobs in the foreground until interrupted."""
+    from engine.reminders.scheduler import SchedulerConfig, start_scheduler
+
     st = state(ctx)
     config = SchedulerConfig.from_env()
     config = SchedulerConfig(
@@ -228,7 +260,7 @@ def scheduler(
     output.info(
         f"reminder scheduler running: digests at {config.digest_hour:02d}:00 London on "
         f"working days, sweep every {config.sweep_minutes:g} min, via "
-        f"{describe_transport(st.settings)}; Ctrl-C stops it"
+        f"{_transport(st)}; Ctrl-C stops it"
     )
     try:
         stopping.wait()

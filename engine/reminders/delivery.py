@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -14,16 +12,13 @@ from domain.dispatch import Dispatch
 from domain.errors import InvalidInput
 from domain.reminders import Reminder
 from engine.reminders.items import digest_from
+from engine.web import make_action_link
 from notifiers.messages import LinkMaker, render_digest
 from notifiers.outbox_dir import DirectoryTransport
 from notifiers.smtp import SmtpConfigError, SmtpSettings, SmtpTransport
 from notifiers.transport import KEY_HEADER, Transport
 
 log = structlog.get_logger(__name__)
-
-# Provided by the web application when it is installed: a link that signs the
-# recipient in to the action.
-LINKS_MODULE = "engine.web.links"
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -48,25 +43,25 @@ def describe_transport(settings: Settings) -> str:
     return f".eml files in {settings.outbox_dir}"
 
 
-def action_links(settings: Settings) -> LinkMaker | None:
-    """Sign-in links into each action, if the web application offers them."""
-    try:
-        module = importlib.import_module(LINKS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (LINKS_MODULE, "engine.web"):
-            log.warning("reminder links unavailable", module=LINKS_MODULE, error=str(exc))
-        return None
-    make: Callable[[Settings, str, str, str], str] | None = getattr(
-        module, "make_action_link", None
-    )
-    if make is None:
-        return None
+def action_links(settings: Settings) -> LinkMaker:
+    """Each action's link for its recipient: the web application's signed link, which
+    signs them in to that one action (``engine.web.make_action_link``). Reminders about
+    anything else (an approval, a reporting period) keep the plain address.
+
+    An action's finish and its criteria in one digest share one link, made once. Use a
+    new link maker for each message: a link is valid for a week from when it was made.
+    """
+    made: dict[tuple[str, str, str], str] = {}
 
     def link(r: Reminder) -> str | None:
         ref = r.subject.action_ref
         if ref is None or not r.recipient.email:
             return None
-        return make(settings, r.recipient.email, r.subject.plan_slug, ref)
+        key = (r.recipient.email, r.subject.plan_slug, ref)
+        found = made.get(key)
+        if found is None:
+            found = made[key] = make_action_link(settings, *key)
+        return found
 
     return link
 
@@ -76,7 +71,6 @@ class Renderer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.link = action_links(settings)
 
     def __call__(self, dispatch: Dispatch, now: datetime) -> EmailMessage:
         digest = digest_from(dispatch.recipient, dispatch.day, dispatch.items)
@@ -85,7 +79,7 @@ class Renderer:
             base_url=self.settings.base_url,
             sender=self.settings.mail_from,
             now=now,
-            link=self.link,
+            link=action_links(self.settings),
         )
         if digest.key != dispatch.key:
             # Never expected; the dispatch's own key is what every copy must carry.

@@ -29,9 +29,15 @@ from eventsourcing.application import AggregateNotFoundError
 from domain import clock
 from domain.dispatch import Dispatch, DispatchStatus, NotClaimable, RetryPolicy, dispatch_id
 from domain.errors import Conflict, DomainError
-from domain.reminders import Digest, Reminder, build_digests
+from domain.reminders import Digest, Reminder, Unaddressed, build_digests
+from domain.working_days import is_working_day
 from engine.reminders.delivery import Renderer, make_transport
-from engine.reminders.gather import DayReminders, collector_paused, reminders_for_day
+from engine.reminders.gather import (
+    DayReminders,
+    collector_paused,
+    reminders_for_day,
+    shown_rags,
+)
 from engine.reminders.items import digest_items
 from engine.reminders.outbox import Outbox
 from engine.runtime import Runtime
@@ -54,7 +60,8 @@ class DispatchConfig:
 class Preview:
     day: date
     digests: list[Digest]
-    unreachable: list[Reminder]
+    unreachable: list[Reminder]  # the recipient has no email address
+    unaddressed: list[Unaddressed]  # nobody to send it to
     state: dict[str, str]  # digest key -> outbox status, for digests already queued
     queued_today: set[str]  # recipients who already have a digest for the day
 
@@ -65,7 +72,7 @@ class QueueReport:
     digests: int = 0
     queued: int = 0
     already: int = 0  # the recipient already has that day's digest
-    unreachable: int = 0
+    unreachable: int = 0  # no email address, or nobody to send to
 
 
 @dataclass
@@ -117,6 +124,7 @@ class Dispatcher:
             day=day,
             digests=build_digests(found.reminders),
             unreachable=found.unreachable,
+            unaddressed=found.unaddressed,
             state={r.key: r.status for r in rows},
             queued_today={r.recipient for r in rows},
         )
@@ -127,28 +135,52 @@ class Dispatcher:
         found = self.due(day)
         with collector_paused():
             digests = build_digests(found.reminders)
-        report = QueueReport(day, digests=len(digests), unreachable=len(found.unreachable))
+        report = QueueReport(
+            day,
+            digests=len(digests),
+            unreachable=len(found.unreachable) + len(found.unaddressed),
+        )
         self.outbox.catch_up()
         done = self.outbox.recipients_on(day)
-        fresh = []
+        waiting = []
         for d in digests:
             assert d.recipient.email is not None  # build_digests keeps only those with one
             if d.recipient.email.strip().lower() in done:
                 report.already += 1
                 continue
-            fresh.append(
-                Dispatch.queue(
-                    d.key, d.recipient, day, found.plans_of(d.reminders), digest_items(d)
-                )
+            waiting.append(d)
+        ratings = shown_rags(self.rt.engine, found, (r for d in waiting for r in d.reminders))
+        fresh = [
+            Dispatch.queue(
+                d.key, d.recipient, day, found.plans_of(d.reminders), digest_items(d, ratings)
             )
+            for d in waiting
+        ]
         with self.rt.app.deferred_projection():
             for i in range(0, len(fresh), self.config.batch):
                 recorded = self._record_new(fresh[i : i + self.config.batch])
                 report.queued += recorded
                 report.already += len(fresh[i : i + self.config.batch]) - recorded
+        self.outbox.mark_queued(day, self.now())
         if report.queued:
             log.info("reminders queued", **{**report.__dict__, "day": day.isoformat()})
         return report
+
+    def missed_days(self, today: date, back: int) -> list[date]:
+        """Working days in the ``back`` days before ``today`` whose digests were never
+        queued, oldest first. Only days after the first day ever queued count: a new
+        installation, or one that has not queued since this was recorded, does not
+        send a week of old digests on its first run."""
+        first = self.outbox.first_day_queued()
+        if first is None:
+            return []
+        start = max(today - timedelta(days=back), first + timedelta(days=1))
+        yesterday = today - timedelta(days=1)
+        if start > yesterday:
+            return []
+        done = self.outbox.days_queued(start, yesterday)
+        days = (start + timedelta(days=n) for n in range((yesterday - start).days + 1))
+        return [d for d in days if is_working_day(d) and d not in done]
 
     def _record_new(self, dispatches: list[Dispatch]) -> int:
         app = self.rt.app

@@ -8,6 +8,11 @@ due dates that matter (``due_dates_reminded``), and the deadlines table is index
 due date, so a day costs about the same with a thousand open actions or a hundred
 thousand. Action views, which are large, are read only for a plan whose reporting
 period asks for progress updates that day.
+
+A deadline's RAG in the email is the one `show` shows on the day (the plan's RAG
+policy applied to the lead's rating and the computed one), which needs the action's
+whole view; ``shown_rags`` reads it for the reminders about to be queued only, since
+the sweeps through the rest of the day find nearly everyone's digest queued already.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+import orjson
 from sqlalchemy import Engine, func, select
 
 from domain.clock import LONDON
@@ -32,14 +38,17 @@ from domain.reminders import (
     Deadline,
     OpenPeriod,
     PendingApproval,
+    Rating,
     ReadyForSignoff,
     Reminder,
+    Unaddressed,
     compute_reminders,
     due_dates_reminded,
     period_closings_requested,
 )
 from domain.users import Role
-from domain.values import Cadence, Person, Rag, ReminderPolicy, Status
+from domain.values import Cadence, Person, Rag, RagPolicy, ReminderPolicy, Status
+from projections.dashboard import assess_action, rag_policy
 from projections.schema import deadlines, views
 
 _CLOSED = [s.value for s in Status if s.is_closed]
@@ -79,6 +88,7 @@ class PlanFacts:
     title: str
     cadence: Cadence
     policy: ReminderPolicy
+    rag_policy: RagPolicy
     closed_periods: frozenset[str]
 
 
@@ -89,7 +99,11 @@ class DayReminders:
     day: date
     reminders: list[Reminder] = field(default_factory=list)
     unreachable: list[Reminder] = field(default_factory=list)
+    unaddressed: list[Unaddressed] = field(default_factory=list)
     plan_ids: dict[str, UUID] = field(default_factory=dict)  # slug -> plan id
+    # (plan slug, action ref) -> action id, for every deadline read
+    action_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    rag_policies: dict[str, RagPolicy] = field(default_factory=dict)  # plan id -> policy
 
     def plans_of(self, reminders: Iterable[Reminder]) -> list[UUID]:
         return sorted({self.plan_ids[r.subject.plan_slug] for r in reminders}, key=str)
@@ -124,10 +138,14 @@ def reminders_for_day(engine: Engine, day: date, digest_hour: int = 8) -> DayRem
 
 def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayReminders:
     plans = {p.id: p for p in _plans(engine)}
-    out = DayReminders(day, plan_ids={p.slug: UUID(p.id) for p in plans.values()})
+    out = DayReminders(
+        day,
+        plan_ids={p.slug: UUID(p.id) for p in plans.values()},
+        rag_policies={p.id: p.rag_policy for p in plans.values()},
+    )
     if not plans:
         return out
-    by_plan = _deadlines(engine, day, plans)
+    by_plan = _deadlines(engine, day, plans, out.action_ids)
     approvals, ready = _governance(engine, plans, digest_hour)
     periods = _periods(engine, day, plans)
     for plan_id, plan in plans.items():
@@ -141,6 +159,7 @@ def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayRemind
         )
         out.reminders += due.reminders
         out.unreachable += due.unreachable
+        out.unaddressed += due.unaddressed
     return out
 
 
@@ -162,13 +181,19 @@ def _plans(engine: Engine) -> list[PlanFacts]:
             policy=ReminderPolicy(**p["reminder_policy"])
             if p.get("reminder_policy")
             else ReminderPolicy(),
+            rag_policy=rag_policy(p),
             closed_periods=frozenset(c["period"] for c in p["periods"]),
         )
         for p in _docs(engine, "plan")
     ]
 
 
-def _deadlines(engine: Engine, day: date, plans: dict[str, PlanFacts]) -> dict[str, list[Deadline]]:
+def _deadlines(
+    engine: Engine,
+    day: date,
+    plans: dict[str, PlanFacts],
+    action_ids: dict[tuple[str, str], str],
+) -> dict[str, list[Deadline]]:
     with engine.connect() as conn:
         earliest = conn.execute(select(func.min(deadlines.c.due))).scalar_one_or_none()
         if earliest is None:
@@ -184,6 +209,7 @@ def _deadlines(engine: Engine, day: date, plans: dict[str, PlanFacts]) -> dict[s
         for i in range(0, len(dates), _CHUNK):
             rows += conn.execute(
                 select(
+                    deadlines.c.action_id,
                     deadlines.c.number,
                     deadlines.c.plan_id,
                     deadlines.c.ref,
@@ -199,32 +225,78 @@ def _deadlines(engine: Engine, day: date, plans: dict[str, PlanFacts]) -> dict[s
                 )
             ).all()
     people = _PeopleCache()
-    # An action's finish and its criteria share a path.
+    many, one = people.many, people.one
+    # An action's finish and its criteria share a path; the day's rows share a few dozen
+    # due dates.
     paths: dict[tuple[str, str], str] = {}
+    dues = {d: date.fromisoformat(d) for d in dates}
     out: dict[str, list[Deadline]] = defaultdict(list)
-    for number, plan_id, ref, title, due, status, rag, leads, accountable in rows:
+    for action_id, number, plan_id, ref, title, due, status, rag, leads, accountable in rows:
         plan = plans.get(plan_id)
         if plan is None:
             continue
         path = paths.get((plan_id, ref))
         if path is None:
             path = paths[(plan_id, ref)] = action_path(plan.slug, ref)
+            action_ids[(plan.slug, ref)] = action_id
         out[plan_id].append(
+            # Positional, in Deadline's order, as this runs tens of thousands of times.
+            # The shown RAG needs the whole view: see shown_rags.
             Deadline(
-                plan_slug=plan.slug,
-                plan_title=plan.title,
-                subject_kind="action" if number == 0 else "criterion",
-                subject_ref=ref if number == 0 else f"{ref} criterion {number}",
-                subject_title=title,
-                due=date.fromisoformat(due),
-                leads=people.many(leads),
-                accountable=people.one(accountable),
-                status=_STATUS[status],
-                rag=_RAG[rag] if rag else None,
-                url_path=path,
-                action_ref=ref,
+                plan.slug,
+                plan.title,
+                "action" if number == 0 else "criterion",
+                ref if number == 0 else f"{ref} criterion {number}",
+                title,
+                dues.get(due) or date.fromisoformat(due),
+                many(leads),
+                one(accountable),
+                _STATUS[status],
+                None,
+                path,
+                ref,
+                _RAG[rag] if rag else None,
             )
         )
+    return out
+
+
+def shown_rags(
+    engine: Engine, found: DayReminders, reminders: Iterable[Reminder]
+) -> dict[tuple[str, str], Rating]:
+    """The RAG each action the reminders are about shows on their day, as `show` shows
+    it (``projections.dashboard.assess_action`` with the plan's RAG policy), with the
+    lead's reported one; by (plan slug, action ref)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for r in reminders:
+        ref = r.subject.action_ref
+        if ref is None:
+            continue
+        key = (r.subject.plan_slug, ref)
+        action_id = found.action_ids.get(key)
+        if action_id is not None:
+            wanted[action_id] = key
+    ids = sorted(wanted)
+    docs: list[str] = []
+    with engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            docs += conn.execute(
+                select(views.c.doc).where(
+                    views.c.kind == "action", views.c.key.in_(ids[i : i + _CHUNK])
+                )
+            ).scalars()
+    out: dict[tuple[str, str], Rating] = {}
+    with collector_paused():
+        for doc in docs:
+            view = orjson.loads(doc)
+            policy = found.rag_policies.get(view["plan_id"])
+            if policy is None:
+                continue
+            assessed = assess_action(view, found.day, policy)
+            out[wanted[view["id"]]] = Rating(
+                _RAG[assessed["rag"]] if assessed["rag"] else None,
+                _RAG[assessed["reported_rag"]] if assessed["reported_rag"] else None,
+            )
     return out
 
 

@@ -7,10 +7,11 @@ what each person was told.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from domain.reminders import Digest, DigestSection, Reminder, Rule, Section, Subject
+from domain.reminders import Digest, DigestSection, Rating, Reminder, Rule, Section, Subject
 from domain.values import Person, Rag, Status
 
 
@@ -18,8 +19,10 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def item_data(r: Reminder) -> dict[str, Any]:
+def item_data(r: Reminder, rating: Rating | None = None) -> dict[str, Any]:
+    """The reminder as kept in the event; ``rating`` gives its action's RAG as shown."""
     s = r.subject
+    shown, reported = rating if rating is not None else (s.rag, s.reported_rag)
     return {
         "section": r.section.value,
         "rule": r.rule.value,
@@ -29,7 +32,8 @@ def item_data(r: Reminder) -> dict[str, Any]:
         "ref": s.ref,
         "title": s.title,
         "due": s.due.isoformat() if s.due else None,
-        "rag": s.rag.value if s.rag else None,
+        "rag": shown.value if shown else None,
+        "reported_rag": reported.value if reported else None,
         "status": s.status.value if s.status else None,
         "url_path": s.url_path,
         "version": s.version,
@@ -59,6 +63,7 @@ def reminder_from(data: dict[str, Any], recipient: Person, day: date) -> Reminde
         since=_day(data["since"]),
         leads=[Person(p["name"], p["email"]) for p in data["leads"]],
         action_ref=data.get("action_ref"),
+        reported_rag=Rag(data["reported_rag"]) if data.get("reported_rag") else None,
     )
     return Reminder(
         recipient=recipient,
@@ -72,8 +77,18 @@ def reminder_from(data: dict[str, Any], recipient: Person, day: date) -> Reminde
     )
 
 
-def digest_items(digest: Digest) -> list[dict[str, Any]]:
-    return [item_data(r) for r in digest.reminders]
+def digest_items(
+    digest: Digest, ratings: Mapping[tuple[str, str], Rating] | None = None
+) -> list[dict[str, Any]]:
+    """The digest's reminders as plain data. ``ratings`` (by plan slug and action ref)
+    give the RAG each action shows on the digest's day; without them, or for an action
+    they do not cover, the reminder's own is kept."""
+    if not ratings:
+        return [item_data(r) for r in digest.reminders]
+    return [
+        item_data(r, ratings.get((r.subject.plan_slug, r.subject.action_ref or "")))
+        for r in digest.reminders
+    ]
 
 
 def digest_from(recipient: Person, day: date, items: list[dict[str, Any]]) -> Digest:

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
+    func,
     or_,
     select,
     update,
@@ -73,6 +75,17 @@ position = Table(
     Column("position", BigInteger, nullable=False),
 )
 
+# The days whose digests have been queued (by the scheduler or by `reminders send`),
+# so that a scheduler coming back after an outage knows which days it missed. Not
+# derived from the events: a day with nothing due leaves none. Dropped, it only
+# forgets the past, and catching up starts again from the next day queued.
+queued_days = Table(
+    "reminder_days_queued",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("queued_at", String(32), nullable=False),
+)
+
 _NAME = "outbox"
 TOPICS = [
     get_topic(cls) for cls in (Dispatch.Queued, Dispatch.Claimed, Dispatch.Sent, Dispatch.Failed)
@@ -93,6 +106,13 @@ def create_tables(engine: Engine) -> None:
         except DBAPIError:
             if attempt == 2:
                 raise
+
+
+_UPDATE_ROW = (
+    update(outbox)
+    .where(outbox.c.dispatch_id == bindparam("v_dispatch_id"))
+    .values({c.name: bindparam(f"v_{c.name}") for c in outbox.columns if c.name != "dispatch_id"})
+)
 
 
 class _PositionMoved(Exception):
@@ -191,10 +211,10 @@ class Outbox:
             changed = [r for k, r in rows.items() if k in existing]
             for i in range(0, len(new), 200):
                 conn.execute(outbox.insert(), new[i : i + 200])
-            for r in changed:
-                conn.execute(
-                    update(outbox).where(outbox.c.dispatch_id == r["dispatch_id"]).values(**r)
-                )
+            if changed:
+                # One statement for every changed row: a batch of claims or outcomes is
+                # hundreds of rows.
+                conn.execute(_UPDATE_ROW, [{f"v_{k}": v for k, v in r.items()} for r in changed])
 
     # Searching
 
@@ -250,6 +270,34 @@ class Outbox:
             )
             for r in found
         ]
+
+    # Days queued
+
+    def mark_queued(self, day: date, at: datetime) -> None:
+        """Record that ``day``'s digests have been queued (again, if they had been)."""
+        with self.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(queued_days).values(day=day.isoformat(), queued_at=stamp(at))
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[queued_days.c.day], set_={"queued_at": stamp(at)}
+                )
+            )
+
+    def days_queued(self, start: date, end: date) -> set[date]:
+        """The days from ``start`` to ``end`` inclusive whose digests have been queued."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(queued_days.c.day).where(
+                    queued_days.c.day >= start.isoformat(), queued_days.c.day <= end.isoformat()
+                )
+            ).scalars()
+            return {date.fromisoformat(d) for d in found}
+
+    def first_day_queued(self) -> date | None:
+        with self.engine.connect() as conn:
+            first = conn.execute(select(func.min(queued_days.c.day))).scalar_one_or_none()
+        return date.fromisoformat(first) if first else None
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in DispatchStatus}

@@ -3,10 +3,17 @@
 Two jobs: the daily digest, on weekdays at the digest hour (London time), and a sweep
 every few minutes that queues the day's digests if the daily run was missed and sends
 whatever is queued or due for another try. Jobs that were due while nothing ran are
-run once when the scheduler comes back (no grace limit, coalesced).
+run once when the scheduler comes back (no grace limit, coalesced). Both also queue
+the digests of working days on which nothing was queued at all (the scheduler was
+down), up to CATCH_UP_DAYS back: each as that day's digest, so nobody is told twice.
 
-Run one scheduler per job store. A second one does no harm: both would run the jobs,
-and the outbox sends each digest once whoever asks.
+The stored jobs are references to ``run_daily`` and ``run_sweep`` with no arguments:
+the job table holds no database URL or password. They run over the runtime of the
+scheduler this process started, and a process runs one at a time.
+
+Run one scheduler per job store. A second one (in another process) does no harm: both
+would run the jobs, and the outbox sends each digest once whoever asks, but it does
+the work twice.
 
 ``start_scheduler(rt)`` returns a handle whose ``stop()`` ends it; ``actiontrail
 scheduler`` runs it in the foreground and the web server runs it alongside itself.
@@ -43,6 +50,9 @@ JOBS_TABLE = "reminder_scheduler_jobs"
 SWEEP_JOB = "reminders-sweep"
 DAILY_JOB = "reminders-daily"
 HOUR_ENV = "ACTIONTRAIL_DIGEST_HOUR"
+# How far back a scheduler coming back after an outage queues the days it missed;
+# older days are left to `actiontrail reminders send --on DATE`.
+CATCH_UP_DAYS = 7
 SWEEP_ENV = "ACTIONTRAIL_REMINDER_SWEEP_MINUTES"
 
 
@@ -96,31 +106,46 @@ class ReminderJobs:
                 work()
 
     def daily(self) -> None:
-        def work() -> None:
-            day = self._now().date()
-            if is_working_day(day):
-                self.dispatcher.queue(day)
-            self.dispatcher.send_due()
-
-        self._run(work)
+        self._run(self._queue_and_send)
 
     def sweep(self) -> None:
-        def work() -> None:
-            now = self._now()
-            if is_working_day(now.date()) and now.hour >= self.config.digest_hour:
-                self.dispatcher.queue(now.date())
-            self.dispatcher.send_due()
+        self._run(self._queue_and_send)
 
-        self._run(work)
+    def _queue_and_send(self) -> None:
+        """Queue the digests of working days missed (up to CATCH_UP_DAYS back), oldest
+        first, then today's if it is a working day past the digest hour (a daily run
+        that fires late, on a later morning, waits for that day's hour like a sweep);
+        then send everything due. Each missed day's digests are that day's, as
+        `reminders send --on DAY` would queue them; their keys make a second queueing
+        of the same day a no-op."""
+        now = self._now()
+        day = now.date()
+        for missed in self.dispatcher.missed_days(day, CATCH_UP_DAYS):
+            report = self.dispatcher.queue(missed)
+            log.info(
+                "reminders of a missed day queued", day=missed.isoformat(), queued=report.queued
+            )
+        if is_working_day(day) and now.hour >= self.config.digest_hour:
+            self.dispatcher.queue(day)
+        self.dispatcher.send_due()
 
 
-# Jobs are stored by reference and arguments, so they find the live jobs object for
-# their database here.
-_JOBS: dict[str, ReminderJobs] = {}
+# The stored jobs name these two functions and carry no arguments, so the job table
+# holds the schedule and nothing else: no database URL, no password. Each runs the
+# jobs of the scheduler this process started, over this process's own runtime; one
+# process runs at most one reminder scheduler.
+DAILY_REF = f"{__name__}:run_daily"
+SWEEP_REF = f"{__name__}:run_sweep"
+_running: ReminderJobs | None = None
+_running_lock = threading.Lock()
 
 
-def run_daily(database: str) -> None:
-    jobs = _JOBS.get(database)
+class SchedulerAlreadyRunning(RuntimeError):
+    """A process runs one reminder scheduler; a second would take over the first's jobs."""
+
+
+def run_daily() -> None:
+    jobs = _running
     if jobs is None:
         log.warning("reminder job has no running scheduler", job=DAILY_JOB)
         return
@@ -131,8 +156,8 @@ def run_daily(database: str) -> None:
         raise
 
 
-def run_sweep(database: str) -> None:
-    jobs = _JOBS.get(database)
+def run_sweep() -> None:
+    jobs = _running
     if jobs is None:
         log.warning("reminder job has no running scheduler", job=SWEEP_JOB)
         return
@@ -141,6 +166,24 @@ def run_sweep(database: str) -> None:
     except Exception:
         log.exception("reminder sweep failed")
         raise
+
+
+def _claim_process(jobs: ReminderJobs) -> None:
+    global _running
+    with _running_lock:
+        if _running is not None:
+            raise SchedulerAlreadyRunning(
+                "a reminder scheduler is already running in this process; stop it before "
+                "starting another (run one scheduler per job store)"
+            )
+        _running = jobs
+
+
+def _release_process(jobs: ReminderJobs) -> None:
+    global _running
+    with _running_lock:
+        if _running is jobs:
+            _running = None
 
 
 class _Scheduler(BackgroundScheduler):
@@ -169,7 +212,6 @@ def build_scheduler(
 @dataclass
 class SchedulerHandle:
     scheduler: BackgroundScheduler
-    database: str
     jobs: ReminderJobs
 
     @property
@@ -182,8 +224,7 @@ class SchedulerHandle:
     def stop(self, wait: bool = True) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
-        if _JOBS.get(self.database) is self.jobs:
-            del _JOBS[self.database]
+        _release_process(self.jobs)
 
 
 def start_scheduler(
@@ -195,38 +236,41 @@ def start_scheduler(
 ) -> SchedulerHandle:
     """Start the reminder jobs in background threads; ``stop()`` the handle to end them.
 
-    ``clock`` runs the jobs on a simulated clock instead of the system's.
+    ``clock`` runs the jobs on a simulated clock instead of the system's. A process
+    runs one reminder scheduler at a time: starting a second before stopping the first
+    raises SchedulerAlreadyRunning.
     """
     config = config or SchedulerConfig.from_env()
-    database = rt.settings.database_url
     jobs = ReminderJobs(Dispatcher(rt, transport, config=config.dispatch()), config, clock)
-    _JOBS[database] = jobs
-    scheduler = build_scheduler(rt.engine)
-    scheduler.add_job(
-        run_daily,
-        CronTrigger(day_of_week="mon-fri", hour=config.digest_hour, minute=0, timezone=LONDON),
-        id=DAILY_JOB,
-        name="daily reminder digests",
-        args=[database],
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        run_sweep,
-        IntervalTrigger(minutes=config.sweep_minutes, timezone=LONDON),
-        id=SWEEP_JOB,
-        name="reminder sweep",
-        args=[database],
-        replace_existing=True,
-        # A first sweep straight away picks up anything left from before a restart.
-        next_run_time=datetime.now(LONDON) + timedelta(seconds=1),
-    )
-    scheduler.start()
+    _claim_process(jobs)
+    try:
+        scheduler = build_scheduler(rt.engine)
+        scheduler.add_job(
+            DAILY_REF,
+            CronTrigger(day_of_week="mon-fri", hour=config.digest_hour, minute=0, timezone=LONDON),
+            id=DAILY_JOB,
+            name="daily reminder digests",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            SWEEP_REF,
+            IntervalTrigger(minutes=config.sweep_minutes, timezone=LONDON),
+            id=SWEEP_JOB,
+            name="reminder sweep",
+            replace_existing=True,
+            # A first sweep straight away picks up anything left from before a restart.
+            next_run_time=datetime.now(LONDON) + timedelta(seconds=1),
+        )
+        scheduler.start()
+    except BaseException:
+        _release_process(jobs)
+        raise
     log.info(
         "reminder scheduler started",
         digest_hour=config.digest_hour,
         sweep_minutes=config.sweep_minutes,
     )
-    return SchedulerHandle(scheduler, database, jobs)
+    return SchedulerHandle(scheduler, jobs)
 
 
 def stop_scheduler(handle: SchedulerHandle, wait: bool = True) -> None:
