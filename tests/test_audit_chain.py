@@ -4,21 +4,22 @@ transaction, and verification finds and locates changes made behind the engine's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from domain.action import action_id
 from domain.clock import FixedClock
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DomainError, NotFound
 from domain.plan import plan_id
 from domain.values import Rag, Status
 from engine.application import ActionTrail
 from engine.audit.checkpoint import check_checkpoint, parse_checkpoint, take_checkpoint
 from engine.audit.verify import Problem, verify_store
 from engine.runtime import Runtime
-from tests.conftest import ADMIN, LEAD, LEAD2, World, action_spec, open_runtime
+from tests.conftest import ADMIN, LEAD, LEAD2, PG_DSN, World, action_spec, open_runtime
 from tests.test_audit_tools import Cli, RawStore
 
 
@@ -182,6 +183,46 @@ def test_a_checkpoint_proves_the_history_up_to_it(world: World, clock: FixedCloc
     assert "1 event(s) recorded since" in outcome.message
 
 
+def test_a_checkpoint_as_at_a_position_is_the_one_taken_then(
+    world: World, clock: FixedClock
+) -> None:
+    app = world.rt.app
+    busy(world)
+    then, _ = take_checkpoint(app, "plan")
+    position = app.recorder.max_notification_id()
+    clock.set(datetime(2009, 7, 1, 9, tzinfo=UTC))
+    app.assess_rag(LEAD2, "plan", "1.2", Rag.AMBER, reason="slipping")
+    app.create_plan(ADMIN, "other", "Another plan")
+    at, _ = take_checkpoint(app, "plan", up_to_position=position)
+    assert (at.plan, at.events, at.head, at.last_recorded) == (
+        "plan",
+        then.events,
+        then.head,
+        then.last_recorded,
+    )
+    # Taken whenever, it reads the same: no time of taking.
+    assert at.taken is None and "taken" not in at.text()
+    assert take_checkpoint(app, "plan", up_to_position=position)[0] == at
+    outcome = check_checkpoint(app, parse_checkpoint(at.text()))
+    assert outcome.holds and "1 event(s) recorded since" in outcome.message
+    now, _ = take_checkpoint(app, "plan")
+    assert now.events == then.events + 1 and now.last_recorded == "2009-07-01T09:00:00+00:00"
+    # The users were recorded before the plan: it had no events by then.
+    with pytest.raises(NotFound, match="had no events by position 1"):
+        take_checkpoint(app, "plan", up_to_position=1)
+
+
+def test_a_statement_is_read_from_its_own_heading_in_a_longer_text(world: World) -> None:
+    """A report or the minutes may say "plan: ..." or "events: ..." before the statement."""
+    cp, _ = take_checkpoint(world.rt.app, "plan")
+    text = (
+        "Minutes of the board. The revised plan: agreed; events: 3 noted;\n"
+        f"head: sha256:{'1' * 64}\n\n{cp.text()}\nAny other business.\n"
+    )
+    parsed = parse_checkpoint(text)
+    assert (parsed.plan, parsed.events, parsed.head) == ("plan", cp.events, cp.head)
+
+
 def test_a_checkpoint_catches_a_rewrite_that_recomputed_the_chain(
     world: World, raw: RawStore
 ) -> None:
@@ -223,9 +264,8 @@ def test_a_store_recorded_before_the_chain_is_sealed_when_first_opened(
         "eventsourcing.sqlite" if db.kind == "sqlite" else "eventsourcing.postgres"
     )
     if db.kind == "postgres":
-        from engine.runtime import _ensure_schema
-
-        _ensure_schema(db)
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"')
     before = ActionTrail(env=env)
     before.add_user(None, ADMIN, "Ada", ["admin"])
     before.close()

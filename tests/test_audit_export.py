@@ -19,6 +19,7 @@ import pytest
 from domain.clock import FixedClock
 from domain.errors import DomainError, InvalidInput
 from domain.plan import plan_id
+from domain.users import user_id
 from engine.audit.as_of import document_as_of
 from engine.audit.checkpoint import check_checkpoint, take_checkpoint
 from engine.audit.export import export_plan
@@ -29,8 +30,11 @@ from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import (
     ADMIN,
+    AUDITOR,
     LEAD,
+    NHS,
     PG_DSN,
+    SECRETARY,
     World,
     action_spec,
     open_runtime,
@@ -110,6 +114,64 @@ def test_the_restored_plan_carries_on(world: World, target: Runtime, tmp_path: P
         "Carrying on."
     )
     assert verify_store(target.app).intact
+
+
+def exported_users(path: Path) -> set[str]:
+    lines = [json.loads(t) for t in path.read_text().splitlines()[1:-1]]
+    return {r["originator_id"] for r in lines if r["of"] == "user"}
+
+
+def test_a_restored_demo_can_complete_its_sign_off(
+    rt: Runtime, target: Runtime, tmp_path: Path, clock: FixedClock
+) -> None:
+    """NHS Leeds never decided on the procedures, so its approver has no event in the
+    plan; she comes across all the same, and the sign-off can be completed."""
+    slug = load_demo(rt).slug
+    restore_plan(target, exported(rt, slug, tmp_path))
+    key = "safeguarding-procedures"
+    clock.set(datetime(2009, 9, 10, 10, tzinfo=UTC))
+    app = target.app
+    app.decide_item(
+        "approver@nhsleeds.example", slug, key, "NHS Leeds", True, "PEC", date(2009, 9, 8)
+    )
+    app.decide_item(
+        "approver@ltht.example",
+        slug,
+        key,
+        "Leeds Teaching Hospitals NHS Trust",
+        True,
+        "Trust Board",
+        date(2009, 9, 9),
+    )
+    app.sign_off(
+        "board.secretary@leeds.example",
+        slug,
+        key,
+        "Leeds Safeguarding Adults Partnership Board",
+        date(2009, 9, 10),
+    )
+    target.runner.catch_up()
+    (item,) = queries.items(target.engine, queries.plan(target.engine, slug))
+    assert item["signed_off"] is not None
+    assert "auditor@leeds.example" in {u["email"] for u in queries.users(target.engine)}
+
+
+def test_the_export_carries_the_plans_people_and_not_other_plans(
+    world: World, tmp_path: Path
+) -> None:
+    """The demo plan in a store with another plan: the other plan's approver (NHS Trust,
+    an agency the demo does not have) stays behind; admins, the board secretary and the
+    auditor, who act on every plan, come across."""
+    load_demo(world.rt, actor=ADMIN)
+    users = exported_users(exported(world.rt, "leeds-iwc", tmp_path))
+    assert str(user_id(NHS)) not in users
+    assert str(user_id(LEAD)) not in users
+    for email in (ADMIN, SECRETARY, AUDITOR, "approver@nhsleeds.example"):
+        assert str(user_id(email)) in users, email
+    # The plan's own export keeps its people and leaves the demo's NHS approver out.
+    users = exported_users(exported(world.rt, "plan", tmp_path))
+    assert {str(user_id(e)) for e in (NHS, LEAD, SECRETARY)} <= users
+    assert str(user_id("approver@nhsleeds.example")) not in users
 
 
 def test_restore_needs_an_empty_store(world: World, tmp_path: Path) -> None:

@@ -217,11 +217,18 @@ def test_a_closed_period_reads_the_same_however_much_is_recorded_later(
             assert again != data, "the generation time is shown"
     sheet_again = report_bytes(demo, ReportKind.PROGRESS, "2009-08", ReportFormat.XLSX)
     assert sheet_values(sheet_again) == sheet_values(sheet_before)
+    assert about_values(sheet_again) == about_values(sheet_before)
+    assert "Checkpoint" in dict(about_values(sheet_again))  # type: ignore[arg-type]
 
 
 def sheet_values(data: bytes) -> list[tuple[object, ...]]:
     ws = openpyxl.load_workbook(io.BytesIO(data))["Progress"]
     return list(ws.iter_rows(values_only=True))
+
+
+def about_values(data: bytes) -> list[tuple[object, ...]]:
+    ws = openpyxl.load_workbook(io.BytesIO(data))["About"]
+    return [row for row in ws.iter_rows(values_only=True) if row[0] != "Generated"]
 
 
 def test_the_open_period_comes_from_the_live_plan(demo: Runtime, clock: FixedClock) -> None:
@@ -276,6 +283,84 @@ def test_what_people_wrote_shows_as_text(leeds: Runtime, clock: FixedClock) -> N
         md = render(report, ReportFormat.MD).decode()
         assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; \\*not bold\\*" in md
         assert "&lt;b&gt;risk&lt;/b&gt;  \n\\# not a heading" in md
+
+
+# Terminal control sequences, a bell, a right-to-left override, C1 controls, a line
+# separator and markup, in what people wrote; and a line longer than a spreadsheet cell.
+HIDDEN = ("\x1b", "\x07", "\u202e", "\u202c", "\x85", "\x9b", "\u2028", "\x00")
+HOSTILE = (
+    "<b>bold</b> *x* \x1b[31mred\x1b[0m ring\x07 \u202egnp.exe\u202c c1\x85\x9b "
+    "sep\u2028nul\x00 end"
+)
+LONG = "y" * 40_000
+
+
+def hostile(rt: Runtime, clock: FixedClock) -> None:
+    """Action 2.1 and the governance item, written by someone out to cause trouble."""
+    clock.set(datetime(2009, 9, 15, 10, tzinfo=UTC))
+    rt.app.amend_action(DH, SLUG, "2.1", "title", f"Standards {HOSTILE}", "reworded")
+    rt.app.assess_rag(RG, SLUG, "2.1", Rag.AMBER, reason=f"late {HOSTILE}")
+    rt.app.report_progress(RG, SLUG, "2.1", "2009-09", f"{HOSTILE}\r\n{LONG}", risk=HOSTILE)
+    rt.app.decide_item(
+        NHS_LEEDS,
+        SLUG,
+        "safeguarding-procedures",
+        "NHS Leeds",
+        False,
+        f"PEC {HOSTILE}",
+        date(2009, 9, 14),
+        minute_ref=f"M1 {HOSTILE}",
+        reason=f"no {HOSTILE}",
+    )
+
+
+def shown_text(data: bytes, fmt: ReportFormat) -> list[str]:
+    """Every piece of text a reader of the report gets."""
+    if fmt is not ReportFormat.XLSX:
+        return [data.decode("utf-8-sig")]
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    texts = [str(book.properties.title)]
+    for ws in book.worksheets:
+        texts += [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    return texts
+
+
+@pytest.mark.parametrize("kind", list(ReportKind))
+def test_characters_that_would_not_print_never_reach_a_report(
+    leeds: Runtime, clock: FixedClock, kind: ReportKind
+) -> None:
+    hostile(leeds, clock)
+    report = build_report(leeds, SLUG, kind, None)
+    for fmt in ReportFormat:
+        texts = shown_text(render(report, fmt), fmt)
+        for text in texts:
+            assert not [ch for ch in HIDDEN if ch in text], (fmt, text[:200])
+            assert "\r" not in text or fmt is ReportFormat.CSV, fmt
+        joined = "\n".join(texts)
+        # Shown as escapes, so the reader sees that something was there.
+        assert "u001b" in joined and "u202egnp.exe" in joined, fmt
+        if fmt is ReportFormat.XLSX:
+            assert max(len(t) for t in texts) <= 32_767
+            if kind is not ReportKind.GOVERNANCE:
+                assert "[cut here: the text has 40," in joined
+        elif kind is not ReportKind.GOVERNANCE:
+            assert LONG in joined, fmt
+    root = parse(render(report, ReportFormat.HTML))
+    assert not list(root.iter("b"))
+
+
+def test_a_narrative_in_the_markdown_is_text_with_its_hidden_characters_escaped(
+    leeds: Runtime, clock: FixedClock
+) -> None:
+    hostile(leeds, clock)
+    md = render(build_report(leeds, SLUG, ReportKind.EXCEPTION, None), ReportFormat.MD).decode()
+    # Markdown shows \\u001b as \u001b: the escape, not the character.
+    assert (
+        r"&lt;b&gt;bold&lt;/b&gt; \*x\* \\u001b\[31mred\\u001b\[0m ring\\u0007 "
+        r"\\u202egnp.exe\\u202c c1\\u0085\\u009b sep\\u2028nul\\u0000 end"
+    ) in md
+    # The carriage return before a line break is dropped; the line break is kept.
+    assert f"end  \n{LONG}" in md
 
 
 @pytest.mark.parametrize("kind", list(ReportKind))

@@ -1,98 +1,130 @@
-"""The verification checkpoint at the foot of a report.
-
-The checkpoint functions below stand in for the audit module's two shapes: they are
-real functions over the plan's history, passed by module name.
-"""
+"""The verification checkpoint every report ends with: for a closed period, the record
+as at the period's closing event, which the audit module's verification proves later;
+otherwise the record as it stands."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-from collections.abc import Iterator
+import io
 from datetime import UTC, datetime
-from pathlib import Path
 
+import openpyxl
 import pytest
 
 from domain.clock import FixedClock
+from domain.values import Rag
+from engine.audit.checkpoint import (
+    Checkpoint,
+    check_checkpoint,
+    parse_checkpoint,
+    take_checkpoint,
+)
 from engine.demo import load_demo
-from engine.reports import ReportFormat, ReportKind, build_report, render
-from engine.reports.checkpoint import plan_checkpoint
+from engine.reports import Report, ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
 from projections import queries
-from tests.conftest import open_runtime
+from tests.test_audit_tools import RawStore
 from tests.test_reports import parse, text_of
 
 SLUG = "leeds-iwc"
-HERE = __name__
-
-
-@dataclasses.dataclass(frozen=True)
-class Checkpoint:
-    plan: str
-    events: int
-    head: str
-    taken: datetime
-
-
-def make_checkpoint(rt: Runtime, slug: str, up_to_seq: int | None = None) -> Checkpoint:
-    rows = queries.history_rows(
-        rt.engine, queries.plan(rt.engine, slug), queries.HistoryFilter(up_to_seq=up_to_seq)
-    )
-    head = hashlib.sha256("".join(str(r["seq"]) for r in rows).encode()).hexdigest()
-    return Checkpoint(slug, len(rows), head, datetime(2009, 9, 1, tzinfo=UTC))
+RG = "richard.graham@leeds.example"
+TEXT_FORMATS = (ReportFormat.HTML, ReportFormat.MD, ReportFormat.CSV)
 
 
 @pytest.fixture
-def leeds(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = open_runtime(sqlite_url, tmp_path)
-    load_demo(runtime)
-    yield runtime
-    runtime.close()
+def demo(rt: Runtime) -> Runtime:
+    load_demo(rt)
+    return rt
 
 
-def test_no_audit_module_no_checkpoint(leeds: Runtime) -> None:
-    assert plan_checkpoint(leeds, SLUG, None, module="engine.no_such_module") is None
+def stated(report: Report, fmt: ReportFormat) -> Checkpoint:
+    """The checkpoint as a reader finds it in the rendered report."""
+    data = render(report, fmt)
+    if fmt is ReportFormat.XLSX:
+        about = openpyxl.load_workbook(io.BytesIO(data))["About"]
+        found = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
+        return parse_checkpoint(str(found["Checkpoint"]))
+    return parse_checkpoint(data.decode("utf-8-sig"))
 
 
-def test_a_live_report_carries_the_current_checkpoint(leeds: Runtime) -> None:
-    found = plan_checkpoint(leeds, SLUG, None, module=HERE)
+def closing_position(rt: Runtime, period: str) -> int:
+    rows = queries.history_rows(
+        rt.engine,
+        queries.plan(rt.engine, SLUG),
+        queries.HistoryFilter(kind="Plan.PeriodClosed"),
+    )
+    return next(int(r["seq"]) for r in rows if r["data"]["period"] == period)
+
+
+@pytest.mark.parametrize("kind", list(ReportKind))
+def test_a_closed_periods_report_ends_with_the_checkpoint_as_at_its_close(
+    demo: Runtime, clock: FixedClock, kind: ReportKind
+) -> None:
+    position = closing_position(demo, "2009-07")
+    plan = queries.plan(demo.engine, SLUG)
+    up_to_close = queries.history_rows(demo.engine, plan, queries.HistoryFilter(up_to_seq=position))
+    report = build_report(demo, SLUG, kind, "2009-07")
+    assert report.checkpoint.checkpoint is not None
+    expected, _ = take_checkpoint(demo.app, SLUG, up_to_position=position)
+    assert report.checkpoint.checkpoint == expected
+    assert expected.events == len(up_to_close)
+    assert expected.last_recorded == "2009-07-31T17:00:00+00:00"
+    clock.set(datetime(2009, 9, 15, 10, tzinfo=UTC))
+    demo.app.assess_rag(RG, SLUG, "2.1", Rag.AMBER, reason="partners slow")
+    for fmt in ReportFormat:
+        found = stated(report, fmt)
+        assert (found.plan, found.events, found.head) == (SLUG, expected.events, expected.head)
+        outcome = check_checkpoint(demo.app, found)
+        assert outcome.holds, (fmt, outcome.message)
+        assert outcome.message.endswith("event(s) recorded since")
+    # It is where the report ends: only the generation line follows.
+    statement = expected.text()
+    md = render(report, ReportFormat.MD).decode()
+    tail = md[md.rindex("## ") :]
+    assert tail.startswith("## Verification checkpoint")
+    assert "".join(f"    {line}\n" for line in statement.splitlines()) in tail
+    csv = render(report, ReportFormat.CSV).decode("utf-8-sig")
+    assert csv.endswith("\r\n\r\n" + statement.replace("\n", "\r\n"))
+    root = parse(render(report, ReportFormat.HTML))
+    footer = root.find("./body/footer")
+    assert footer is not None
+    (block,) = [s for s in footer.iter("section") if s.get("class") == "checkpoint"]
+    (pre,) = block.iter("pre")
+    assert "".join(pre.itertext()) == statement
+
+
+def test_a_live_report_carries_the_current_checkpoint(demo: Runtime, clock: FixedClock) -> None:
+    clock.set(datetime(2009, 9, 15, 10, tzinfo=UTC))
+    demo.app.assess_rag(RG, SLUG, "2.1", Rag.AMBER, reason="partners slow")
+    report = build_report(demo, SLUG, ReportKind.PROGRESS, None)
+    found = report.checkpoint.checkpoint
     assert found is not None
-    count = len(queries.history_rows(leeds.engine, queries.plan(leeds.engine, SLUG)))
-    assert found["plan"] == SLUG and found["events"] == str(count)
-    assert found["taken"] == "2009-09-01T00:00:00+00:00"
+    plan = queries.plan(demo.engine, SLUG)
+    assert found.events == len(queries.history_rows(demo.engine, plan))
+    assert found.last_recorded == "2009-09-15T10:00:00+00:00"
+    assert found.taken == "2009-09-15T10:00:00+00:00"
+    assert "as it stands now" in render(report, ReportFormat.MD).decode()
+    assert check_checkpoint(demo.app, stated(report, ReportFormat.HTML)).holds
 
 
-def test_a_closed_period_carries_the_checkpoint_as_at_its_close(leeds: Runtime) -> None:
-    report = build_report(leeds, SLUG, ReportKind.PROGRESS, "2009-08")
-    assert report.snapshot.up_to_seq is not None
-    found = plan_checkpoint(leeds, SLUG, report.snapshot.up_to_seq, module=HERE)
-    assert found == _fields(make_checkpoint(leeds, SLUG, report.snapshot.up_to_seq))
-    with_block = dataclasses.replace(report, checkpoint=found)
-    root = parse(render(with_block, ReportFormat.HTML))
-    block = next(s for s in root.iter("section") if s.get("class") == "checkpoint")
-    shown = dict(
-        zip(
-            [text_of(t) for t in block.iter("dt")],
-            [text_of(d) for d in block.iter("dd")],
-            strict=True,
-        )
-    )
-    assert shown == found
-    assert "## Verification checkpoint" in render(with_block, ReportFormat.MD).decode()
-
-
-def _fields(c: Checkpoint) -> dict[str, str]:
-    return {
-        "plan": c.plan,
-        "events": str(c.events),
-        "head": c.head,
-        "taken": c.taken.isoformat(),
-    }
-
-
-def test_reports_without_a_checkpoint_have_no_block(leeds: Runtime) -> None:
-    report = dataclasses.replace(
-        build_report(leeds, SLUG, ReportKind.GOVERNANCE, "2009-08"), checkpoint=None
-    )
-    assert b"Verification checkpoint" not in render(report, ReportFormat.HTML)
+def test_a_record_that_fails_verification_is_reported_in_the_checkpoints_place(
+    demo: Runtime,
+) -> None:
+    raw = RawStore(demo)
+    try:
+        raw.alter(closing_position(demo, "2009-08"), b'"period":"2009-08"', b'"period":"2009-07"')
+    finally:
+        raw.close()
+    report = build_report(demo, SLUG, ReportKind.GOVERNANCE, "2009-08")
+    assert report.checkpoint.checkpoint is None
+    assert report.checkpoint.problem is not None
+    assert "the record is not intact" in report.checkpoint.problem
+    for fmt in TEXT_FORMATS:
+        data = render(report, fmt).decode("utf-8-sig")
+        assert "No checkpoint could be taken: the record is not intact" in data, fmt
+        assert "Checkpoint of the record of plan" not in data, fmt
+    about = openpyxl.load_workbook(io.BytesIO(render(report, ReportFormat.XLSX)))["About"]
+    found = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
+    assert str(found["Checkpoint"]).startswith("No checkpoint could be taken")
+    root = parse(render(report, ReportFormat.HTML))
+    notes = [text_of(p) for p in root.iter("p") if p.get("class") == "notice"]
+    assert notes and notes[-1].startswith("No checkpoint could be taken")

@@ -69,3 +69,29 @@ def test_a_period_neither_closed_nor_current_is_built_live_and_says_so(cli: Cli)
     assert r.returncode == 0, r.stderr
     assert b"note: February 2010 has not been closed" in r.stderr
     assert b"February 2010 has not been closed" in r.stdout
+
+
+def test_a_report_on_the_terminal_carries_no_control_characters(tmp_path: Path) -> None:
+    c = Cli(tmp_path)
+    assert c("demo").returncode == 0
+    narrative = "\x1b]0;owned\x07\x1b[2J cleared \u202egnp.exe \x9b31m end"
+    r = c(
+        "--as",
+        "richard.graham@leeds.example",
+        "action",
+        "progress",
+        "leeds-iwc",
+        "2.1",
+        "-m",
+        narrative,
+        "--risk",
+        narrative,
+    )
+    assert r.returncode == 0, r.stderr
+    for kind in ("progress", "exception"):
+        r = c("report", "leeds-iwc", "--kind", kind, "--format", "md")
+        assert r.returncode == 0, r.stderr
+        text = r.stdout.decode()
+        assert "owned" in text and "cleared" in text, kind
+        hidden = [ch for ch in text if not ch.isprintable() and ch != "\n"]
+        assert hidden == [], kind

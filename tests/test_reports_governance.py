@@ -3,9 +3,7 @@ since when, and the board's sign-off."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import UTC, date, datetime
 
 from domain.clock import FixedClock
@@ -15,6 +13,7 @@ from engine.reports.governance import GovernanceContent
 from engine.runtime import Runtime
 from tests.conftest import ADMIN, NHS, POLICE, SECRETARY, World
 from tests.test_reports import parse, table_with_class, text_of
+from tests.test_reports_sheets import table_rows
 
 COUNCIL = "approver@council.example"
 
@@ -80,6 +79,7 @@ def test_board_sign_off_once_every_agency_has_approved(world: World, clock: Fixe
     rt.app.decide_item(POLICE, "plan", "proc", "Police", True, "Command Team", date(2009, 6, 11))
     rt.app.decide_item(COUNCIL, "plan", "proc", "Council", True, "Executive", date(2009, 6, 11))
     assert content_of(rt, None).ready == 1
+    clock.set(datetime(2009, 6, 20, 10, tzinfo=UTC))
     rt.app.sign_off(SECRETARY, "plan", "proc", "Safeguarding Board", date(2009, 6, 20), "SB/3")
     content = content_of(rt, None)
     assert (content.signed, content.ready, content.waiting) == (1, 0, [])
@@ -108,7 +108,7 @@ def test_a_closed_period_shows_the_item_as_it_stood_then(world: World, clock: Fi
 def test_csv_has_a_row_per_item_and_agency(world: World, clock: FixedClock) -> None:
     rt = opened(world, clock)
     data = render(build_report(rt, "plan", ReportKind.GOVERNANCE, None), ReportFormat.CSV)
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = table_rows(data)
     assert [(r["Agency"], r["State"], r["Decided on"]) for r in rows] == [
         ("Council", "Pending", ""),
         ("NHS Trust", "Approved", "2009-06-10"),

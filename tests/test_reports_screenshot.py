@@ -16,6 +16,7 @@ from engine.demo import load_demo
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
 from tests.conftest import open_runtime
+from tests.test_reports import hostile
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
@@ -96,4 +97,22 @@ def test_report_reads_well_on_screen_and_on_a4_landscape(
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF")
     (ARTIFACTS / f"{kind.value}-2009-08.pdf").write_bytes(pdf)
+    page.close()
+
+
+@pytest.mark.parametrize("kind", [ReportKind.PROGRESS, ReportKind.EXCEPTION])
+def test_a_very_long_line_wraps_within_the_page(
+    leeds: Runtime, clock: FixedClock, browser: Any, kind: ReportKind
+) -> None:
+    """A narrative of one unbroken 40,000-character line, in the full table and in the
+    exception report's cards."""
+    hostile(leeds, clock)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    html = ARTIFACTS / f"{kind.value}-long-line.html"
+    html.write_bytes(render(build_report(leeds, "leeds-iwc", kind, None), ReportFormat.HTML))
+    page = browser.new_page(viewport={"width": PRINT_WIDTH, "height": 800})
+    page.goto(html.as_uri())
+    page.emulate_media(media="print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PRINT_WIDTH
+    assert page.evaluate(CLIPPED) == []
     page.close()

@@ -41,6 +41,13 @@ def sheet(
     return ws
 
 
+def table_rows(data: bytes) -> list[dict[str, str]]:
+    """The CSV's table: its rows up to the empty row before the checkpoint."""
+    table, gap, _ = data.decode("utf-8-sig").partition("\r\n\r\n")
+    assert gap, "the table is followed by an empty row and the checkpoint"
+    return list(csv.DictReader(io.StringIO(table + "\r\n")))
+
+
 def column(ws: Worksheet, title: str) -> int:
     heads = [c.value for c in ws[1]]
     return heads.index(title) + 1
@@ -85,7 +92,7 @@ def test_narratives_stay_text_in_the_spreadsheet_and_the_csv(
     progress = ws.cell(row=row, column=column(ws, "Report of progress"))
     assert progress.value == '=HYPERLINK("http://x","y")' and progress.data_type == "s"
     data = render(build_report(leeds, SLUG, ReportKind.PROGRESS, None), ReportFormat.CSV)
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = table_rows(data)
     mine = next(r for r in rows if r["Ref"] == "2.1")
     assert mine["Report of progress"] == '\'=HYPERLINK("http://x","y")'
     assert mine["Risk report"] == "'+1"
@@ -108,7 +115,7 @@ def test_csv_safe(text: str, shown: str) -> None:
 def test_csv_has_a_row_per_action_with_iso_dates(leeds: Runtime) -> None:
     data = render(build_report(leeds, SLUG, ReportKind.PROGRESS, "2009-08"), ReportFormat.CSV)
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = table_rows(data)
     assert len(rows) == 26
     mine = next(r for r in rows if r["Ref"] == "7.2")
     assert (mine["This month RAG"], mine["Plan finish"]) == ("Red", "2009-05-31")

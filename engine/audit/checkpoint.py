@@ -55,11 +55,14 @@ class Checkpoint:
 _PLAN = re.compile(r"\bplan\s*[:=]\s*\"?([a-z0-9][a-z0-9-]*)", re.IGNORECASE)
 _EVENTS = re.compile(r"\bevents\s*[:=]\s*\"?(\d+)", re.IGNORECASE)
 _HEAD = re.compile(r"\bhead\s*[:=]\s*\"?(?:sha256:)?([0-9a-f]{64})\b", re.IGNORECASE)
+_HEADING = re.compile(r"\bCheckpoint of the record of plan\b", re.IGNORECASE)
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
-    """A checkpoint as printed (text or JSON), or copied into minutes: the plan, events and
-    head lines are what count."""
+    """A checkpoint as printed (text or JSON), or copied into minutes or a report: the
+    plan, events and head lines are what count. In a document with other text before
+    the statement (a report whose narratives might say "plan: ..."), the lines are read
+    from the statement's own heading on, the last one in the document."""
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -67,6 +70,9 @@ def parse_checkpoint(text: str) -> Checkpoint:
         except json.JSONDecodeError as e:
             raise InvalidInput(f"the checkpoint is not valid JSON: {e}") from None
         stripped = "\n".join(f"{k}: {v}" for k, v in data.items()) if isinstance(data, dict) else ""
+    headings = list(_HEADING.finditer(stripped))
+    if headings:
+        stripped = stripped[headings[-1].start() :]
     found = {
         name: rx.search(stripped)
         for name, rx in (("plan", _PLAN), ("events", _EVENTS), ("head", _HEAD))
@@ -100,22 +106,39 @@ def require_plan(app: Any, slug: str) -> None:
         raise NotFound(f"no plan '{slug}'")
 
 
-def take_checkpoint(app: Any, slug: str) -> tuple[Checkpoint, Verification]:
-    """Refused when the record is not intact: a checkpoint would vouch for a changed one."""
+def take_checkpoint(
+    app: Any, slug: str, up_to_position: int | None = None
+) -> tuple[Checkpoint, Verification]:
+    """The checkpoint of the plan's record now, or as it stood at a position of the store
+    (the plan's events up to it; `taken` is then left out, so the same checkpoint comes
+    out whenever it is taken). Refused when the record is not intact: a checkpoint would
+    vouch for a changed one."""
     require_plan(app, slug)
-    result = verify_store(app, plan_id(slug))
+    result = verify_store(app, plan_id(slug), up_to_position=up_to_position)
     problems = result.problems_for(str(plan_id(slug)))
     if problems:
         raise InvalidInput(
             "the record is not intact, so no checkpoint was taken: " + problems[0].message()
         )
     assert result.plan is not None
+    if up_to_position is None:
+        checkpoint = Checkpoint(
+            plan=slug,
+            events=result.plan.events,
+            head=result.plan.head,
+            last_recorded=result.plan.last_recorded,
+            taken=clock.now().isoformat(),
+        )
+        return checkpoint, result
+    prefix = result.plan.up_to
+    assert prefix is not None
+    if not prefix.events:
+        raise NotFound(f"plan '{slug}' had no events by position {up_to_position}")
     checkpoint = Checkpoint(
         plan=slug,
-        events=result.plan.events,
-        head=result.plan.head,
-        last_recorded=result.plan.last_recorded,
-        taken=clock.now().isoformat(),
+        events=prefix.events,
+        head=prefix.head,
+        last_recorded=prefix.last_recorded,
     )
     return checkpoint, result
 

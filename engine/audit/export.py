@@ -1,5 +1,13 @@
-"""Exporting a plan: every stored event of its aggregates, and of the users its events
-refer to, as JSON lines, exactly as stored, read and written a page at a time.
+"""Exporting a plan: every stored event of its aggregates, and of the plan's people, as
+JSON lines, exactly as stored, read and written a page at a time.
+
+The plan's people are everyone who may act on it under the engine's rules, so that the
+restored plan can be carried on: whoever recorded its events or is named as a lead or
+accountable officer, everyone of one of its agencies (the plan's, and those its
+governance items need: their approvers may not have acted yet), everyone with a role
+that is not tied to an agency (admins, board secretaries, auditors), and whoever
+registered or changed any of them. Other people of the store (other plans' agencies)
+are left out.
 
 The file is a header line, one line per event in the order the events were recorded,
 and a trailer that states how many events there are, the plan's digest (see
@@ -42,10 +50,14 @@ class ExportSummary:
     digest: str = GENESIS
 
 
+# Roles that act on every plan of the store, whatever the person's agency.
+STORE_ROLES = frozenset({"admin", "secretary", "auditor"})
+
+
 def referenced_users(conn: Connection, pid: str, named: set[str]) -> list[str]:
-    """The users the plan's events refer to: who did something in the plan, who is named
-    as a lead or accountable officer, and who registered or changed those users, until
-    nobody new turns up."""
+    """The ids of the plan's people: who did something in the plan, the people named
+    (see plan_people), and who registered or changed those users, until nobody new
+    turns up."""
     emails = {
         str(a)
         for a in conn.execute(
@@ -80,12 +92,21 @@ def referenced_users(conn: Connection, pid: str, named: set[str]) -> list[str]:
         }
 
 
-def _named_people(rt: Runtime, plan: dict[str, Any]) -> set[str]:
+def plan_people(rt: Runtime, plan: dict[str, Any]) -> set[str]:
+    """The emails of those who may act on the plan without having done so yet: its
+    actions' leads and accountable officers, the people of its agencies and of the
+    agencies its governance items need, and every admin, secretary and auditor."""
     emails = set()
     for a in queries.actions(rt.engine, plan):
         for p in [*(a["leads"] or []), a["accountable"]]:
             if p and p.get("email"):
                 emails.add(str(p["email"]).lower())
+    agencies = set(plan.get("agencies") or [])
+    for item in queries.items(rt.engine, plan):
+        agencies |= set(item.get("agencies") or [])
+    for user in queries.users(rt.engine):
+        if user.get("agency") in agencies or STORE_ROLES & set(user.get("roles") or []):
+            emails.add(str(user["email"]).lower())
     return emails
 
 
@@ -133,7 +154,7 @@ def export_plan(rt: Runtime, slug: str, out: TextIO, page: int = PAGE) -> Export
         out.write(text)
 
     with rt.engine.connect() as conn:
-        users = referenced_users(conn, pid, _named_people(rt, plan))
+        users = referenced_users(conn, pid, plan_people(rt, plan))
         summary.users = len(users)
         write(
             {

@@ -73,6 +73,17 @@ class Problem:
         }
 
 
+@dataclass(frozen=True)
+class PlanPrefix:
+    """The plan's events up to a position of the store: how many there were, the plan's
+    digest after them and when the last of them was recorded."""
+
+    position: int
+    events: int
+    head: str
+    last_recorded: str | None
+
+
 @dataclass
 class PlanDigest:
     """The chain over one plan's events alone: what a checkpoint states and proves."""
@@ -84,6 +95,8 @@ class PlanDigest:
     # The digest after the first `checkpoint_events` events, when a checkpoint asks.
     at_checkpoint: str | None = None
     last_recorded: str | None = None
+    # The plan's events up to `up_to_position`, when a checkpoint as at a position asks.
+    up_to: PlanPrefix | None = None
 
 
 @dataclass
@@ -199,8 +212,10 @@ def verify_store(
     plan_id: UUID | None = None,
     checkpoint_events: int | None = None,
     page: int = PAGE,
+    up_to_position: int | None = None,
 ) -> Verification:
-    """Check every link of the store's chain, and the digest of one plan if asked."""
+    """Check every link of the store's chain, and the digest of one plan if asked: of all
+    its events, of its first `checkpoint_events` and of those up to `up_to_position`."""
     started = time.perf_counter()
     recorder: ChainedRecorder = app.recorder
     subjects = _Subjects(app.mapper)
@@ -208,6 +223,7 @@ def verify_store(
     digest = PlanDigest(str(plan_id)) if plan_id is not None else None
     result.plan = digest
     last_plan_event: EventRow | None = None
+    prefix: tuple[int, str, EventRow] | None = None  # events, head, last event
 
     def report(problem: Problem) -> None:
         if len(result.problems) < MAX_PROBLEMS:
@@ -310,6 +326,8 @@ def verify_store(
                 last_plan_event = event
                 if checkpoint_events is not None and digest.events == checkpoint_events:
                     digest.at_checkpoint = digest.head
+                if up_to_position is not None and position <= up_to_position:
+                    prefix = (digest.events, digest.head, event)
             result.events += 1
             event = next(events, None)
         previous_link = link.link
@@ -321,6 +339,11 @@ def verify_store(
     _check_head(result, previous_position, previous_number, previous_link, subjects, report)
     if digest is not None and last_plan_event is not None:
         digest.last_recorded = _recorded_at(app, last_plan_event)
+    if digest is not None and up_to_position is not None:
+        count, head, last = prefix if prefix is not None else (0, GENESIS, None)
+        digest.up_to = PlanPrefix(
+            up_to_position, count, head, _recorded_at(app, last) if last is not None else None
+        )
     result.seconds = time.perf_counter() - started
     return result
 

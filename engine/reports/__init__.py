@@ -7,7 +7,6 @@ from enum import StrEnum
 
 from engine.reports.build import Report, ReportKind, build_report
 from engine.reports.documents import render_html, render_markdown
-from engine.reports.sheets import render_csv, render_xlsx
 
 
 class ReportFormat(StrEnum):
@@ -18,6 +17,10 @@ class ReportFormat(StrEnum):
 
 
 def render(report: Report, fmt: ReportFormat) -> bytes:
+    # The spreadsheet library is imported only when a sheet is asked for: every
+    # command of the command line would otherwise pay for loading it.
+    from engine.reports.sheets import render_csv, render_xlsx
+
     if fmt is ReportFormat.HTML:
         return render_html(report).encode("utf-8")
     if fmt is ReportFormat.MD:

@@ -1,4 +1,5 @@
-"""A report of one kind for one period: its content, its table and its checkpoint."""
+"""A report of one kind for one period: its content, its table and the checkpoint of the
+plan's record it ends with."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain import clock
-from engine.reports.checkpoint import plan_checkpoint
+from engine.reports.checkpoint import ReportCheckpoint, plan_checkpoint
 from engine.reports.exceptions import ExceptionContent, build_exceptions, exception_table
 from engine.reports.governance import GovernanceContent, build_governance, governance_table
 from engine.reports.progress import ProgressContent, build_progress, progress_table
@@ -37,7 +38,7 @@ class Report:
     snapshot: PeriodSnapshot
     content: Content
     table: Table
-    checkpoint: dict[str, str] | None
+    checkpoint: ReportCheckpoint
     generated_at: datetime
 
     @property

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from engine.reports.palette import RAG_FILL, RAG_INK
-from engine.reports.text import RAG_LABELS, day, to_date
+from engine.reports.text import RAG_LABELS, day, plain, to_date
 
 # Bottom to top: finished work at the foot of each bar, not yet started at the top.
 STACK = ("blue", "complete", "green", "amber", "red", "grey")
@@ -32,9 +32,14 @@ def _n(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _shown(content: str) -> Markup:
+    """Text in a picture, as in the rest of the report: plain, then escaped."""
+    return escape(plain(content))
+
+
 def _text(x: float, y: float, content: str, **attrs: str) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
-    return f'<text x="{_n(x)}" y="{_n(y)}"{extra}>{escape(content)}</text>'
+    return f'<text x="{_n(x)}" y="{_n(y)}"{extra}>{_shown(content)}</text>'
 
 
 def _legend(x: float, y: float, rags: tuple[str, ...]) -> list[str]:
@@ -59,8 +64,8 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
     scale_top = step * -(-top_count // step)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="chart" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        f'class="chart" role="img" aria-label="{_shown(title)}">',
+        f"<title>{_shown(title)}</title>",
         *_legend(left, 16, STACK),
     ]
     for value in range(0, scale_top + 1, step):
@@ -95,7 +100,7 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
                 f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" height="{_n(h)}" '
                 f'fill="{RAG_FILL[rag]}"'
                 + (' fill-opacity="0.55"' if bar.open else "")
-                + f"><title>{escape(f'{bar.label}: {RAG_LABELS[rag]} {count}')}</title></rect>"
+                + f"><title>{_shown(f'{bar.label}: {RAG_LABELS[rag]} {count}')}</title></rect>"
             )
             if h >= 13 and bar_w >= 16:
                 parts.append(
@@ -152,8 +157,8 @@ def timeline(actions: list[dict[str, Any]], today: date, title: str) -> Markup:
     height = top + row_h * max(len(rows), 1) + 12
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="chart timeline" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        f'class="chart timeline" role="img" aria-label="{_shown(title)}">',
+        f"<title>{_shown(title)}</title>",
     ]
     if not rows:
         parts.append(
@@ -197,7 +202,7 @@ def timeline(actions: list[dict[str, Any]], today: date, title: str) -> Markup:
         parts.append(_text(label_w - 6, y + 11, str(a["ref"]), font_size="10", text_anchor="end"))
         parts.append(
             f'<rect x="{_n(x1)}" y="{y + 3}" width="{_n(max(x2 - x1, 2))}" height="10" '
-            f'rx="2" fill="{fill}"><title>{escape(tip)}</title></rect>'
+            f'rx="2" fill="{fill}"><title>{_shown(tip)}</title></rect>'
         )
         actual = to_date(a.get("actual_finish"))
         if actual:
@@ -206,7 +211,7 @@ def timeline(actions: list[dict[str, Any]], today: date, title: str) -> Markup:
             parts.append(
                 f'<path d="M{_n(cx)} {_n(cy - 6)} L{_n(cx + 5)} {_n(cy)} L{_n(cx)} {_n(cy + 6)} '
                 f'L{_n(cx - 5)} {_n(cy)} Z" fill="#111" stroke="#fff" stroke-width="1">'
-                f"<title>{escape(done)}</title></path>"
+                f"<title>{_shown(done)}</title></path>"
             )
     tx = x_of(today + timedelta(days=1))
     parts.append(

@@ -1,70 +1,55 @@
-"""The plan's verification checkpoint at the foot of a report, where the audit module
-provides one.
+"""The plan's verification checkpoint at the foot of every report.
 
-Kept to this one function so that adjusting to the audit module's interface touches
-nothing else.
+A closed period's report carries the checkpoint of the record as at the period's closing
+event: the plan's events up to it, the plan's digest after them and when the last was
+recorded. It is the same whenever the report is produced, and `actiontrail verify
+--checkpoint` proves later that the plan's history up to that close is unchanged. Any
+other report carries the checkpoint of the record as it stands.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import inspect
-from typing import Any
+from dataclasses import dataclass
 
 from domain.errors import DomainError
+from engine.audit.checkpoint import Checkpoint, take_checkpoint
 from engine.runtime import Runtime
 
-AUDIT_MODULE = "engine.audit.checkpoint"
+
+@dataclass(frozen=True)
+class ReportCheckpoint:
+    """The checkpoint, or why there is none: a record that fails verification is
+    reported in the checkpoint's place, not hidden."""
+
+    checkpoint: Checkpoint | None
+    problem: str | None = None
+    at_close: bool = False  # as at the closing of the report's period
+
+    @property
+    def statement(self) -> str:
+        """The checkpoint as `actiontrail checkpoint` prints it, for the minutes."""
+        return self.checkpoint.text() if self.checkpoint is not None else ""
+
+    @property
+    def lines(self) -> list[str]:
+        return self.statement.splitlines()
+
+    @property
+    def intro(self) -> str:
+        if self.checkpoint is None:
+            return f"No checkpoint could be taken: {self.problem}"
+        when = "as it stood when this period closed" if self.at_close else "as it stands now"
+        return (
+            f"The record of the plan {when}. To prove later that it is unchanged, give this "
+            "statement (or this file) to actiontrail verify --checkpoint."
+        )
 
 
-def plan_checkpoint(
-    rt: Runtime, slug: str, up_to_seq: int | None, module: str = AUDIT_MODULE
-) -> dict[str, str] | None:
-    """The checkpoint as label -> text, or None when there is none to give.
-
-    Uses ``make_checkpoint(rt, slug)`` or ``take_checkpoint(app, slug)``, whichever the
-    audit module has. A closed period's report must come out the same whenever it is
-    produced, so it carries a checkpoint only where one can be made as at the period's
-    closing event (an ``up_to_seq`` parameter)."""
+def plan_checkpoint(rt: Runtime, slug: str, up_to_position: int | None) -> ReportCheckpoint:
+    """The checkpoint as at a position of the store (a closed period's closing event), or
+    as the record stands when no position is given."""
     try:
-        audit = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name is not None and module.startswith(e.name):
-            return None
-        raise
-    make = getattr(audit, "make_checkpoint", None)
-    first: Any = rt
-    if make is None:
-        make, first = getattr(audit, "take_checkpoint", None), rt.app
-    if make is None:
-        return None
-    kwargs: dict[str, Any] = {}
-    if up_to_seq is not None:
-        if "up_to_seq" not in inspect.signature(make).parameters:
-            return None
-        kwargs["up_to_seq"] = up_to_seq
-    try:
-        found = make(first, slug, **kwargs)
+        found, _ = take_checkpoint(rt.app, slug, up_to_position=up_to_position)
     except DomainError as e:
-        # A record that fails verification is reported, not hidden.
-        return {"problem": str(e)}
-    if isinstance(found, tuple):  # (checkpoint, verification)
-        found = found[0]
-    return _fields(found) if found is not None else None
-
-
-def _fields(found: Any) -> dict[str, str]:
-    if callable(getattr(found, "as_json", None)):
-        values = found.as_json()
-    elif dataclasses.is_dataclass(found) and not isinstance(found, type):
-        values = dataclasses.asdict(found)
-    elif isinstance(found, dict):
-        values = found
-    else:
-        values = vars(found)
-    return {
-        str(k).replace("_", " "): v.isoformat() if hasattr(v, "isoformat") else str(v)
-        for k, v in values.items()
-        if v is not None
-    }
+        return ReportCheckpoint(None, problem=str(e), at_close=up_to_position is not None)
+    return ReportCheckpoint(found, at_close=up_to_position is not None)

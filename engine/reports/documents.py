@@ -1,6 +1,8 @@
 """Reports as HTML and Markdown documents, from the Jinja2 templates beside this module.
 
-Everything people wrote is escaped: a narrative containing markup shows as text.
+Everything people wrote is shown as text: markup is escaped, and characters that would
+not print (terminal controls, bidirectional overrides) are written as \\uXXXX escapes,
+since every value passes through text.plain on its way into a document.
 """
 
 from __future__ import annotations
@@ -34,11 +36,19 @@ _FILTERS = {
 }
 
 
+def html_value(value: Any) -> Any:
+    """Every value a template writes, before autoescaping: text made plain."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return text.plain(value)
+    return value
+
+
 @cache
 def html_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("engine.reports", "templates"),
         autoescape=True,
+        finalize=html_value,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -63,6 +73,7 @@ def markdown_environment() -> Environment:
     )
     env.filters.update(_FILTERS)
     env.filters["cell"] = md_cell
+    env.filters["code"] = md_code
     return env
 
 
@@ -74,7 +85,7 @@ def md_text(value: Any) -> Markup:
     """Text as Markdown shows it literally; line breaks kept as hard breaks."""
     if value is None:
         return Markup("")
-    html_safe = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    html_safe = text.plain(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     lines = html_safe.splitlines() or [""]
     lines = [_MD_SPECIAL.sub(r"\\\1", line.rstrip()) for line in lines]
     # A later line of a narrative must not start a heading, a quote or a list.
@@ -92,6 +103,11 @@ def _escape_marker(match: re.Match[str]) -> str:
 def md_cell(value: Any) -> Markup:
     """Text for a Markdown table cell: on one line."""
     return Markup(str(md_text(value)).replace("  \n", "<br>"))
+
+
+def md_code(value: Any) -> Markup:
+    """One line of an indented code block, which Markdown shows exactly as written."""
+    return Markup(text.plain(value).replace("\n", " "))
 
 
 def generated_line(report: Report) -> str:

@@ -1,5 +1,9 @@
 """Reports as CSV and as spreadsheets: one row per action (per agency decision in the
-governance report), with the columns typed so dates stay dates."""
+governance report), with the columns typed so dates stay dates, and the checkpoint of
+the plan's record at the end.
+
+Text is written as text.plain makes it (nothing that would not print, which a
+spreadsheet file could not even hold), and never as a formula."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from engine.reports.build import Report
 from engine.reports.documents import basis_line, generated_line
 from engine.reports.palette import RAG_FILL, RAG_INK
 from engine.reports.table import Cell, Column, ColumnKind, Table
-from engine.reports.text import RAG_LABELS
+from engine.reports.text import RAG_LABELS, plain
 
 DATE_FORMAT = "d mmm yyyy"
 
@@ -32,15 +36,26 @@ _WIDTHS = {
 # A spreadsheet program reads a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
+# The most characters a spreadsheet cell holds (Excel's limit).
+CELL_LIMIT = 32_767
+
 
 def _text(column: Column, value: Cell) -> str:
     if value is None:
         return ""
     if column.kind is ColumnKind.RAG:
-        return RAG_LABELS.get(str(value), str(value))
+        return plain(RAG_LABELS.get(str(value), str(value)))
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return plain(value)
+
+
+def cell_text(text: str) -> str:
+    """Text cut to what a spreadsheet cell holds, saying so where it was cut."""
+    if len(text) <= CELL_LIMIT:
+        return text
+    note = f" [cut here: the text has {len(text):,} characters; the CSV report has it all]"
+    return text[: CELL_LIMIT - len(note)] + note
 
 
 def csv_safe(text: str) -> str:
@@ -62,6 +77,12 @@ def render_csv(report: Report) -> str:
                 for c, v in zip(table.columns, row, strict=True)
             ]
         )
+    # The checkpoint after an empty row, a line of its statement in each row, so the
+    # file can be given to `actiontrail verify --checkpoint` as it is.
+    writer.writerow([])
+    lines = report.checkpoint.lines or [report.checkpoint.intro]
+    for line in lines:
+        writer.writerow([csv_safe(plain(line))])
     return out.getvalue()
 
 
@@ -74,7 +95,7 @@ def render_xlsx(report: Report) -> bytes:
     _about(wb, report)
     # Stamped with the report's own time, not the moment of saving.
     stamp = report.generated_at.replace(tzinfo=None)
-    wb.properties.title = report.title
+    wb.properties.title = plain(report.title)
     wb.properties.creator = "actiontrail"
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -112,7 +133,7 @@ def _put(cell: SheetCell, column: Column, value: Cell) -> None:
     if column.kind is ColumnKind.NUMBER and isinstance(value, int | float):
         cell.value = value
         return
-    cell.value = _text(column, value)
+    cell.value = cell_text(_text(column, value))
     # What people wrote is text, even when it starts with "=".
     cell.data_type = "s"
     if column.kind is ColumnKind.RAG and str(value) in RAG_FILL:
@@ -133,12 +154,12 @@ def _about(wb: Workbook, report: Report) -> None:
     ]
     if snap.notice:
         rows.append(("Note", snap.notice))
-    for label, value in (report.checkpoint or {}).items():
-        rows.append((f"Checkpoint {label}", value))
+    checkpoint = report.checkpoint
+    rows.append(("Checkpoint", checkpoint.statement.rstrip("\n") or checkpoint.intro))
     rows.append(("Generated", generated_line(report)))
     for r, (label, value) in enumerate(rows, 1):
         sheet.cell(row=r, column=1, value=label).font = Font(bold=True)
-        cell = sheet.cell(row=r, column=2, value=value)
+        cell = sheet.cell(row=r, column=2, value=cell_text(plain(value)))
         cell.data_type = "s"
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions["A"].width = 22
