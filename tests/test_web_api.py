@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -187,3 +189,172 @@ def test_uploads_over_the_evidence_limit_are_refused_before_they_are_read(
         )
         assert response.status_code == 413
         assert lead.get("/plans/plan/actions/1.1").json()["evidence"] == []
+
+
+def cli(server: Server, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "ACTIONTRAIL_DATABASE_URL": server.db_url}
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, timeout=120)
+
+
+def test_audit_queries_answer_as_the_command_line_does(server: Server, tmp_path: Path) -> None:
+    with client(server, LEAD) as lead:
+        version = lead.get("/plans/plan/actions/1.1").json()["version"]
+        rated = lead.post(
+            "/plans/plan/actions/1.1/rag",
+            json={"rag": "amber", "reason": "audit slipped", "expected_version": version},
+        )
+        assert rated.status_code == 200, rated.text
+        uploaded = lead.post(
+            "/plans/plan/actions/1.1/evidence/files",
+            files={"file": ("audit-plan.txt", b"The audit plan.\n", "text/plain")},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+    with client(server, NHS) as nhs:
+        decided = nhs.post(
+            "/plans/plan/governance/proc/decisions",
+            json={"agency": "NHS Trust", "approve": True, "body": "Trust Board",
+                  "decided_on": "2009-06-02", "version": 1},
+        )  # fmt: skip
+        assert decided.status_code == 200, decided.text
+    now = datetime.now(UTC).isoformat()
+
+    # Everyone with a token may read the audit, as everyone signed in reads the page.
+    with client(server, AUDITOR) as auditor:
+        then = auditor.get("/plans/plan/as-of", params={"at": "2009-06-01T12:00"})
+        assert then.status_code == 200, then.text
+        doc = then.json()
+        assert doc["replay"]["mode"] == "recorded"
+        (action,) = doc["actions"]
+        assert action["ref"] == "1.1" and action["reported_rag"] is None
+        assert action["evidence"] == []
+        assert [c["state"] for c in doc["governance"][0]["agencies"]] == ["pending", "pending"]
+
+        latest = auditor.get("/plans/plan/as-of", params={"at": now}).json()
+        (action,) = latest["actions"]
+        assert action["reported_rag"] == "amber"
+        assert [e["name"] for e in action["evidence"]] == ["audit-plan.txt"]
+        cells = {c["agency"]: c for c in latest["governance"][0]["agencies"]}
+        assert cells["NHS Trust"]["state"] == "approved"
+        assert cells["NHS Trust"]["body"] == "Trust Board"
+
+        # The approval took effect on 2 June, recorded years later: only the effective
+        # view has it on that day.
+        on_day = auditor.get("/plans/plan/effective", params={"on": "2009-06-02"}).json()
+        assert on_day["replay"]["mode"] == "effective"
+        cells = {c["agency"]: c for c in on_day["governance"][0]["agencies"]}
+        assert cells["NHS Trust"]["state"] == "approved"
+        as_of_day = auditor.get("/plans/plan/as-of", params={"at": "2009-06-02"}).json()
+        cells = {c["agency"]: c for c in as_of_day["governance"][0]["agencies"]}
+        assert cells["NHS Trust"]["state"] == "pending"
+        # The same answer as `actiontrail show --effective`.
+        shown = cli(server, "--format", "json", "show", "plan", "--effective", "2009-06-02")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["governance"] == on_day["governance"]
+
+        changed = auditor.get("/plans/plan/diff", params={"from": "2009-06-01T12:00"})
+        assert changed.status_code == 200, changed.text
+        diff = changed.json()
+        fields = {f["field"] for s in diff["actions"] if s["subject"] == "1.1" for f in s["fields"]}
+        assert "reported_rag" in fields
+        assert diff["governance"][0]["subject"] == "proc"
+        assert {e["actor"] for e in diff["events"]} == {LEAD, NHS}
+        backwards = auditor.get("/plans/plan/diff", params={"from": now, "to": "2009-06-01T12:00"})
+        assert backwards.status_code == 400 and "must come after" in backwards.json()["message"]
+
+        history = auditor.get("/plans/plan/history", params={"subject": "1.1"}).json()
+        assert history[-1]["kind"] == "Action.EvidenceSubmitted"
+
+        verified = auditor.get("/plans/plan/verify").json()
+        assert verified["intact"] and verified["store_intact"]
+        assert verified["problems"] == []
+        by_cli = json.loads(cli(server, "verify", "plan", "--format", "json").stdout)
+        assert verified["plan_head"] == by_cli["plan"]["head"]
+        assert verified["plan_events"] == by_cli["plan"]["events"]
+
+        taken = auditor.get("/plans/plan/checkpoint").json()
+        assert taken["checkpoint"]["head"] == verified["plan_head"]
+        assert f"head: {verified['plan_head']}" in taken["text"]
+        held = auditor.get("/plans/plan/verify", params={"checkpoint": taken["text"]}).json()
+        assert held["holds"] and held["intact"], held
+        forged = taken["text"].replace(taken["checkpoint"]["head"][-6:], "000000")
+        broken = auditor.get("/plans/plan/verify", params={"checkpoint": forged}).json()
+        assert broken["holds"] is False and "has changed" in broken["message"]
+        # A checkpoint is text: a file named in its place is never read.
+        named = auditor.get("/plans/plan/verify", params={"checkpoint": "/etc/hostname"})
+        assert named.status_code == 400
+
+        # The export, streamed, with the same events as `actiontrail export`.
+        with auditor.stream("GET", "/plans/plan/export") as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("application/x-ndjson")
+            assert "content-length" not in response.headers  # sent as it is read
+            assert "plan-export.jsonl" in response.headers["content-disposition"]
+            lines = [line for line in response.iter_lines() if line]
+        header, *events, trailer = (json.loads(line) for line in lines)
+        assert header["format"] == "actiontrail-export" and header["plan"] == "plan"
+        assert trailer["end"] and trailer["events"] == len(events)
+        out = tmp_path / "cli-export.jsonl"
+        assert cli(server, "export", "plan", "-o", str(out)).returncode == 0
+        cli_lines = out.read_text().splitlines()
+        assert lines[1:-1] == cli_lines[1:-1]
+        assert trailer["plan_digest"] == json.loads(cli_lines[-1])["plan_digest"]
+
+        for path in ("/as-of?at=2009-06-01", "/effective?on=2009-06-01", "/verify", "/export"):
+            assert auditor.get(f"/plans/nowhere{path}").status_code == 404, path
+        bad = auditor.get("/plans/plan/as-of", params={"at": "last Tuesday"})
+        assert bad.status_code == 400 and "not a date" in bad.json()["message"]
+        early = auditor.get("/plans/plan/as-of", params={"at": "2009-05-01"})
+        assert early.status_code == 404 and "had not been registered" in early.json()["message"]
+
+    with client(server, None) as anonymous:
+        for path in ("/as-of?at=2009-06-01", "/diff?from=2009-06-01", "/export", "/verify",
+                     "/checkpoint", "/reports/progress.html"):  # fmt: skip
+            assert anonymous.get(f"/plans/plan{path}").status_code == 401, path
+
+
+def test_reports_download_as_the_command_line_renders_them(server: Server) -> None:
+    media = {
+        "html": "text/html",
+        "md": "text/markdown",
+        "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    with client(server, LEAD) as lead:
+        for kind in ("progress", "exception", "governance"):
+            for fmt, media_type in media.items():
+                response = lead.get(f"/plans/plan/reports/{kind}.{fmt}?period=2009-06")
+                assert response.status_code == 200, (kind, fmt, response.text[:300])
+                assert response.headers["content-type"].startswith(media_type)
+                assert f"plan-{kind}-2009-06.{fmt}" in response.headers["content-disposition"]
+                if fmt == "xlsx":
+                    assert response.content[:2] == b"PK"
+                elif fmt == "csv":
+                    assert response.content.startswith(b"\xef\xbb\xbf")  # as the CLI writes it
+                else:
+                    assert "June 2009" in response.text
+
+        # The same report as `actiontrail report`, but for the moment each was made.
+        def steady(text: str) -> list[str]:
+            return [line for line in text.splitlines() if not re.search(r"Generated|taken", line)]
+
+        markdown = lead.get("/plans/plan/reports/progress.md?period=2009-06").text
+        by_cli = cli(server, "report", "plan", "--period", "2009-06", "--format", "md")
+        assert by_cli.returncode == 0, by_cli.stderr
+        assert steady(markdown) == steady(by_cli.stdout.decode())
+
+        # Without a period: the plan's current one.
+        current = lead.get("/plans/plan/reports/exception.md")
+        assert current.status_code == 200
+        assert lead.get("/plans/plan/reports/exception.pdf").status_code == 422
+        assert lead.get("/plans/plan/reports/summary.html").status_code == 422
+        wrong = lead.get("/plans/plan/reports/progress.html?period=2009-13")
+        assert wrong.status_code == 400
+
+
+def test_openapi_describes_the_audit_and_report_queries(server: Server) -> None:
+    paths = httpx.get(server.url + "/api/openapi.json", timeout=30).json()["paths"]
+    for path in ("as-of", "effective", "diff", "history", "export", "verify", "checkpoint",
+                 "reports/{kind}.{fmt}"):  # fmt: skip
+        assert "get" in paths[f"/api/v1/plans/{{slug}}/{path}"], path
+    export = paths["/api/v1/plans/{slug}/export"]["get"]["responses"]["200"]["content"]
+    assert "application/x-ndjson" in export

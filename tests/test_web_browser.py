@@ -138,6 +138,39 @@ def test_amber_without_a_reason_and_a_program_file_are_refused(
     page.context.close()
 
 
+def test_an_update_the_engine_refuses_in_part_records_nothing_of_it(
+    demo_server: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    page = sign_in(browser, demo_server, "hp")
+    page.goto(f"{demo_server.url}/plans/{SLUG}/actions/3.4")
+    before = history_of(demo_server, "3.4")
+    version = page.locator("input[name=version]").first.get_attribute("value")
+    # A valid rating and narrative with a status the action cannot move to (it is in
+    # progress already), posted as a form that offered it would post it.
+    response = page.request.post(
+        f"{demo_server.url}/plans/{SLUG}/actions/3.4/update",
+        multipart={
+            "csrf_token": csrf_of(page),
+            "version": version or "",
+            "rag": "amber",
+            "rag_reason": "Consultation events postponed",
+            "progress": "Events rescheduled for the autumn.",
+            "status": "in_progress",
+        },
+    )
+    assert response.status == 400
+    text = response.text()
+    assert "cannot become in_progress from in_progress" in text
+    assert "Nothing of it was recorded" in text
+    # What was typed is offered again.
+    assert "Consultation events postponed" in text and "Events rescheduled" in text
+    assert history_of(demo_server, "3.4") == before
+    page.goto(f"{demo_server.url}/plans/{SLUG}/actions/3.4")
+    assert "AMBER" not in page.locator("section.summary").inner_text()
+    page.context.close()
+
+
 def test_someone_elses_update_in_between_is_a_conflict_that_keeps_what_was_typed(
     demo_server: Server,  # noqa: F811
     browser: Any,  # noqa: F811
@@ -195,6 +228,8 @@ def test_agency_approvals_then_board_sign_off(
     nhs = sign_in(browser, demo_server, "nhs")
     nhs.goto(governance)
     form = nhs.locator("form[aria-label='Decision for NHS Leeds']")
+    # The demo plan is shown as of its own today, and so are the forms' dates.
+    assert form.get_by_label("Date decided").input_value() == "2009-08-31"
     form.get_by_label("Governing body").fill("NHS Leeds Board")
     form.get_by_label("Minute reference").fill("NHSL 09/88")
     form.get_by_label("Date decided").fill("2009-08-20")
@@ -234,7 +269,7 @@ def test_agency_approvals_then_board_sign_off(
     secretary.goto(governance)
     sign_off = secretary.locator("form[aria-label='Board sign-off']")
     sign_off.get_by_label("Minute reference").fill("LSAPB 09/12")
-    sign_off.get_by_label("Date signed off").fill("2009-08-31")
+    assert sign_off.get_by_label("Date signed off").input_value() == "2009-08-31"
     sign_off.get_by_role("button", name="Sign off version 2").click()
     secretary.wait_for_load_state()
     assert "The sign-off was recorded." in secretary.content()
@@ -439,7 +474,6 @@ def test_auditor_sees_the_plan_as_of_an_earlier_month(
     demo_server: Server,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
-    pytest.importorskip("engine.audit.as_of", reason="the audit package has no replay yet")
     page = sign_in(browser, demo_server, "auditor")
     page.goto(f"{demo_server.url}/plans/{SLUG}")
     assert "COMPLETE" in dashboard_row(page, "2.3").inner_text()
@@ -449,10 +483,39 @@ def test_auditor_sees_the_plan_as_of_an_earlier_month(
     form.get_by_label("Show the plan as of").fill("2009-07-31T18:00")
     form.get_by_role("button", name="Show").click()
     page.wait_for_load_state()
+    section = page.locator("section.asof")
+    assert "The plan as of 31 Jul 2009" in section.locator("h2").inner_text()
     then = page.locator("table.asof-actions tr", has=page.locator("td.ref >> text='2.3'"))
     assert "RED" in then.inner_text() and "amber" in then.inner_text()
     assert "In progress" in then.inner_text()
+    # The sign-off matrix and the evidence as they stood then, as `show --as-of` has them.
+    matrix = section.locator("table.matrix")
+    item = matrix.locator("tr", has_text="Multi-agency safeguarding procedures")
+    cells = item.locator("td").all_inner_texts()
+    assert "Approved" in cells[0] and "Executive Board" in cells[0]  # Leeds City Council
+    assert "Pending" in cells[1]  # NHS Leeds: its approval came later, if at all
+    assert "Awaiting approvals" in cells[-1]
+    evidence = section.locator("table.asof-evidence").inner_text()
+    assert "3.1 completion note.txt" in evidence and "accepted" in evidence
+    assert "consultation-plan.txt" not in evidence  # submitted after that moment
+    assert "2009-07" in section.inner_text()  # the closed periods then
     screenshot(page, "audit-as-of")
+
+    # On a date, as far as the record knows now: Leeds City Council's approval of
+    # 20 April was recorded the next day, so only the effective view has it that day.
+    page.goto(f"{demo_server.url}/plans/{SLUG}/audit?at=2009-04-20T23:00")
+    recorded = page.locator("section.asof table.matrix td").first.inner_text()
+    assert "Pending" in recorded
+    effective = page.locator("form[aria-label='Plan as it was on a date']")
+    effective.get_by_label("Show the plan as it was on").fill("2009-04-20")
+    effective.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    section = page.locator("section.asof")
+    assert "The plan as it was on 20 Apr 2009" in section.locator("h2").inner_text()
+    cell = section.locator("table.matrix td").first.inner_text()
+    assert "Approved" in cell and "Executive Board" in cell
+    assert "1.4 completion note.txt" in section.locator("table.asof-evidence").inner_text()
+    screenshot(page, "audit-effective")
 
     compare = page.locator("form[aria-label='Compare two moments']")
     compare.get_by_label("Compare from").fill("2009-07-31T18:00")
@@ -462,16 +525,16 @@ def test_auditor_sees_the_plan_as_of_an_earlier_month(
     changes = page.locator("section.diff").inner_text()
     assert "2.3" in changes and "status" in changes
 
-    if page.get_by_role("link", name="Download the plan's export").count():
-        with page.expect_download() as download:
-            page.get_by_role("link", name="Download the plan's export").click()
-        lines = Path(download.value.path()).read_text().splitlines()
-        assert len(lines) > 100 and all(line.startswith("{") for line in lines)
-    if page.get_by_role("link", name="Verify the record").count():
-        page.get_by_role("link", name="Verify the record").click()
-        page.wait_for_load_state()
-        assert "The record is intact" in page.content()
-        screenshot(page, "audit-verify")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the plan's export").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert len(lines) > 100 and all(line.startswith("{") for line in lines)
+    assert '"end":true' in lines[-1]  # the whole export, trailer and all
+    page.get_by_role("link", name="Verify the record").click()
+    page.wait_for_load_state()
+    assert "The record is intact" in page.content()
+    assert "sha256:" in page.locator("code.token").inner_text()
+    screenshot(page, "audit-verify")
     page.context.close()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import sys
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 
@@ -12,8 +14,76 @@ from domain.errors import DomainError, NotFound
 from engine.cli import app, output
 from engine.cli.admin import users_app
 from engine.cli.context import state
+from engine.runtime import Runtime
+from engine.web.background import Jobs, SchedulerUnavailable, run_jobs
 
 DEMO_PASSWORD = "leeds-demo-2009"
+
+
+PART_NAMES = {
+    "web": "web application",
+    "projections": "read-model catch-up",
+    "scheduler": "reminders scheduler",
+}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What one `serve` process runs."""
+
+    web: bool
+    jobs: Jobs
+
+    def describe(self) -> str:
+        return self.jobs.describe() + ("" if self.web else ", no web server")
+
+
+def choose_parts(
+    *,
+    web_only: bool = False,
+    projections_only: bool = False,
+    scheduler_only: bool = False,
+    no_web: bool = False,
+    no_projections: bool = False,
+    no_scheduler: bool = False,
+) -> Parts:
+    """Every part runs unless turned off; an --X-only flag runs that part alone. Turning
+    off a part that is off anyway is allowed, so scripts can add flags freely."""
+    only = [
+        (flag, part)
+        for flag, part, on in (
+            ("--web-only", "web", web_only),
+            ("--projections-only", "projections", projections_only),
+            ("--scheduler-only", "scheduler", scheduler_only),
+        )
+        if on
+    ]
+    if len(only) > 1:
+        raise typer.BadParameter(
+            f"{only[0][0]} and {only[1][0]} each run one part alone: give one of them "
+            "(--no-web runs the catch-up and the scheduler together)",
+            param_hint=only[1][0],
+        )
+    off = {"web": no_web, "projections": no_projections, "scheduler": no_scheduler}
+    if only and off[only[0][1]]:
+        flag, part = only[0]
+        raise typer.BadParameter(
+            f"{flag} runs only the {PART_NAMES[part]}, which --no-{part} turns off",
+            param_hint=flag,
+        )
+    on = {part: not off[part] for part in off}
+    if only:
+        on = {part: part == only[0][1] for part in off}
+    if not any(on.values()):
+        raise typer.BadParameter(
+            "--no-web, --no-projections and --no-scheduler together leave nothing to run",
+            param_hint="--no-web",
+        )
+    return Parts(web=on["web"], jobs=Jobs(projections=on["projections"], scheduler=on["scheduler"]))
+
+
+def _flag(name: str, help_text: str) -> Any:
+    return typer.Option(name, help=help_text)
 
 
 @app.command()
@@ -26,43 +96,70 @@ def serve(
         typer.Option("--demo", help="Load the demo plan if the store is empty; print sign-ins."),
     ] = False,
     no_scheduler: Annotated[
-        bool, typer.Option("--no-scheduler", help="Do not send reminders from this process.")
+        bool, _flag("--no-scheduler", "Do not send reminders from this process.")
     ] = False,
     no_projections: Annotated[
         bool,
-        typer.Option(
-            "--no-projections", help="Do not catch up read models with other processes' events."
-        ),
+        _flag("--no-projections", "Do not catch up read models with other processes' events."),
+    ] = False,
+    no_web: Annotated[
+        bool,
+        _flag("--no-web", "Do not answer requests: run the catch-up and the scheduler only."),
     ] = False,
     web_only: Annotated[
         bool,
-        typer.Option(
+        _flag(
             "--web-only",
-            help="Only answer requests (both of the above), for extra web processes "
-            "sharing one PostgreSQL database.",
+            "Only answer requests (no catch-up, no scheduler), for web processes sharing "
+            "one PostgreSQL database with the processes that run the jobs.",
+        ),
+    ] = False,
+    projections_only: Annotated[
+        bool,
+        _flag(
+            "--projections-only",
+            "Only catch up the read models with every process's events, without the web "
+            "server: one such process for a database of --web-only processes.",
+        ),
+    ] = False,
+    scheduler_only: Annotated[
+        bool,
+        _flag(
+            "--scheduler-only",
+            "Only run the reminders scheduler, without the web server: one such process "
+            "for a database.",
         ),
     ] = False,
 ) -> None:
-    """Run the web application, the read-model catch-up and the reminders scheduler."""
-    import uvicorn
-
-    from engine.web.app import create_app
-    from engine.web.background import Jobs
-
+    """Run the web application, the read-model catch-up and the reminders scheduler in
+    one process, or (with the flags) any of them alone."""
+    parts = choose_parts(
+        web_only=web_only,
+        projections_only=projections_only,
+        scheduler_only=scheduler_only,
+        no_web=no_web,
+        no_projections=no_projections,
+        no_scheduler=no_scheduler,
+    )
+    if demo and not parts.web:
+        raise typer.BadParameter(
+            "the demo is shown by the web application, which this process would not run",
+            param_hint="--demo",
+        )
     st = state(ctx)
     rt = st.runtime()
     rt.runner.catch_up()
+    if not parts.web:
+        _run_jobs(rt, parts)
+        return
+    import uvicorn
+
+    from engine.web.app import create_app
+
     if demo:
         _demo(rt, host, port)
-    jobs = Jobs(
-        projections=not (no_projections or web_only), scheduler=not (no_scheduler or web_only)
-    )
-    application = create_app(rt, jobs)
-    output.info(
-        f"actiontrail serving on http://{host}:{port}/ "
-        f"(read-model catch-up {'on' if jobs.projections else 'off'}, "
-        f"scheduler {'on' if jobs.scheduler else 'off'})"
-    )
+    application = create_app(rt, parts.jobs)
+    output.info(f"actiontrail serving on http://{host}:{port}/ ({parts.describe()})")
     sys.stdout.flush()
     uvicorn.run(
         application,
@@ -73,6 +170,20 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def _run_jobs(rt: Runtime, parts: Parts) -> None:
+    def started() -> None:
+        output.info(f"actiontrail running ({parts.describe()}); SIGTERM or Ctrl-C stops it")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(run_jobs(rt, parts.jobs, started))
+    except SchedulerUnavailable:
+        raise DomainError(
+            "this installation has no reminders scheduler: --scheduler-only has no work"
+        ) from None
+    output.info("actiontrail stopped")
 
 
 def _demo(rt: object, host: str, port: int) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
 
 from domain.action import MAX_EVIDENCE_BYTES
 from domain.errors import InvalidInput
 from domain.values import Rag, Status
-from engine.web import reads
+from engine.reports import ReportFormat, ReportKind
+from engine.web import auditing, reads
 from engine.web.context import ApiUser, web
 from engine.web.describe import describe
 from engine.web.updates import Upload, clean_name, media_type_of
@@ -175,6 +178,138 @@ def history(
     return [{**r, "description": describe(r)} for r in rows]
 
 
+# The audit: read only, for everyone with a token, as the audit page is for everyone
+# signed in. Moments are a date (its end) or a date and time, London time unless they
+# carry an offset, as on the command line.
+
+MomentText = Annotated[
+    str,
+    Query(
+        description="YYYY-MM-DD (the end of that day) or YYYY-MM-DDTHH:MM[:SS], London time "
+        "unless it carries an offset (Z, +01:00)",
+        examples=["2009-07-31T18:00"],
+    ),
+]
+
+
+@router.get("/plans/{slug}/as-of")
+def plan_as_of(request: Request, slug: str, at: MomentText, viewer: ApiUser) -> dict[str, Any]:
+    """The plan exactly as the system showed it at a moment (`show PLAN --as-of`): its
+    actions, the sign-off matrix, evidence and closed periods then, and how it was
+    replayed."""
+    when = auditing.moment(at, "at")
+    if when is None:
+        raise InvalidInput("at: give the moment to show the plan as of")
+    return auditing.plan_as_of(web(request).rt, slug, when)
+
+
+@router.get("/plans/{slug}/effective")
+def plan_effective(request: Request, slug: str, on: date, viewer: ApiUser) -> dict[str, Any]:
+    """The plan as it was on a date, as far as everything recorded up to now tells
+    (`show PLAN --effective`)."""
+    return auditing.plan_effective(web(request).rt, slug, on)
+
+
+@router.get("/plans/{slug}/diff")
+def plan_diff(
+    request: Request,
+    slug: str,
+    viewer: ApiUser,
+    start: Annotated[str, Query(alias="from", description="The earlier moment")],
+    end: Annotated[
+        str | None, Query(alias="to", description="The later moment; default now")
+    ] = None,
+) -> dict[str, Any]:
+    """What changed between two moments, subject by subject and field by field, with the
+    events that changed each field (`diff PLAN --from --to`)."""
+    t1 = auditing.moment(start, "from")
+    if t1 is None:
+        raise InvalidInput("from: give the earlier moment")
+    return auditing.plan_diff(web(request).rt, slug, t1, auditing.moment(end, "to"))
+
+
+@router.get(
+    "/plans/{slug}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {auditing.EXPORT_MEDIA_TYPE: {}},
+            "description": "A header line, one line per event as stored, and a trailer "
+            "with the count, the plan's digest and the file's SHA-256; `actiontrail "
+            "restore` reads it",
+        }
+    },
+)
+async def export(request: Request, slug: str, viewer: ApiUser) -> StreamingResponse:
+    """Every event of the plan, and of the users its events refer to, as JSON lines,
+    streamed as they are read (`export PLAN`)."""
+    chunks = await run_in_threadpool(auditing.export_stream, web(request).rt, slug)
+    return StreamingResponse(
+        chunks,
+        media_type=auditing.EXPORT_MEDIA_TYPE,
+        headers=auditing.attachment(auditing.download_name(slug, "export.jsonl")),
+    )
+
+
+@router.get("/plans/{slug}/verify")
+def verify(
+    request: Request,
+    slug: str,
+    viewer: ApiUser,
+    checkpoint: Annotated[
+        str | None,
+        Query(description="A checkpoint statement as minuted: prove the history up to it"),
+    ] = None,
+) -> dict[str, Any]:
+    """The hash chain recomputed over every stored event (`verify PLAN`): `intact` for
+    the plan's events, `store_intact` for all. With a checkpoint, whether the plan's
+    history up to it is unchanged (`verify --checkpoint`): `holds` and `intact`."""
+    rt = web(request).rt
+    if checkpoint is not None:
+        return auditing.check_statement(rt, slug, checkpoint)
+    return auditing.verification(rt, slug)
+
+
+@router.get("/plans/{slug}/checkpoint")
+def checkpoint(request: Request, slug: str, viewer: ApiUser) -> dict[str, Any]:
+    """A short statement of the plan's record for the board to minute (`checkpoint
+    PLAN`); refused while the record is not intact."""
+    return auditing.checkpoint(web(request).rt, slug)
+
+
+@router.get(
+    "/plans/{slug}/reports/{kind}.{fmt}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media: {} for media, _ in auditing.REPORT_FORMATS.values()},
+            "description": "The report as a download",
+        }
+    },
+)
+def report(
+    request: Request,
+    slug: str,
+    kind: ReportKind,
+    fmt: ReportFormat,
+    viewer: ApiUser,
+    period: Annotated[
+        str | None,
+        Query(description="e.g. 2009-08 or 2009-Q3; default the plan's current period"),
+    ] = None,
+) -> Response:
+    """The progress, exception or governance report of one period (`report PLAN`): a
+    closed period's as recorded when it closed, the open one's from the plan now."""
+    state = web(request)
+    key = period or reads.document(state.cache, slug)["period"]
+    body = auditing.report(state.rt, slug, kind.value, fmt.value, key)
+    return Response(
+        body,
+        media_type=auditing.REPORT_FORMATS[fmt][0],
+        headers=auditing.attachment(auditing.download_name(slug, kind.value, f"{key}.{fmt}")),
+    )
+
+
 @router.post("/plans/{slug}/actions/{ref}/status", response_model=Recorded)
 def change_status(
     request: Request, slug: str, ref: str, body: StatusChange, viewer: ApiUser
@@ -241,11 +376,11 @@ def submit_file(
         raise InvalidInput(f"'{file.filename}' is over the evidence limit of 25 MB")
     upload = Upload(clean_name(file.filename or "evidence"), data, file.content_type)
     rt = web(request).rt
-    stored = rt.files.put_bytes(upload.name, upload.data, media_type_of(upload))
-    evidence_id = rt.app.submit_evidence(
-        viewer.email, slug, ref, stored.name, sha256=stored.sha256, size=stored.size,
-        media_type=stored.media_type, criterion=criterion, note=note,
-    )  # fmt: skip
+    with rt.files.storing_bytes(upload.name, upload.data, media_type_of(upload)) as stored:
+        evidence_id = rt.app.submit_evidence(
+            viewer.email, slug, ref, stored.name, sha256=stored.sha256, size=stored.size,
+            media_type=stored.media_type, criterion=criterion, note=note,
+        )  # fmt: skip
     return Recorded(version=_version(request, slug, ref), evidence_id=evidence_id)
 
 

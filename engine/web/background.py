@@ -1,11 +1,13 @@
 """The work `serve` does beside answering requests: keeping the read models caught up
-with events written by other processes, and running the reminders scheduler."""
+with events written by other processes, and running the reminders scheduler. Either can
+also run in a process of its own, without the web server (`run_jobs`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import importlib
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +24,17 @@ CATCH_UP_EVERY_SECONDS = 1.0
 @dataclass(frozen=True)
 class Jobs:
     """Which background jobs this process runs. Several web processes can share one
-    PostgreSQL database with only one of them running the jobs (the others --web-only)."""
+    PostgreSQL database with only one process running each job (the web processes
+    --web-only, the jobs in their own processes or beside one of them)."""
 
     projections: bool = True
     scheduler: bool = True
+
+    def describe(self) -> str:
+        return (
+            f"read-model catch-up {'on' if self.projections else 'off'}, "
+            f"scheduler {'on' if self.scheduler else 'off'}"
+        )
 
 
 class ProjectionLoop:
@@ -94,3 +103,31 @@ class SchedulerHook:
         result = await asyncio.to_thread(self.stop_fn, self.handle)
         if asyncio.iscoroutine(result):
             await result
+
+
+class SchedulerUnavailable(Exception):
+    """A process asked to run only the scheduler, where the installation has none."""
+
+
+async def run_jobs(rt: Runtime, jobs: Jobs, started: Callable[[], None] | None = None) -> None:
+    """The background jobs without the web server, until SIGTERM or SIGINT; then each is
+    stopped as `serve` stops it (a running catch-up pass or reminder job finishes)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    projections = ProjectionLoop(rt) if jobs.projections else None
+    scheduler = SchedulerHook(rt) if jobs.scheduler else None
+    if scheduler is not None and not scheduler.start() and projections is None:
+        raise SchedulerUnavailable
+    if projections is not None:
+        projections.start()
+    if started is not None:
+        started()
+    try:
+        await stopping.wait()
+    finally:
+        if scheduler is not None:
+            await scheduler.stop()
+        if projections is not None:
+            await projections.stop()

@@ -1,16 +1,17 @@
-"""A lead's update of one action from the web form, as engine commands.
+"""A lead's update of one action from the web form, as one engine command.
 
-The form can change the status, the RAG, the progress narrative and add evidence at
-once; each is its own engine command (each its own event, with the person as actor).
-The first command carries the version the person saw, and each later one the version
-the previous made, so anyone else's change in between is refused as a conflict.
+The form can change the RAG, the progress narrative and the status and add evidence at
+once. They go to the engine together (`update_action`): each part is its own event,
+with the person as actor, and they are recorded as one unit, so a part the engine
+refuses, or anyone else's change since the page was loaded, leaves nothing saved.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from domain.action import MAX_EVIDENCE_BYTES
@@ -39,7 +40,6 @@ class UpdateForm:
     risk: str = ""
     evidence_note: str = ""
     upload: Upload | None = None
-    saved: list[str] = field(default_factory=list)
 
     @classmethod
     def from_fields(cls, fields: dict[str, str], upload: Upload | None) -> UpdateForm:
@@ -96,64 +96,41 @@ def media_type_of(upload: Upload) -> str:
 
 def apply_update(
     rt: Runtime, actor: str, slug: str, ref: str, form: UpdateForm, period: str
-) -> None:
-    """Runs the form's commands in order; form.saved names those recorded."""
+) -> list[str]:
+    """Records the form as one unit, or nothing; returns the parts recorded."""
     form.check()
-    stored = None
-    if form.upload is not None:
-        if len(form.upload.data) > MAX_EVIDENCE_BYTES:
-            raise InvalidInput(
-                f"'{form.upload.name}' is over the evidence limit of "
-                f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB"
+    with ExitStack() as keeping:
+        evidence = None
+        if form.upload is not None:
+            if len(form.upload.data) > MAX_EVIDENCE_BYTES:
+                raise InvalidInput(
+                    f"'{form.upload.name}' is over the evidence limit of "
+                    f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB"
+                )
+            # Kept only if the update is recorded: a refused one leaves no file behind.
+            stored = keeping.enter_context(
+                rt.files.storing_bytes(
+                    form.upload.name, form.upload.data, media_type_of(form.upload)
+                )
             )
-        stored = rt.files.put_bytes(form.upload.name, form.upload.data, media_type_of(form.upload))
-    app = rt.app
-    version = form.version
-    # Each command brings the read models up to date itself: deferring that is not
-    # safe while other requests save from other threads.
-    if form.rag:
-        app.assess_rag(
+            evidence = {
+                "name": stored.name,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                "media_type": stored.media_type,
+                "note": form.evidence_note or None,
+            }
+        return rt.app.update_action(
             actor,
             slug,
             ref,
-            Rag(form.rag),
-            reason=form.rag_reason or None,
-            expected_version=version,
-        )
-        version += 1
-        form.saved.append("RAG")
-    if form.progress:
-        app.report_progress(
-            actor,
-            slug,
-            ref,
-            period,
-            form.progress,
+            rag=Rag(form.rag) if form.rag else None,
+            rag_reason=form.rag_reason or None,
+            period=period,
+            narrative=form.progress or None,
             risk=form.risk or None,
-            expected_version=version,
+            status=Status(form.status) if form.status else None,
+            status_reason=form.status_reason or None,
+            evidence=evidence,
+            expected_version=form.version,
         )
-        version += 1
-        form.saved.append("progress")
-    if form.status:
-        app.change_status(
-            actor,
-            slug,
-            ref,
-            Status(form.status),
-            reason=form.status_reason or None,
-            expected_version=version,
-        )
-        version += 1
-        form.saved.append("status")
-    if stored is not None:
-        app.submit_evidence(
-            actor,
-            slug,
-            ref,
-            stored.name,
-            sha256=stored.sha256,
-            size=stored.size,
-            media_type=stored.media_type,
-            note=form.evidence_note or None,
-        )
-        form.saved.append("evidence")

@@ -110,7 +110,6 @@ def action_page(
     typed: dict[str, str] | None = None,
     error: str | None = None,
     conflict: bool = False,
-    saved: list[str] | None = None,
     status_code: int = 200,
     at: Any = None,
 ) -> Response:
@@ -130,7 +129,6 @@ def action_page(
             "typed": typed or {},
             "error": error,
             "conflict": conflict,
-            "saved": saved or [],
             "hints": upload_hints(),
             "period_label": reads.period_label(data["doc"]["period"]),
         },
@@ -178,13 +176,13 @@ async def update_action(
         # Show the newer state and keep what the person typed, so nothing is lost.
         return await run_in_threadpool(
             action_page, request, viewer, slug, ref, typed=form.typed(), conflict=True,
-            saved=form.saved, status_code=409,
+            status_code=409,
         )  # fmt: skip
     except DomainError as e:
         status, _ = domain_status(e)
         return await run_in_threadpool(
             action_page, request, viewer, slug, ref, typed=form.typed(), error=str(e),
-            saved=form.saved, status_code=status,
+            status_code=status,
         )  # fmt: skip
     target = safe_next(fields.get("next")) if fields.get("next") else action_url(slug, ref)
     separator = "&" if "?" in target else "?"

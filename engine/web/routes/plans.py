@@ -10,7 +10,6 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from domain import clock
 from domain.errors import InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
@@ -99,7 +98,8 @@ def governance_context(request: Request, viewer: Viewer, slug: str) -> dict[str,
         "rows": rows,
         "is_approver": is_approver,
         "is_secretary": viewer.has(Role.SECRETARY),
-        "today": clock.today().isoformat(),
+        # The plan's own today: a demo plan is shown, and decided on, as of its last day.
+        "today": reads.plan_today(plan_view).isoformat(),
     }
 
 
