@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, bindparam, delete
 
 from projections.schema import deadlines
 from projections.views import View
@@ -34,12 +34,18 @@ def deadline_rows(view: View) -> list[dict[str, Any]]:
     return rows
 
 
+# Built once: a command that changes one action replaces its deadlines, and building
+# the statements anew each time would cost more than running them.
+_DELETE = delete(deadlines).where(deadlines.c.action_id.in_(bindparam("ids", expanding=True)))
+_INSERT = deadlines.insert()
+
+
 def replace_deadlines(conn: Connection, actions: Sequence[View]) -> None:
     if not actions:
         return
     ids = [a["id"] for a in actions]
     for i in range(0, len(ids), 500):
-        conn.execute(delete(deadlines).where(deadlines.c.action_id.in_(ids[i : i + 500])))
+        conn.execute(_DELETE, {"ids": ids[i : i + 500]})
     rows = [r for a in actions for r in deadline_rows(a)]
     for i in range(0, len(rows), 500):
-        conn.execute(deadlines.insert(), rows[i : i + 500])
+        conn.execute(_INSERT, rows[i : i + 500])
