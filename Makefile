@@ -30,9 +30,14 @@ lint: install
 	$(VENV)/bin/ruff check domain engine projections notifiers config tests bench
 	$(VENV)/bin/mypy domain engine projections notifiers config
 
+# Each benchmark at its default size (several minutes in all); each takes a size
+# option to run small (see docs/benchmarks.md).
 bench: install
 	$(PY) bench/command_latency.py
 	$(PY) bench/rebuild.py
+	$(PY) bench/replay.py
+	$(PY) bench/reminders.py
+	$(PY) bench/web.py
 
 clean:
 	rm -rf $(VENV) actiontrail.db* actiontrail-files outbox test-artifacts
