@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,14 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
 
+from bench.stores import create_schema, drop_schema, url_for  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.values import Status  # noqa: E402
 from engine.database import Database  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from projections import queries  # noqa: E402
 from tests.conftest import ADMIN, LEAD, action_spec, people  # noqa: E402
-
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 class Counter(Aggregate):
@@ -45,12 +43,6 @@ class Counter(Aggregate):
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def url_for(kind: str, folder: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / name}.db"
-    return f"{PG}?schema=bench_{name}_{uuid.uuid4().hex[:8]}"
 
 
 def measure_actiontrail(url: str, folder: Path, n: int) -> list[float]:
@@ -104,17 +96,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if args.db == "postgres":
-            import psycopg
-
-            bare_url = url_for("postgres", folder, "bare")
-            schema = Database.from_url(bare_url).schema
-            with psycopg.connect(PG, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        else:
-            bare_url = url_for("sqlite", folder, "bare")
-        trail = measure_actiontrail(url_for(args.db, folder, "trail"), folder, args.n)
-        bare = measure_bare(bare_url, args.n)
+        bare_url, trail_url = url_for(args.db, folder, "bare"), url_for(args.db, folder, "trail")
+        create_schema(bare_url)
+        try:
+            trail = measure_actiontrail(trail_url, folder, args.n)
+            bare = measure_bare(bare_url, args.n)
+        finally:
+            drop_schema(bare_url)
+            drop_schema(trail_url)
     result = {
         "benchmark": "command_latency",
         "db": args.db,

@@ -17,14 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.stores import drop_schema, url_for  # noqa: E402
+
 ACTIONS_PER_PLAN = 100
 PAGE = 1000
 
@@ -115,15 +115,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if args.db == "sqlite":
-            url = f"sqlite:///{folder / 'rebuild.db'}"
-        else:
-            url = f"{PG}?schema=bench_rebuild_{uuid.uuid4().hex[:8]}"
+        url = url_for(args.db, folder, "rebuild")
         t0 = time.perf_counter()
         total = generate(url, folder, args.events)
         print(f"generated {total} events in {time.perf_counter() - t0:.1f} s")
-        bare = run(BARE, url, folder)
-        rebuild = run(REBUILD, url, folder)
+        try:
+            bare = run(BARE, url, folder)
+            rebuild = run(REBUILD, url, folder)
+        finally:
+            drop_schema(url)
     bare_rate = bare["events"] / bare["seconds"]
     rebuild_rate = rebuild["events"] / rebuild["seconds"]
     print(f"bare pass: {bare_rate:,.0f} events/s, peak {bare['peak_mb']:.0f} MB")

@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -49,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosmtplib  # noqa: E402
 
+from bench.stores import drop_schema, url_for  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.action import Action  # noqa: E402
 from domain.clock import FixedClock, using_clock  # noqa: E402
@@ -67,7 +67,6 @@ from engine.runtime import Runtime  # noqa: E402
 from notifiers.smtp import SmtpSettings, SmtpTransport  # noqa: E402
 from tests.conftest import ADMIN, people  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 DAY = date(2009, 6, 30)  # a Tuesday
 SENDER = "Improvement plans <plans@council.example>"
 
@@ -142,21 +141,6 @@ class LoopbackServer:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(10)
-
-
-def url_for(kind: str, folder: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / name}.db"
-    return f"{PG}?schema=bench_{name}_{uuid.uuid4().hex[:8]}"
-
-
-def drop_schema(url: str) -> None:
-    if "schema=" not in url:
-        return
-    import psycopg
-
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{url.split("schema=")[1]}" CASCADE')
 
 
 def open_runtime(url: str, folder: Path) -> Runtime:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.stores import drop_schema, url_for  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.action import Action  # noqa: E402
 from domain.clock import FixedClock, using_clock  # noqa: E402
@@ -43,7 +43,6 @@ from engine.closing import close_period  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from projections.schema import history  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 SLUG = "bench"
 ACTIONS = 60
 ADMIN = "admin@bench.example"
@@ -178,12 +177,6 @@ def full_replay_time(rt: Runtime) -> tuple[float, int]:
     return time.perf_counter() - t0, replayed.events
 
 
-def url_for(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / 'replay.db'}"
-    return f"{PG}?schema=bench_replay_{uuid.uuid4().hex[:8]}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events (default 100000)")
@@ -192,7 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url = url_for(args.db, folder)
+        url = url_for(args.db, folder, "replay")
         rt = Runtime.open(Settings(database_url=url, files_dir=str(folder / "files")))
         try:
             build_s = build(rt, args.events)
@@ -213,7 +206,7 @@ def main() -> None:
         finally:
             rt.close()
             if args.db == "postgres":
-                _drop(url)
+                drop_schema(url)
     median = statistics.median(as_of)
     result = {
         "benchmark": "replay",
@@ -237,14 +230,6 @@ def main() -> None:
     print(f"full replay from the first event: {full_s * 1000:.1f} ms")
     print(f"verification: {verification.rate:,.0f} events/s ({verification.seconds:.2f} s)")
     print(json.dumps(result))
-
-
-def _drop(url: str) -> None:
-    import psycopg
-
-    schema = url.rsplit("schema=", 1)[1]
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 if __name__ == "__main__":
