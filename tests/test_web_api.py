@@ -263,6 +263,19 @@ def test_audit_queries_answer_as_the_command_line_does(server: Server, tmp_path:
 
         history = auditor.get("/plans/plan/history", params={"subject": "1.1"}).json()
         assert history[-1]["kind"] == "Action.EvidenceSubmitted"
+        # since/until read as the command line reads them: London time, a date whole.
+        for since, until in [("2009-06-01", "2009-06-01"), ("2009-06-01T00:00", None),
+                             ("2009-05-31T23:00Z", None)]:  # fmt: skip
+            params = {"since": since, **({"until": until} if until else {})}
+            window = auditor.get("/plans/plan/history", params=params)
+            assert window.status_code == 200, window.text
+            by_cli = cli(server, "--format", "json", "history", "plan", "--since", since,
+                         *(["--until", until] if until else []))  # fmt: skip
+            assert [e["seq"] for e in window.json()] == [
+                e["seq"] for e in json.loads(by_cli.stdout)
+            ]
+        unreadable = auditor.get("/plans/plan/history", params={"since": "June"})
+        assert unreadable.status_code == 400 and "since" in unreadable.json()["message"]
 
         verified = auditor.get("/plans/plan/verify").json()
         assert verified["intact"] and verified["store_intact"]

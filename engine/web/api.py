@@ -21,6 +21,7 @@ from engine.reports import ReportFormat, ReportKind
 from engine.web import auditing, reads
 from engine.web.context import ApiUser, web
 from engine.web.describe import describe
+from engine.web.times import local_input_to_utc
 from engine.web.updates import Upload, clean_name, media_type_of
 from projections import queries
 
@@ -157,6 +158,13 @@ def action(request: Request, slug: str, ref: str, viewer: ApiUser) -> dict[str, 
     return reads.find_action(reads.document(web(request).cache, slug), ref)
 
 
+def _bound(value: str | None, label: str, *, end: bool) -> str | None:
+    try:
+        return local_input_to_utc(value or "", end=end)
+    except ValueError as e:
+        raise InvalidInput(f"{label}: {e}") from None
+
+
 @router.get("/plans/{slug}/history")
 def history(
     request: Request,
@@ -168,12 +176,19 @@ def history(
     since: str | None = None,
     until: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every event of the plan in order; since/until are ISO times (UTC if no zone)."""
+    """Every event of the plan in order. since/until are a date (its start, or for until
+    its end) or an ISO time, London time unless it carries an offset, as elsewhere."""
     engine = web(request).rt.engine
     rows = queries.history_rows(
         engine,
         queries.plan(engine, slug),
-        queries.HistoryFilter(subject=subject, actor=actor, kind=kind, since=since, until=until),
+        queries.HistoryFilter(
+            subject=subject,
+            actor=actor,
+            kind=kind,
+            since=_bound(since, "since", end=False),
+            until=_bound(until, "until", end=True),
+        ),
     )
     return [{**r, "description": describe(r)} for r in rows]
 
