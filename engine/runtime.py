@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +59,11 @@ class Runtime:
         try:
             if db.kind == "sqlite":
                 _check_sqlite_path(db)
-            else:
-                _connect_postgres(db, connect_timeout)
-            app = ActionTrail(env=db.eventsourcing_env())
-            engine = read_model_engine(db)
-            metadata.create_all(engine)
-            audit_metadata.create_all(engine)
+            with _tables_lock(db, connect_timeout):
+                app = ActionTrail(env=db.eventsourcing_env())
+                engine = read_model_engine(db)
+                metadata.create_all(engine)
+                audit_metadata.create_all(engine)
         except _OPEN_ERRORS as e:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
@@ -124,9 +125,16 @@ def _check_sqlite_path(db: Database) -> None:
         )
 
 
-def _connect_postgres(db: Database, timeout: int) -> None:
-    """Make sure the server answers (within ``timeout`` seconds, where the event store's
-    pool would wait far longer) and that the schema the URL names exists."""
+@contextmanager
+def _tables_lock(db: Database, timeout: int) -> Iterator[None]:
+    """On PostgreSQL: make sure the server answers (within ``timeout`` seconds, where the
+    event store's pool would wait far longer) and that the schema the URL names exists,
+    then hold a lock while the tables are made. Processes starting together would
+    otherwise create the same tables and functions at once, which PostgreSQL refuses
+    ("tuple concurrently updated"). SQLite serialises this itself."""
+    if db.kind == "sqlite":
+        yield
+        return
     with psycopg.connect(
         host=db.host,
         port=db.port,
@@ -136,10 +144,14 @@ def _connect_postgres(db: Database, timeout: int) -> None:
         connect_timeout=max(timeout, 1),
         autocommit=True,
     ) as conn:
+        # Held until this connection closes, when the tables are made.
+        key = f"actiontrail tables {db.schema or 'public'}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
         if db.schema:
             conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(db.schema))
             )
+        yield
 
 
 def _cause(error: BaseException, db: Database) -> str:
