@@ -106,3 +106,35 @@ def test_action_links_are_retired_by_a_password_change(world: World, tmp_path: P
     assert epoch == accounts.epoch(LEAD)
     accounts.set_password(LEAD, "a new password")
     assert accounts.epoch(LEAD) != epoch
+
+
+def test_accounts_opened_at_once_by_several_threads_all_open(rt: Runtime) -> None:
+    # Senders rendering their first sign-in links together each open the credential
+    # tables; none may fail because another made them a moment earlier.
+    import threading
+
+    from sqlalchemy import create_engine
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_accounts() -> None:
+        engine = create_engine(str(rt.engine.url))
+        try:
+            barrier.wait(30)
+            Accounts(engine).secret_key()
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+        finally:
+            engine.dispose()
+
+    for _ in range(5):
+        from engine.web.accounts import web_metadata
+
+        web_metadata.drop_all(rt.engine)
+        threads = [threading.Thread(target=open_accounts) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []

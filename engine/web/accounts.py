@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain.errors import InvalidInput
 from domain.users import normalise_email
@@ -86,12 +86,25 @@ class ApiToken:
     created_at: str
 
 
+# Tables made by others meanwhile are seen on the next attempt; there are few tables.
+_CREATE_ATTEMPTS = 10
+
+
 class Accounts:
     """Reads and writes the credential tables through the read-model engine."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        web_metadata.create_all(engine)
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                web_metadata.create_all(engine)
+                break
+            except DBAPIError:
+                # Another process or thread is making the same tables at this moment (a
+                # scheduler and a sender rendering their first links, say); what it made
+                # is skipped on the next attempt.
+                if attempt == _CREATE_ATTEMPTS - 1:
+                    raise
 
     # Signing key
 
