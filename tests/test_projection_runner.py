@@ -128,8 +128,13 @@ def test_a_runner_killed_at_random_points_resumes_to_the_same_state(
     kills = 0
     stopped_at: list[int] = []
     for _ in range(8):
+        before = min(s.position for s in rt.runner.status())
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.3, 1.2))
+        # Once the runner has committed a page, kill it a moment later: mid-page, or
+        # between two pages' commits.
+        while proc.poll() is None and min(s.position for s in rt.runner.status()) == before:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
