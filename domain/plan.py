@@ -20,6 +20,7 @@ from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput
 from domain.periods import Period
+from domain.spec import PlanSpec
 from domain.values import Cadence, RagPolicy, ReminderPolicy
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -112,6 +113,21 @@ class Plan(TrailAggregate):
             agencies=_unique(agencies or []),
             demo=demo,
             actor=actor,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: PlanSpec, actor: str, demo: bool = False) -> Plan:
+        """The plan a plan file or an imported sheet describes, without its groups."""
+        return cls.register(
+            spec.slug,
+            spec.title,
+            actor=actor,
+            organisation=spec.organisation,
+            source=spec.source,
+            cadence=spec.cadence,
+            boards=spec.boards,
+            agencies=spec.agencies,
+            demo=demo,
         )
 
     # Groupings

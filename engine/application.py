@@ -249,17 +249,7 @@ class ActionTrail(Application[UUID]):
         acting = self.user(actor)
         permissions.require_admin(acting, "load plans")
         self.check_new_plan(spec.slug)
-        plan = Plan.register(
-            spec.slug,
-            spec.title,
-            actor=acting.email,
-            organisation=spec.organisation,
-            source=spec.source,
-            cadence=spec.cadence,
-            boards=spec.boards,
-            agencies=spec.agencies,
-            demo=demo,
-        )
+        plan = Plan.from_spec(spec, acting.email, demo=demo)
         for g in spec.groups:
             plan.add_group(
                 g.ref,

@@ -227,16 +227,7 @@ class _Recording:
 
     def new_plan(self) -> list[Any]:
         spec = self.spec
-        plan = Plan.register(
-            spec.slug,
-            spec.title,
-            actor=self.actor,
-            organisation=spec.organisation,
-            source=spec.source,
-            cadence=spec.cadence,
-            boards=spec.boards,
-            agencies=spec.agencies,
-        )
+        plan = Plan.from_spec(spec, self.actor)
         for group in spec.groups:
             self._add_group(
                 plan, group.ref, group.title, group.parent, group.page, group.evidence_expected

@@ -95,6 +95,7 @@ class Accounts:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._stored_key: str | None = None
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 web_metadata.create_all(engine)
@@ -113,12 +114,16 @@ class Accounts:
         process sharing the database signs and checks with the same key."""
         if configured:
             return configured
+        if self._stored_key is not None:
+            # Written once and never changed, so read once: reminders make a link each.
+            return self._stored_key
         with self.engine.connect() as conn:
             value = conn.execute(
                 select(web_secrets.c.value).where(web_secrets.c.name == "session_key")
             ).scalar_one_or_none()
         if value:
-            return str(value)
+            self._stored_key = str(value)
+            return self._stored_key
         try:
             with self.engine.begin() as conn:
                 conn.execute(
