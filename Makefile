@@ -2,7 +2,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-CHROMIUM := /usr/bin/chromium
 
 .PHONY: install browser run test lint bench clean
 
@@ -14,11 +13,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The browser tests drive Debian's Chromium; it is installed once, from the distribution.
-$(CHROMIUM):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# From the distribution, once: Debian's Chromium for the browser tests, Pango for
+# WeasyPrint's PDF reports, and poppler's pdftotext/pdftoppm to read PDFs back in tests.
+SYSTEM_STAMP := /usr/local/share/actiontrail-system-packages
+$(SYSTEM_STAMP):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium libpango-1.0-0 libpangoft2-1.0-0 poppler-utils fonts-dejavu-core >/dev/null
+	mkdir -p $(dir $@) && touch $@
 
-browser: $(CHROMIUM)
+browser: $(SYSTEM_STAMP)
 
 run: install
 	$(VENV)/bin/actiontrail serve --demo
