@@ -27,6 +27,28 @@ class Settings:
     secret_key: str | None = None
     log_level: str = "warning"
     log_format: str = "console"
+    # Prometheus metrics at /metrics: off unless set to 1 (or true, yes, on).
+    metrics: str = ""
+    # /readyz answers 503 when the read models are further behind than this.
+    ready_max_lag: str = "60"
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics.strip().lower() in ("1", "true", "yes", "on")
+
+    @property
+    def ready_max_lag_seconds(self) -> float:
+        try:
+            value = float(self.ready_max_lag)
+        except ValueError:
+            raise InvalidInput(
+                f"ACTIONTRAIL_READY_MAX_LAG must be a number of seconds, not {self.ready_max_lag!r}"
+            ) from None
+        if not value >= 0:
+            raise InvalidInput(
+                f"ACTIONTRAIL_READY_MAX_LAG must be 0 or more seconds, not {self.ready_max_lag!r}"
+            )
+        return value
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -1,7 +1,9 @@
 """Database URLs: one URL names where the events and the read models live.
 
 ``sqlite:///path/to/file.db`` (the default, a file in the working directory) or
-``postgresql://user:password@host:port/dbname[?schema=name]``.
+``postgresql://user:password@host:port/dbname[?schema=name]``. ``memory:`` keeps
+everything in the process and nothing after it: the fast tier of the tests, and trying
+a command out.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def redacted(url: str) -> str:
 @dataclass(frozen=True)
 class Database:
     url: str
-    kind: str  # "sqlite" or "postgres"
+    kind: str  # "sqlite", "postgres" or "memory"
     path: Path | None = None
     host: str = ""
     port: int = 5432
@@ -50,6 +52,8 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> Database:
+        if url in ("memory:", "memory://"):
+            return cls(url="memory:", kind="memory")
         if "://" not in url:
             # A bare path is a SQLite file.
             return cls(url=f"sqlite:///{url}", kind="sqlite", path=Path(url))
@@ -74,7 +78,8 @@ class Database:
                 schema=query.get("schema", [""])[0],
             )
         raise InvalidInput(
-            f"database URL '{redacted(url)}': use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+            f"database URL '{redacted(url)}': use sqlite:///FILE, "
+            "postgresql://USER@HOST:PORT/DB or memory:"
         )
 
     @property
@@ -85,6 +90,9 @@ class Database:
     def eventsourcing_env(self) -> dict[str, str]:
         # The chained recorders (engine.audit) link every event to the one before it in
         # the same transaction that stores it, so changes behind the engine's back show.
+        # Events kept in memory cannot be changed behind the engine's back: no chain.
+        if self.kind == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.kind == "sqlite":
             assert self.path is not None
             return {
@@ -107,6 +115,8 @@ class Database:
         return env
 
     def sqlalchemy_url(self) -> str:
+        if self.kind == "memory":
+            return "sqlite://"
         if self.kind == "sqlite":
             return f"sqlite:///{self.path}"
         auth = self.user + (f":{self.password}" if self.password else "")

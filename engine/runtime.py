@@ -12,7 +12,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, StaticPool, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from config.settings import Settings
@@ -88,6 +88,13 @@ class Runtime:
 
 
 def read_model_engine(db: Database) -> Engine:
+    if db.kind == "memory":
+        # One connection for the process: each new one would open an empty database.
+        return create_engine(
+            db.sqlalchemy_url(),
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
     if db.kind == "sqlite":
         engine = create_engine(
             db.sqlalchemy_url(), connect_args={"timeout": 30}, pool_pre_ping=False
@@ -132,7 +139,7 @@ def _tables_lock(db: Database, timeout: int) -> Iterator[None]:
     then hold a lock while the tables are made. Processes starting together would
     otherwise create the same tables and functions at once, which PostgreSQL refuses
     ("tuple concurrently updated"). SQLite serialises this itself."""
-    if db.kind == "sqlite":
+    if db.kind != "postgres":
         yield
         return
     with psycopg.connect(

@@ -16,6 +16,8 @@ from engine.web.accounts import Accounts
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
+from engine.web.ops import Metrics, RequestContext
+from engine.web.ops import router as ops_router
 from engine.web.routes import account, actions, audit, auth, plans, reports
 from engine.web.security import BodyLimit, SecurityHeaders, Signer
 
@@ -63,7 +65,13 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = state
+    metrics = Metrics(rt) if rt.settings.metrics_enabled else None
+    if metrics is not None:
+        state.extras["metrics"] = metrics
+    # Checked now, so a bad value stops `serve` at start rather than every probe.
+    rt.settings.ready_max_lag_seconds  # noqa: B018
     errors.install(app)
+    app.include_router(ops_router)
     for module in (auth, actions, plans, audit, reports, account):
         app.include_router(module.router)
     app.include_router(account.feed_router)
@@ -75,4 +83,6 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         other_limit=FORM_LIMIT,
     )
     app.add_middleware(SecurityHeaders)
+    # Outermost, so the id is on every response and the timing covers the whole answer.
+    app.add_middleware(RequestContext, metrics=metrics)
     return app

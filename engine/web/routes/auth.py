@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from engine.web.context import csrf_guard, session_of, viewer_for, web
+from engine.web.ops import count_sign_in_failure
 from engine.web.pages import clear_session, form_fields, page, safe_next, set_session
 from engine.web.templating import action_url
 
@@ -76,6 +77,7 @@ async def sign_in(request: Request) -> Response:
     session = session_of(request)
     assert session is not None  # csrf_guard refused the post otherwise
     if throttle.blocked(email):
+        count_sign_in_failure(request)
         return page(
             request,
             None,
@@ -93,6 +95,7 @@ async def sign_in(request: Request) -> Response:
     viewer = await run_in_threadpool(viewer_for, state, email, None) if ok else None
     if viewer is None:
         throttle.failed(email)
+        count_sign_in_failure(request)
         return page(
             request,
             None,
