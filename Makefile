@@ -27,7 +27,7 @@ run: install
 	$(VENV)/bin/actiontrail serve --demo
 
 test: install browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist worksteal
 
 lint: install
 	$(VENV)/bin/ruff check domain engine projections notifiers config tests bench

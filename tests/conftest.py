@@ -1,4 +1,11 @@
-"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test."""
+"""Shared fixtures: a store per test.
+
+Two tiers. Tests of what the engine does (its rules, commands, read models and reports)
+run on the library's in-memory event store, which is fast. Tests marked ``persistence``
+(what is stored, locked, chained, restarted, shared between processes) run on a real
+SQLite file and a real PostgreSQL schema each. ``ACTIONTRAIL_TEST_STORES=all`` runs
+every test on both databases as well.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +48,26 @@ def require_postgres() -> None:
     pytest.skip(f"PostgreSQL not reachable at {PG_DSN}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+PERSISTENT_STORES = ["sqlite", "postgres"]
+
+
+def store_kinds(persistence: bool) -> list[str]:
+    if persistence or os.environ.get("ACTIONTRAIL_TEST_STORES") == "all":
+        return PERSISTENT_STORES
+    return ["memory"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_url" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker("persistence") is not None
+        metafunc.parametrize("db_url", store_kinds(marked), indirect=True)
+
+
+@pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "memory":
+        yield "memory:"
+        return
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'actiontrail.db'}"
         return

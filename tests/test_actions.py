@@ -163,6 +163,7 @@ def test_stale_write_to_the_same_action_is_a_conflict(world: World) -> None:
         app.assess_rag(OFFICER, "plan", "1.1", Rag.AMBER, reason="late", expected_version=version)
 
 
+@pytest.mark.persistence
 def test_concurrent_saves_of_one_action_never_lose_an_update(world: World) -> None:
     app = world.rt.app
     first = app.action("plan", "1.1")

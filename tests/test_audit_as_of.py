@@ -25,6 +25,9 @@ from projections.store import MemoryViewStore
 from tests.conftest import ADMIN, LEAD, LEAD2, World, action_spec
 from tests.test_audit_tools import Cli
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)

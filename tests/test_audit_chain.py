@@ -22,6 +22,9 @@ from engine.runtime import Runtime
 from tests.conftest import ADMIN, LEAD, LEAD2, PG_DSN, World, action_spec, open_runtime
 from tests.test_audit_tools import Cli, RawStore
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 
 @pytest.fixture
 def raw(world: World) -> Iterator[RawStore]:

@@ -22,6 +22,9 @@ from projections.schema import history
 from tests.conftest import ADMIN, LEAD, people
 from tests.test_audit_tools import Cli
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 SLUG = "leeds-iwc"
 
 

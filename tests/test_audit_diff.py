@@ -6,11 +6,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain.clock import FixedClock
 from domain.values import Person, Rag, Status
 from engine.audit.diff import diff_plan
 from tests.conftest import ADMIN, LEAD, LEAD2, NHS, OFFICER, SECRETARY, World, action_spec
 from tests.test_audit_tools import Cli
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 
 def at(text: str) -> datetime:

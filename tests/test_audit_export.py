@@ -42,6 +42,9 @@ from tests.conftest import (
 )
 from tests.test_audit_tools import Cli
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 
 @pytest.fixture
 def target(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:

@@ -19,6 +19,9 @@ from projections import queries
 from tests.conftest import LEAD, NHS, POLICE, SECRETARY, World
 from tests.test_audit_tools import Cli
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 NARRATIVE = (
     "[bold red]urgent[/] \x1b[2J\x1b]0;owned\x07 \x9b31m C1 \u202eevil\u202c \x7f "
     "line\u2028separator \r\n second line " + "x" * 5000

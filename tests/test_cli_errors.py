@@ -26,6 +26,9 @@ from engine.runtime import Runtime
 from tests.cli import Cli as BaseCli
 from tests.conftest import ADMIN, AUDITOR, LEAD, World, action_spec
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 
 class Cli(BaseCli):
     """The installed command as a user runs it, with stderr not a terminal and no

@@ -194,6 +194,7 @@ def test_the_same_file_twice_records_nothing_the_second_time(admin_rt: Runtime, 
     assert "already matches the file" in again.render_text()
 
 
+@pytest.mark.persistence
 def test_fifty_thousand_rows(admin_rt: Runtime, tmp_path: Path) -> None:
     path = write_big_plan(tmp_path / "big.csv", 50_000)
     result = run(admin_rt, path, slug="big")
@@ -370,6 +371,7 @@ def test_a_completion_date_is_not_amended(admin_rt: Runtime, tmp_path: Path) -> 
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.persistence
 def test_a_row_the_domain_refuses_leaves_no_plan(admin_rt: Runtime, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "plan.csv",
@@ -392,6 +394,7 @@ def test_a_row_the_domain_refuses_leaves_no_plan(admin_rt: Runtime, tmp_path: Pa
     assert "Nothing recorded: the import has 1 errors." in result.render_text()
 
 
+@pytest.mark.persistence
 def test_a_refused_change_leaves_the_plan_as_it_was(admin_rt: Runtime, tmp_path: Path) -> None:
     heads = ["Ref", "Action", "Plan Start", "Plan Finish"]
     run(admin_rt, write_csv(tmp_path / "a.csv", [heads, ["1", "A", "Jan-09", "Mar-09"],

@@ -212,6 +212,7 @@ reminder_policy:
         ("rag_policy: [7]\n", "rag_policy: 'rag_policy' must be a mapping, not '[7]'"),
     ],
 )
+@pytest.mark.persistence
 def test_a_bad_policy_in_a_plan_file_names_the_file_the_setting_and_the_value(
     tmp_path: Path, policies: str, message: str
 ) -> None:
@@ -239,6 +240,7 @@ def cli_with_plan(tmp_path: Path, db_url: str, finish: date | None = None) -> Cl
     return c
 
 
+@pytest.mark.persistence
 def test_plan_policy_shows_then_changes_and_show_follows(tmp_path: Path, db_url: str) -> None:
     # The command line runs on the system clock: an action finishing ten days from now.
     c = cli_with_plan(tmp_path, db_url, finish=date.today() + timedelta(days=10))
@@ -275,6 +277,7 @@ def test_plan_policy_shows_then_changes_and_show_follows(tmp_path: Path, db_url:
     assert (changed["actor"], changed["reason"]) == (ADMIN, "one week's warning")
 
 
+@pytest.mark.persistence
 def test_plan_policy_refusals_and_usage_errors_change_nothing(tmp_path: Path, db_url: str) -> None:
     c = cli_with_plan(tmp_path, db_url)
     before = c.json("history", "p")
@@ -302,6 +305,7 @@ def test_plan_policy_refusals_and_usage_errors_change_nothing(tmp_path: Path, db
     assert c.json("history", "p") == before
 
 
+@pytest.mark.persistence
 def test_plan_load_records_the_files_policies_with_the_plan(tmp_path: Path, db_url: str) -> None:
     c = Cli(tmp_path, db_url)
     c.ok("users", "add", ADMIN, "--name", "Ada", "--role", "admin")

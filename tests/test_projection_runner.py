@@ -14,12 +14,16 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from domain.values import Person, Rag
 from engine.runtime import Runtime
 from projections.schema import deadlines, history, positions, subjects, views
 from tests.conftest import ADMIN, LEAD, action_spec, open_runtime, people
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 
 def fill(rt: Runtime, actions: int = 40, rounds: int = 50) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 
+import pytest
+
 from domain.clock import FixedClock
 from domain.values import Person
 from engine.reminders.dispatcher import Dispatcher
@@ -25,6 +27,9 @@ from tests.test_reminders_support import (
     setup_plan,
     simple_action,
 )
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 MON, TUE, WED, THU = date(2009, 6, 29), date(2009, 6, 30), date(2009, 7, 1), date(2009, 7, 2)
 LIZ = Person("Liz Lead", LEAD2)

@@ -12,6 +12,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from domain.clock import FixedClock
 from domain.dispatch import Dispatch, dispatch_id
 from domain.values import Person
@@ -19,6 +21,9 @@ from engine.reminders.dispatcher import DispatchConfig, Dispatcher, SendReport
 from engine.runtime import Runtime
 from tests.conftest import open_runtime
 from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 DAY = date(2009, 6, 30)
 PEOPLE = 30

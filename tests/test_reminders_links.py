@@ -9,6 +9,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from domain.clock import FixedClock
 from domain.values import Person
@@ -27,6 +28,9 @@ from tests.test_reminders_support import (
     setup_plan,
     simple_action,
 )
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 DAY = date(2009, 6, 30)  # a Tuesday
 

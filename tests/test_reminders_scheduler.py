@@ -33,6 +33,9 @@ from engine.runtime import Runtime
 from tests.conftest import LEAD, open_runtime
 from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 DAY = date(2009, 6, 30)  # a Tuesday
 
 

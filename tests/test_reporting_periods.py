@@ -140,6 +140,7 @@ def cli_plan(tmp_path: Path, db_url: str) -> Cli:
     return c
 
 
+@pytest.mark.persistence
 @pytest.mark.parametrize("key", ["2026-13", "2026-00", "2026-Q5", "May 2026", "2026-5"])
 def test_a_malformed_period_is_a_usage_error(tmp_path: Path, db_url: str, key: str) -> None:
     c = cli_plan(tmp_path, db_url)
@@ -149,6 +150,7 @@ def test_a_malformed_period_is_a_usage_error(tmp_path: Path, db_url: str, key: s
     assert c.json("period", "list", "p") == []
 
 
+@pytest.mark.persistence
 def test_closing_a_future_period_on_the_command_line_exits_1(tmp_path: Path, db_url: str) -> None:
     # The command line runs on the system clock: next year's January is still to come.
     today = date.today()

@@ -27,6 +27,9 @@ from projections import queries
 from projections.lists import lists_for
 from tests.conftest import LEAD, LEAD2, OFFICER, SECRETARY, World, open_runtime
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 SLUG = "leeds-iwc"
 RG = "richard.graham@leeds.example"  # lead of 2.1
 DH = "dennis.holmes@leeds.example"  # accountable for 2.1 and 7.2

@@ -25,6 +25,9 @@ from projections import queries
 from tests.test_audit_tools import RawStore
 from tests.test_reports import parse, text_of
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 SLUG = "leeds-iwc"
 RG = "richard.graham@leeds.example"
 TEXT_FORMATS = (ReportFormat.HTML, ReportFormat.MD, ReportFormat.CSV)

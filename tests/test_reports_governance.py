@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
+import pytest
+
 from domain.clock import FixedClock
 from engine.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
@@ -14,6 +16,9 @@ from engine.runtime import Runtime
 from tests.conftest import ADMIN, NHS, POLICE, SECRETARY, World
 from tests.test_reports import parse, table_with_class, text_of
 from tests.test_reports_sheets import table_rows
+
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
 
 COUNCIL = "approver@council.example"
 

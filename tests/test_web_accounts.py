@@ -90,6 +90,7 @@ def test_links_expire() -> None:
     assert LINK_MAX_AGE == 7 * 24 * 60 * 60
 
 
+@pytest.mark.persistence
 def test_action_links_are_retired_by_a_password_change(world: World, tmp_path: Path) -> None:
     settings = Settings(
         database_url=world.rt.settings.database_url,
@@ -108,6 +109,7 @@ def test_action_links_are_retired_by_a_password_change(world: World, tmp_path: P
     assert accounts.epoch(LEAD) != epoch
 
 
+@pytest.mark.persistence
 def test_accounts_opened_at_once_by_several_threads_all_open(rt: Runtime) -> None:
     # Senders rendering their first sign-in links together each open the credential
     # tables; none may fail because another made them a moment earlier.

@@ -28,7 +28,7 @@ from tests.conftest import (
 )
 from tests.test_web_helpers import BIN, Server, start_server, stop_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.persistence]
 
 
 def token_for(server: Server, email: str) -> str:

@@ -32,7 +32,7 @@ from tests.test_web_helpers import (
     stop_server,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.persistence]
 
 
 def signed_in(url: str, email: str, password: str) -> httpx.Client:
