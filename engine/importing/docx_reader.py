@@ -328,7 +328,7 @@ class _Reader:
         between: list[Row] = []
         for kind, element in _blocks(body):
             if kind == "p":
-                text = self._paragraph(element)
+                text = _clean(self._paragraph(element))
                 if not text:
                     continue
                 self.number += 1
@@ -383,9 +383,11 @@ class _Reader:
     # -- paragraphs and cells -----------------------------------------------------------------
 
     def _paragraph(self, p: Any) -> str:
-        text = _clean("".join(_runs(p)))
+        """The paragraph's text with the number Word shows before it; tidied (spaces,
+        the quote before a formula) with the whole cell it is in, as a sheet's cell is."""
+        text = "".join(_runs(p))
         label = self.numbering.label(p)
-        return f"{label} {text}".strip() if label and text else text
+        return f"{label} {text.lstrip()}" if label and text.strip() else text
 
     def _cell(self, tc: Any) -> str:
         lines: list[str] = []
