@@ -126,14 +126,25 @@ def _member(path: Path, package: zipfile.ZipFile, info: zipfile.ZipInfo) -> byte
         raise ImportFileError(path, f"the document is damaged: {info.filename}: {exc}") from exc
 
 
+class _NoTree:
+    """A parser target that keeps nothing: the part is only checked, not built."""
+
+    def close(self) -> None:
+        return None
+
+
 def _check_xml(path: Path, name: str, data: bytes) -> None:
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml.ElementTree import DefusedXMLParser
 
+    parser = DefusedXMLParser(target=_NoTree(), forbid_dtd=True)
+    # No callback for the text either: expat alone walks the part, at C speed.
+    parser.parser.DefaultHandlerExpand = None
     try:
-        fromstring(data, forbid_dtd=True)
+        parser.feed(data)
+        parser.close()
     except DefusedXmlException as exc:
         raise ImportFileError(
             path,
@@ -178,6 +189,7 @@ class _Numbering:
         self.styles: dict[str, tuple[str | None, str | None, int]] = {}
         self.counters: dict[str, dict[int, int]] = {}
         self.seen: set[str] = set()
+        self.by_style: dict[str, tuple[str | None, int]] = {}
         part = document.part
         numbering = next(
             (r.target_part for r in part.rels.values() if r.reltype.endswith("/numbering")), None
@@ -248,6 +260,13 @@ class _Numbering:
         ppr = p.find(_w("pPr"))
         style = ppr.find(_w("pStyle")) if ppr is not None else None
         style_id = style.get(_w("val")) if style is not None else None
+        if style_id is None:
+            return None, 0
+        if style_id not in self.by_style:
+            self.by_style[style_id] = self._list_of_style(style_id)
+        return self.by_style[style_id]
+
+    def _list_of_style(self, style_id: str | None) -> tuple[str | None, int]:
         for _ in range(10):  # a chain of based-on styles, not a loop
             if style_id is None or style_id not in self.styles:
                 break

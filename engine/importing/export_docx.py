@@ -4,15 +4,24 @@ as the exported sheet (export_sheet.sheet_rows), as one landscape table.
 The heading row repeats at the top of every page; a grouping (a recommendation, or the
 outcome above it) is a shaded row merged across the table; a cell's lines are its
 paragraphs. The document reads back through the Word import as the same plan, so
-importing it into the plan it came from records nothing.
+importing it into the plan it came from records nothing. Only export_sheet.write_sheet
+imports this module, when a .docx is asked for, so python-docx is loaded only then.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from lxml import etree
 
 from engine.importing.export_sheet import _WIDTHS, HEADINGS, Row
 
@@ -36,10 +45,6 @@ def cell_text(value: str | date | None) -> str:
 def write_docx(path: Path, rows: list[Row]) -> None:
     """``rows`` as export_sheet.sheet_rows gives them: the title, a blank row, the
     headings, then groupings (one cell) and actions."""
-    from docx import Document  # heavy import, only for Word documents
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Mm, Pt
-
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -65,38 +70,55 @@ def write_docx(path: Path, rows: list[Row]) -> None:
         cell.width = size
         cell.paragraphs[0].add_run(text).bold = True
         _shade(cell, _HEADING_SHADE)
+    # Every other row is a copy of one of two blank rows made once (python-docx takes
+    # milliseconds a cell, which a plan of thousands of actions would feel).
+    blank = table.add_row()
+    for cell, size in zip(blank.cells, widths, strict=True):
+        cell.width = size
+    across = table.add_row()
+    merged = across.cells[0].merge(across.cells[-1])
+    _shade(merged, _GROUPING_SHADE)
+    blank_tr, across_tr = blank._tr, across._tr
+    tbl = table._tbl
+    tbl.remove(blank_tr)
+    tbl.remove(across_tr)
     for row in rows[heading_at + 1 :]:
-        added = table.add_row()
-        cells = added.cells
-        for cell, size in zip(cells, widths, strict=True):
-            cell.width = size
         if len(row) == 1:
-            merged = cells[0].merge(cells[-1])
-            _fill(merged, cell_text(row[0]), bold=True)
-            _shade(merged, _GROUPING_SHADE)
-            continue
-        for cell, value in zip(cells, row, strict=False):
-            _fill(cell, cell_text(value))
+            tr = copy.deepcopy(across_tr)
+            _fill(tr.findall(qn("w:tc"))[0], cell_text(row[0]), bold=True)
+        else:
+            tr = copy.deepcopy(blank_tr)
+            for tc, value in zip(tr.findall(qn("w:tc")), row, strict=False):
+                _fill(tc, cell_text(value))
+        tbl.append(tr)
     document.save(str(path))
 
 
-def _fill(cell: Any, text: str, *, bold: bool = False) -> None:
+def _fill(tc: Any, text: str, *, bold: bool = False) -> None:
+    """The cell's lines as its paragraphs, written straight into the XML."""
+    first = tc.find(qn("w:p"))
     for i, line in enumerate(text.split("\n")):
-        paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
-        if line:
-            paragraph.add_run(line).bold = bold
+        paragraph = first if i == 0 else etree.SubElement(tc, qn("w:p"))
+        if not line:
+            continue
+        run = etree.SubElement(paragraph, qn("w:r"))
+        if bold:
+            etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:b"))
+        for j, part in enumerate(line.split("\t")):
+            if j:
+                etree.SubElement(run, qn("w:tab"))
+            if part:
+                t = etree.SubElement(run, qn("w:t"))
+                t.text = part
+                if part != part.strip():
+                    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
 
 def _repeat_as_heading(row: Any) -> None:
-    from docx.oxml import OxmlElement
-
     row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
 def _shade(cell: Any, fill: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     shade = OxmlElement("w:shd")
     shade.set(qn("w:val"), "clear")
     shade.set(qn("w:color"), "auto")
