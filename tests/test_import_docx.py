@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -588,3 +589,18 @@ def test_an_old_doc_file_is_told_apart_by_its_name_too(tmp_path: Path) -> None:
     renamed.write_bytes(simple_plan(tmp_path).read_bytes())
     spec, _ = parse(renamed, fmt="docx")
     assert [a.ref for a in spec.actions] == ["1.1"]
+
+
+def test_the_word_fixtures_are_the_ones_the_script_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_docx", FIXTURES / "make_docx_fixtures.py")
+    assert spec and spec.loader
+    make_docx_fixtures = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "make_docx", make_docx_fixtures)  # for its dataclasses
+    spec.loader.exec_module(make_docx_fixtures)
+    for layout in make_docx_fixtures.LAYOUTS:
+        made = make_docx_fixtures.build(layout, tmp_path)
+        assert made.read_bytes() == (FIXTURES / made.name).read_bytes(), made.name
