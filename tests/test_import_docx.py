@@ -393,7 +393,7 @@ def test_the_size_is_checked_before_anything_is_parsed(tmp_path: Path) -> None:
         parse(zip_bomb(tmp_path / "plan.docx"))
 
 
-def test_an_entity_is_refused_even_where_python_docx_would_not_expand_it(tmp_path: Path) -> None:
+def test_an_entity_is_refused_though_python_docx_would_open_the_file(tmp_path: Path) -> None:
     path = hostile("entities", tmp_path)
     assert Document(str(path)).tables  # python-docx itself would open it
     with pytest.raises(ImportFileError, match="declares a DTD"):
@@ -604,3 +604,36 @@ def test_the_word_fixtures_are_the_ones_the_script_makes(
     for layout in make_docx_fixtures.LAYOUTS:
         made = make_docx_fixtures.build(layout, tmp_path)
         assert made.read_bytes() == (FIXTURES / made.name).read_bytes(), made.name
+
+
+_XML_BITS = st.sampled_from(
+    [b"<", b">", b"&", b"&amp;", b"<w:p>", b"</w:tc>", b"<w:tc>", b'<w:gridSpan w:val="99999"/>',
+     b'<w:vMerge/>', b'<w:numPr><w:numId w:val="7"/></w:numPr>', b"<!-- x -->", b"\x00",
+     b'<w:gridBefore w:val="-3"/>', b"<w:tbl><w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl>"]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    where=st.floats(min_value=0, max_value=1),
+    inserted=st.lists(_XML_BITS, min_size=1, max_size=4),
+    cut=st.booleans(),
+)
+def test_a_mangled_word_document_is_read_or_refused_never_crashes(
+    tmp_path: Path, where: float, inserted: list[bytes], cut: bool
+) -> None:
+    """Whatever is done to a document's XML, the import reads it or refuses it with
+    one line; it never ends in another exception."""
+    path = simple_plan(tmp_path)
+
+    def mangle(data: bytes) -> bytes:
+        at = int(len(data) * where)
+        return data[:at] + b"".join(inserted) + (b"" if cut else data[at:])
+
+    rewrite(path, "word/document.xml", mangle)
+    try:
+        parse(path)
+    except ImportFileError as refused:
+        assert str(refused).startswith("plan.docx: ") and "\n" not in str(refused)
