@@ -637,3 +637,43 @@ def test_a_mangled_word_document_is_read_or_refused_never_crashes(
         parse(path)
     except ImportFileError as refused:
         assert str(refused).startswith("plan.docx: ") and "\n" not in str(refused)
+
+
+def test_the_word_and_workbook_exports_read_back_alike(rt: Runtime, tmp_path: Path) -> None:
+    """One column model, two writers: whatever the workbook export carries through an
+    import (outcome and recommendation groupings, dated stages, people with titles and
+    emails, text with tabs, several lines, leading symbols and accents), the Word export
+    carries the same, and an import of either into the plan finds the same changes."""
+    from datetime import date
+
+    from domain.values import Criterion, Person
+    from tests.conftest import LEAD, action_spec
+
+    people(rt)
+    app = rt.app
+    app.create_plan(ADMIN, "plan", "Safeguarding improvement plan 2010/11")
+    app.add_group(ADMIN, "plan", "O1", "Safer communities")
+    app.add_group(ADMIN, "plan", "1", "Strengthen audit", parent="O1", page="12")
+    app.add_group(ADMIN, "plan", "2", "Train the workforce")
+    lead = Person("Lee Lead", LEAD, "Council", title="Head of Safeguarding")
+    app.add_action(ADMIN, "plan", action_spec(
+        "1.1", title="=SUM(A1) audit\tof files", leads=[lead],
+        success_criteria=[Criterion("Tool agreed", date(2009, 3, 31)),
+                          Criterion("• All files audited — café data too", None)],
+    ))  # fmt: skip
+    app.add_action(ADMIN, "plan", action_spec("2.1", group="2", title="Train staff\nand partners"))
+    doc = document(rt, "plan")
+    write_sheet(doc, tmp_path / "plan.docx")
+    write_sheet(doc, tmp_path / "plan.xlsx")
+    word, _ = parse(tmp_path / "plan.docx")
+    book, _ = parse(tmp_path / "plan.xlsx")
+    assert word.title == book.title == "Safeguarding improvement plan 2010/11"
+    assert word.groups == book.groups
+    assert [without_rows(a) for a in word.actions] == [without_rows(a) for a in book.actions]
+    assert word.actions[0].title == "=SUM(A1) audit of files"
+    before = rt.app.recorder.max_notification_id()
+    from_word = import_plan(rt, ADMIN, tmp_path / "plan.docx", slug="plan", dry_run=True)
+    from_book = import_plan(rt, ADMIN, tmp_path / "plan.xlsx", slug="plan", dry_run=True)
+    assert from_word.changes == from_book.changes
+    assert from_word.events == from_book.events
+    assert rt.app.recorder.max_notification_id() == before
