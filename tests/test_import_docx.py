@@ -30,7 +30,13 @@ from hypothesis import strategies as st
 from domain.clock import FixedClock
 from domain.spec import ActionSpec, PlanSpec
 from engine.importing import ImportFileError, ImportReport, parse_file
-from engine.importing.docx_reader import MAX_CELL, MAX_UNCOMPRESSED, read_document
+from engine.importing.docx_reader import (
+    MAX_CELL,
+    MAX_PARTS,
+    MAX_UNCOMPRESSED,
+    MAX_XML,
+    read_document,
+)
 from engine.importing.export_docx import write_docx
 from engine.importing.export_sheet import HEADINGS, sheet_rows, write_sheet
 from engine.importing.reader import Row
@@ -352,6 +358,14 @@ def hostile(kind: str, tmp_path: Path) -> Path:
         rewrite(simple_plan(tmp_path), "word/document.xml", with_doctype(EXTERNAL, b"&x;"))
     elif kind == "damaged":
         rewrite(simple_plan(tmp_path), "word/styles.xml", lambda d: d[: len(d) // 2])
+    elif kind == "big xml":
+        padding = b"<!--" + b" " * MAX_XML + b"-->"
+        rewrite(simple_plan(tmp_path), "word/document.xml", lambda d: d + padding)
+    elif kind == "parts":
+        simple_plan(tmp_path)
+        with zipfile.ZipFile(path, "a") as package:
+            for n in range(MAX_PARTS):
+                package.writestr(f"customXml/item{n}.bin", b"")
     elif kind == "no table":
         doc = new_document()
         doc.add_paragraph("Improvement plan: actions to follow")
@@ -371,6 +385,8 @@ HOSTILE = {
     "entities": "word/document.xml declares a DTD or entities",
     "external": "word/document.xml declares a DTD or entities",
     "damaged": "the document is damaged: word/styles.xml is not XML",
+    "big xml": f"bytes, more than the {MAX_XML:,} a plan may take; refused unread",
+    "parts": f"parts, more than {MAX_PARTS:,}; refused unread",
     "no table": "no table found",
     "long cell": f"row 2, column B: the cell holds {MAX_CELL + 1:,} characters, more than "
     f"the {MAX_CELL:,}",

@@ -43,6 +43,9 @@ from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim
 # What the parts of a document may expand to, unzipped: a plan of thousands of actions
 # is a few megabytes; a zip bomb is gigabytes.
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
+# What its XML may expand to: the XML is parsed into a tree several times its size, so
+# it has a lower limit than pictures (about 15,000 table rows of a 13-column plan).
+MAX_XML = 25 * 1024 * 1024
 MAX_PARTS = 5_000
 # The most a cell may hold (Excel's own limit, kept for every format).
 MAX_CELL = 32_767
@@ -109,6 +112,13 @@ def check_package(path: Path, data: bytes) -> None:
             path,
             f"the document expands to {expanded:,} bytes, more than the {MAX_UNCOMPRESSED:,} "
             f"a plan may take; refused unread",
+        )
+    xml = sum(info.file_size for info in infos if info.filename.endswith((".xml", ".rels")))
+    if xml > MAX_XML:
+        raise ImportFileError(
+            path,
+            f"the document's text (its XML) expands to {xml:,} bytes, more than the "
+            f"{MAX_XML:,} a plan may take; refused unread",
         )
     names = {info.filename for info in infos}
     if "word/document.xml" not in names:
