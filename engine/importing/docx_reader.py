@@ -44,8 +44,9 @@ from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim
 # is a few megabytes; a zip bomb is gigabytes.
 MAX_UNCOMPRESSED = 100 * 1024 * 1024
 # What its XML may expand to: the XML is parsed into a tree several times its size, so
-# it has a lower limit than pictures (about 15,000 table rows of a 13-column plan).
-MAX_XML = 25 * 1024 * 1024
+# it has a lower limit than pictures (about 9,000 table rows of a 13-column plan, read
+# in some 250 MB).
+MAX_XML = 12 * 1024 * 1024
 MAX_PARTS = 5_000
 # The most a cell may hold (Excel's own limit, kept for every format).
 MAX_CELL = 32_767
