@@ -48,7 +48,7 @@ MAX_UNCOMPRESSED = 100 * 1024 * 1024
 # in some 250 MB).
 MAX_XML = 12 * 1024 * 1024
 MAX_PARTS = 5_000
-# The most a cell may hold (Excel's own limit, kept for every format).
+# The most a cell may hold: Excel's own limit, which a Word table is held to as well.
 MAX_CELL = 32_767
 # Word's own limit on a table's columns; a larger span in the XML is hostile or broken.
 MAX_COLUMNS = 63
@@ -66,7 +66,6 @@ def _w(tag: str) -> str:
 _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML = (
     _w(t) for t in ("p", "tbl", "tr", "tc", "sdt", "sdtContent", "customXml")
 )
-_WRAPPERS = {_SDT, _SDT_CONTENT, _CUSTOM_XML, _w("smartTag"), _w("ins"), _w("hyperlink")}
 # Parts of a paragraph whose text is not shown: deleted or moved-away revisions, the
 # fallback copy of a drawing, field codes.
 _HIDDEN = {_w("del"), _w("moveFrom"), f"{{{_MC}}}Fallback", _w("pPr"), _w("rPr"), _w("instrText")}
