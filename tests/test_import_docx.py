@@ -366,6 +366,10 @@ def hostile(kind: str, tmp_path: Path) -> Path:
         with zipfile.ZipFile(path, "a") as package:
             for n in range(MAX_PARTS):
                 package.writestr(f"customXml/item{n}.bin", b"")
+    elif kind == "macros":
+        main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main"
+        macros = b"application/vnd.ms-word.document.macroEnabled.main"
+        rewrite(simple_plan(tmp_path), "[Content_Types].xml", lambda d: d.replace(main, macros))
     elif kind == "no table":
         doc = new_document()
         doc.add_paragraph("Improvement plan: actions to follow")
@@ -387,6 +391,8 @@ HOSTILE = {
     "damaged": "the document is damaged: word/styles.xml is not XML",
     "big xml": f"bytes, more than the {MAX_XML:,} a plan may take; refused unread",
     "parts": f"parts, more than {MAX_PARTS:,}; refused unread",
+    "macros": "not a Word document but 'application/vnd.ms-word.document.macroEnabled.main+xml'"
+    " (a template or a macro-enabled document?); save it in Word as a Word Document (.docx)",
     "no table": "no table found",
     "long cell": f"row 2, column B: the cell holds {MAX_CELL + 1:,} characters, more than "
     f"the {MAX_CELL:,}",

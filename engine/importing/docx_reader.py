@@ -173,6 +173,13 @@ def _open(path: Path, data: bytes) -> tuple[Any, _Numbering]:
         body = document.element.body
         numbering = _Numbering(document)
     except Exception as exc:  # a damaged package can fail anywhere in python-docx
+        kind = re.search(r"content type is '([^']+)'", str(exc))
+        if kind:
+            raise ImportFileError(
+                path,
+                f"not a Word document but {kind.group(1)!r} (a template or a macro-enabled "
+                f"document?); save it in Word as a Word Document (.docx)",
+            ) from exc
         raise ImportFileError(path, f"not a readable Word document ({exc})") from exc
     return body, numbering
 
