@@ -164,7 +164,7 @@ def test_the_export_sheet_command(tmp_path: Path) -> None:
     assert "plan leeds written to" in done.stdout and "26 actions" in done.stdout
     assert load_workbook(tmp_path / "out.xlsx").active is not None
     bad = cli(tmp_path, "export-sheet", "leeds", "-o", str(tmp_path / "out.pdf"))
-    assert bad.returncode == 1 and "name the file .xlsx or .csv" in bad.stderr
+    assert bad.returncode == 1 and "name the file .xlsx, .csv or .docx" in bad.stderr
     unknown = cli(tmp_path, "export-sheet", "nope", "-o", str(tmp_path / "x.csv"))
     assert unknown.returncode == 1 and "nope" in unknown.stderr
     assert "Traceback" not in bad.stderr + unknown.stderr

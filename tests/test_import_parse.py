@@ -574,9 +574,9 @@ def test_old_xls_and_unknown_extensions_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match=r"old Excel \.xls"):
         parse(tmp_path / "plan.xls")
     with pytest.raises(
-        ImportFileError, match=r"cannot tell the format from the extension '\.docx'"
+        ImportFileError, match=r"cannot tell the format from the extension '\.odt'"
     ):
-        parse(tmp_path / "plan.docx")
+        parse(tmp_path / "plan.odt")
     with pytest.raises(ImportFileError, match="unknown format 'pdf'"):
         parse(tmp_path / "plan.csv", fmt="pdf")
 

@@ -20,6 +20,7 @@ class SheetFormat(StrEnum):
     CSV = "csv"
     TSV = "tsv"
     XLSX = "xlsx"
+    DOCX = "docx"
 
 
 def parse_mapping(values: list[str]) -> dict[str, str]:
@@ -38,7 +39,7 @@ def parse_mapping(values: list[str]) -> dict[str, str]:
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The plan spreadsheet (.csv, .tsv or .xlsx).")],
+    file: Annotated[Path, typer.Argument(help="The plan (.csv, .tsv, .xlsx or Word .docx).")],
     plan: Annotated[str, typer.Option("--plan", help="Slug of the plan to create, or to update.")],
     title: Annotated[
         str | None,
@@ -104,7 +105,7 @@ def _show(result: ImportResult, fmt: Format) -> None:
 def export_sheet_command(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
-    out: Annotated[Path, typer.Option("-o", "--output", help="The file to write (.xlsx or .csv).")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The file: .xlsx, .csv or .docx.")],
 ) -> None:
     """Write a plan as a spreadsheet in the monthly progress report layout."""
     doc = current_document(ctx, plan)

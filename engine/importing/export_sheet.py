@@ -163,16 +163,20 @@ def _day(value: str | None) -> date | None:
 
 
 def write_sheet(doc: dict[str, Any], path: str | Path) -> int:
-    """Write the plan to ``path`` (.xlsx or .csv); returns the number of rows written."""
+    """Write the plan to ``path`` (.xlsx, .csv or .docx); returns the number of rows written."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+    if suffix not in (".xlsx", ".csv", ".docx"):
         raise InvalidInput(
             f"{path.name}: cannot tell the format from {suffix or 'no extension'!r}; "
-            f"name the file .xlsx or .csv"
+            f"name the file .xlsx, .csv or .docx"
         )
     rows = sheet_rows(doc)
-    if suffix == ".csv":
+    if suffix == ".docx":
+        from engine.importing.export_docx import write_docx  # python-docx: Word files only
+
+        write_docx(path, rows)
+    elif suffix == ".csv":
         _write_csv(path, rows)
     else:
         _write_xlsx(path, rows, doc["slug"])

@@ -18,9 +18,10 @@ from typing import Any
 
 from engine.importing.errors import ImportFileError
 
-FORMATS = ("csv", "tsv", "xlsx")
+FORMATS = ("csv", "tsv", "xlsx", "docx")
 _EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".docx": "docx", ".doc": "docx",  # an old .doc is told apart, and refused, when read
 }  # fmt: skip
 HEADER_SEARCH_ROWS = 50
 # What a spreadsheet reads as the start of a formula when it opens a cell's text.
@@ -91,7 +92,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
         raise ImportFileError(
             path,
             f"cannot tell the format from the extension {suffix or '(none)'!r}; "
-            f"name the file .csv, .tsv or .xlsx or give the format",
+            f"name the file .csv, .tsv, .xlsx or .docx or give the format",
         )
     return _EXTENSIONS[suffix]
 
@@ -102,6 +103,10 @@ def read_sheets(path: Path, fmt: str, sheet: str | None = None) -> list[Sheet]:
         raise ImportFileError(path, "no such file")
     if fmt == "xlsx":
         return _read_workbook(path, sheet)
+    if fmt == "docx":
+        from engine.importing.docx_reader import read_document  # python-docx: Word files only
+
+        return read_document(path, sheet)
     if sheet is not None:
         raise ImportFileError(path, f"a sheet ({sheet!r}) was named but a {fmt} file has none")
     return [Sheet(path, None, list(_read_delimited(path, "\t" if fmt == "tsv" else ",")))]
