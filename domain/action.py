@@ -150,11 +150,104 @@ class Evidence:
 
 
 class Action(TrailAggregate):
+    # The events, declared so that readers (the read models) dispatch on them with types.
+    # A stored event is a contract: see docs/events.md before changing one.
+    class Added(TrailAggregate.Created):
+        class_version = 1
+        plan_id: UUID
+        ref: str
+        title: str
+        group: str | None
+        aim: str | None
+        leads: list[dict[str, Any]]
+        accountable: dict[str, Any] | None
+        plan_start: date | None
+        plan_finish: date | None
+        recurrence: str | None
+        timescale: str | None
+        success_criteria: list[dict[str, Any]]
+        indicators: list[dict[str, Any]]
+        evidence_expected: list[str]
+        cross_refs: list[str]
+        notes: list[str]
+        actor: str
+
+    class Amended(TrailAggregate.Event):
+        class_version = 1
+        field: str
+        old: Any
+        new: Any
+        reason: str
+        effective_on: date | None
+        actor: str
+
+    class StatusChanged(TrailAggregate.Event):
+        class_version = 1
+        status: str
+        previous: str
+        reason: str | None
+        effective_on: date | None
+        actor: str
+
+    class ProgressReported(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        narrative: str
+        risk: str | None
+        actor: str
+
+    class RagAssessed(TrailAggregate.Event):
+        class_version = 1
+        rag: str
+        reason: str | None
+        effective_on: date | None
+        actor: str
+
+    class MilestoneAchieved(TrailAggregate.Event):
+        class_version = 1
+        number: int
+        text: str
+        effective_on: date
+        reason: str | None
+        actor: str
+
+    class IndicatorMeasured(TrailAggregate.Event):
+        class_version = 1
+        name: str
+        value: float
+        effective_on: date
+        note: str | None
+        actor: str
+
+    class EvidenceSubmitted(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        name: str
+        sha256: str | None
+        size: int | None
+        media_type: str | None
+        url: str | None
+        criterion: int | None
+        note: str | None
+        actor: str
+
+    class EvidenceAccepted(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        reason: str | None
+        actor: str
+
+    class EvidenceRejected(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        reason: str | None
+        actor: str
+
     @staticmethod
     def create_id(plan_id: UUID, ref: str, **_: object) -> UUID:
         return action_id(plan_id, ref)
 
-    @event("Added")
+    @event(Added)
     def __init__(
         self,
         plan_id: UUID,
@@ -324,7 +417,7 @@ class Action(TrailAggregate):
             field=field, old=old, new=new, reason=reason, effective_on=effective_on, actor=actor
         )
 
-    @event("Amended")
+    @event(Amended)
     def _amend(
         self,
         field: str,
@@ -362,7 +455,7 @@ class Action(TrailAggregate):
             actor=actor,
         )
 
-    @event("StatusChanged")
+    @event(StatusChanged)
     def _change_status(
         self,
         status: str,
@@ -391,7 +484,7 @@ class Action(TrailAggregate):
             raise InvalidInput(f"progress on action {self.ref} needs a narrative")
         self._report_progress(period=period, narrative=narrative, risk=risk, actor=actor)
 
-    @event("ProgressReported")
+    @event(ProgressReported)
     def _report_progress(self, period: str, narrative: str, risk: str | None, actor: str) -> None:
         pass
 
@@ -410,7 +503,7 @@ class Action(TrailAggregate):
         check_not_in_future(self.ref, f"rated {rag.value} on", effective_on)
         self._assess_rag(rag=rag.value, reason=reason, effective_on=effective_on, actor=actor)
 
-    @event("RagAssessed")
+    @event(RagAssessed)
     def _assess_rag(
         self, rag: str, reason: str | None, effective_on: date | None, actor: str
     ) -> None:
@@ -436,7 +529,7 @@ class Action(TrailAggregate):
             actor=actor,
         )
 
-    @event("MilestoneAchieved")
+    @event(MilestoneAchieved)
     def _achieve_milestone(
         self, number: int, text: str, effective_on: date, reason: str | None, actor: str
     ) -> None:
@@ -458,7 +551,7 @@ class Action(TrailAggregate):
             name=name, value=float(value), effective_on=measured_on, note=note, actor=actor
         )
 
-    @event("IndicatorMeasured")
+    @event(IndicatorMeasured)
     def _measure_indicator(
         self, name: str, value: float, effective_on: date, note: str | None, actor: str
     ) -> None:
@@ -503,7 +596,7 @@ class Action(TrailAggregate):
         )
         return evidence_id
 
-    @event("EvidenceSubmitted")
+    @event(EvidenceSubmitted)
     def _submit_evidence(
         self,
         evidence_id: str,
@@ -547,11 +640,11 @@ class Action(TrailAggregate):
         else:
             self._reject_evidence(evidence_id=evidence_id, reason=reason, actor=actor)
 
-    @event("EvidenceAccepted")
+    @event(EvidenceAccepted)
     def _accept_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
         self._decided(evidence_id, "accepted", reason, actor)
 
-    @event("EvidenceRejected")
+    @event(EvidenceRejected)
     def _reject_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
         self._decided(evidence_id, "rejected", reason, actor)
 

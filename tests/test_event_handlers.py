@@ -1,0 +1,110 @@
+"""Every event an aggregate can record has a read-model handler, or is declared ignored;
+an event of any other class is refused rather than skipped."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import date
+
+import pytest
+from eventsourcing.domain import event
+
+import domain
+from domain.base import TrailAggregate
+from projections.reducer import IGNORED, UnhandledEvent, apply_event, handled_classes
+from projections.views import View
+
+# The bases every aggregate has; nothing records them as such.
+_BASES = ("Event", "Created")
+
+
+def every_aggregate() -> list[type[TrailAggregate]]:
+    found = []
+    for info in pkgutil.iter_modules(domain.__path__):
+        module = importlib.import_module(f"domain.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, TrailAggregate)
+                and value is not TrailAggregate
+                and value.__module__ == module.__name__
+            ):
+                found.append(value)
+    return found
+
+
+def every_event_class() -> list[type[TrailAggregate.Event]]:
+    """The event classes of every aggregate in domain/, as they are recorded."""
+    return [
+        value
+        for aggregate in every_aggregate()
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type)
+        and issubclass(value, TrailAggregate.Event)
+        and name not in _BASES
+    ]
+
+
+def test_the_walk_finds_the_aggregates_and_their_events() -> None:
+    names = {a.__name__ for a in every_aggregate()}
+    assert names >= {"Plan", "Action", "GovernanceItem", "User", "Dispatch"}
+    kinds = {c.__qualname__ for c in every_event_class()}
+    assert {"Action.RagAssessed", "Plan.Registered", "Dispatch.Claimed"} <= kinds
+
+
+def test_every_event_class_has_a_handler_or_is_declared_ignored() -> None:
+    missing = [
+        f"{c.__module__}:{c.__qualname__}"
+        for c in every_event_class()
+        if c not in handled_classes() and c not in IGNORED
+    ]
+    assert not missing, f"no read-model handler, and not in IGNORED: {missing}"
+
+
+def test_handlers_and_ignored_name_only_event_classes_aggregates_record() -> None:
+    recorded = set(every_event_class())
+    assert handled_classes() <= recorded
+    assert recorded >= IGNORED
+    assert not handled_classes() & IGNORED
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.views: dict[tuple[str, str], View] = {}
+
+    def get(self, kind: str, key: str) -> View | None:
+        return self.views.get((kind, key))
+
+    def put(self, kind: str, key: str, view: View) -> None:
+        self.views[(kind, key)] = view
+
+
+class Gadget(TrailAggregate):
+    """An aggregate the read models know nothing of."""
+
+    class Made(TrailAggregate.Created):
+        name: str
+
+    @event(Made)
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_an_event_of_a_class_without_a_handler_is_refused_not_skipped() -> None:
+    store = _Store()
+    made = Gadget(name="g").collect_events()[0]
+    with pytest.raises(UnhandledEvent, match="test_event_handlers:Gadget.Made"):
+        apply_event(store, made)
+    assert store.views == {}
+
+
+def test_an_ignored_event_changes_no_view() -> None:
+    from domain.dispatch import Dispatch
+    from domain.values import Person
+
+    store = _Store()
+    person = Person(name="Lee Lead", email="lee@council.example")
+    queued = Dispatch.queue("k1", person, date(2009, 6, 1), [], [{"x": 1}])
+    apply_event(store, queued.collect_events()[0])
+    assert store.views == {}
