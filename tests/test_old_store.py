@@ -79,7 +79,7 @@ def aggregate_states(db_path: Path, files: Path) -> dict[str, Any]:
     try:
         states = {}
         for oid in ids:
-            aggregate = rt.app.repository.get(oid)
+            aggregate: Any = rt.app.repository.get(oid)
             state = {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
             states[str(oid)] = {"class": type(aggregate).__qualname__, **plain(state)}
         return dict(sorted(states.items()))
