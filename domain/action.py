@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -59,6 +60,32 @@ _ALLOWED_FROM: dict[Status, tuple[Status, ...]] = {
         Status.COMPLETED,
     ),
 }
+
+# A lead says why when rating these, or when moving an action to these statuses.
+RAGS_NEEDING_REASON: frozenset[Rag] = frozenset({Rag.RED, Rag.AMBER})
+STATUSES_NEEDING_REASON: frozenset[Status] = frozenset({Status.DEFERRED, Status.CANCELLED})
+
+
+def next_statuses(current: Status) -> list[Status]:
+    """The statuses an action may move to from ``current``, in lifecycle order."""
+    return [to for to, froms in _ALLOWED_FROM.items() if current in froms]
+
+
+def rag_needs_reason(rag: Rag) -> bool:
+    return rag in RAGS_NEEDING_REASON
+
+
+def status_needs_reason(status: Status) -> bool:
+    return status in STATUSES_NEEDING_REASON
+
+
+def is_person(person: Person | None, email: str) -> bool:
+    """Whether ``person`` has the email ``email`` (given normalised: lower case)."""
+    return bool(person and person.email and person.email.lower() == email)
+
+
+def is_lead_among(leads: Iterable[Person], email: str) -> bool:
+    return any(is_person(p, email) for p in leads)
 
 
 def action_id(plan_id: UUID, ref: str) -> UUID:
@@ -370,18 +397,20 @@ class Action(TrailAggregate):
             raise DomainError(f"action {self.ref} is {self.status.value}: it cannot be changed")
 
     def check_transition(self, to: Status) -> None:
-        if self.status not in _ALLOWED_FROM[to]:
+        # No step leads back to not started: it is in no list, so always refused.
+        if self.status not in _ALLOWED_FROM.get(to, ()):
             raise DomainError(
                 f"action {self.ref} cannot become {to.value} from {self.status.value}"
             )
 
     def is_lead(self, email: str) -> bool:
-        return any(p.email and p.email.lower() == email for p in self.leads)
+        return is_lead_among(self.leads, email)
 
     def is_accountable(self, email: str) -> bool:
-        return bool(
-            self.accountable and self.accountable.email and self.accountable.email.lower() == email
-        )
+        return is_person(self.accountable, email)
+
+    def next_statuses(self) -> list[Status]:
+        return next_statuses(self.status)
 
     # Amendments
 
@@ -439,7 +468,7 @@ class Action(TrailAggregate):
         effective_on: date | None = None,
     ) -> None:
         self.check_transition(to)
-        if to in (Status.DEFERRED, Status.CANCELLED) and not (reason and reason.strip()):
+        if status_needs_reason(to) and not (reason and reason.strip()):
             raise InvalidInput(f"{to.value} action {self.ref} needs a reason")
         check_not_in_future(self.ref, f"{to.value.replace('_', ' ')} on", effective_on)
         if to is Status.VERIFIED:
@@ -498,7 +527,7 @@ class Action(TrailAggregate):
         self.check_is_open()
         if rag not in REPORTABLE_RAGS:
             raise InvalidInput(f"a lead rates action {self.ref} red, amber or green, not {rag}")
-        if rag in (Rag.RED, Rag.AMBER) and not (reason and reason.strip()):
+        if rag_needs_reason(rag) and not (reason and reason.strip()):
             raise InvalidInput(f"rating action {self.ref} {rag.value} needs a reason")
         check_not_in_future(self.ref, f"rated {rag.value} on", effective_on)
         self._assess_rag(rag=rag.value, reason=reason, effective_on=effective_on, actor=actor)

@@ -137,9 +137,7 @@ def test_a_new_version_reads_the_old_events_through_its_upcaster(
     reopened.close()
 
 
-def test_without_the_upcaster_the_old_events_cannot_be_read(
-    tmp_path: Path, versions: None
-) -> None:
+def test_without_the_upcaster_the_old_events_cannot_be_read(tmp_path: Path, versions: None) -> None:
     """Why the upcaster is needed: the new version alone does not read the old events."""
     path = tmp_path / "events.db"
     parcel_v1 = load_version(V1)

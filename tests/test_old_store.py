@@ -123,9 +123,7 @@ def test_every_aggregate_loads_as_it_did(store: Path, tmp_path: Path, recorded: 
         assert states[oid] == state, f"aggregate {oid} ({state['class']}) loads differently"
 
 
-def test_the_store_reads_and_verifies_as_it_did(
-    store: Path, tmp_path: Path, recorded: Any
-) -> None:
+def test_the_store_reads_and_verifies_as_it_did(store: Path, tmp_path: Path, recorded: Any) -> None:
     cli = Cli(tmp_path, f"sqlite:///{store}")
     for name in COMMANDS:
         assert cli_reading(cli, name) == recorded[name], f"{name} reads differently"
