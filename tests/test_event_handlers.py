@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from eventsourcing.domain import event
@@ -108,3 +110,20 @@ def test_an_ignored_event_changes_no_view() -> None:
     queued = Dispatch.queue("k1", person, date(2009, 6, 1), [], [{"x": 1}])
     apply_event(store, queued.collect_events()[0])
     assert store.views == {}
+
+
+def test_every_kind_the_history_readers_name_is_an_event_class() -> None:
+    """Pages, reports and the audit tools read the history's kind column by name
+    ('Action.RagAssessed'); a name that no event class has would never match."""
+    root = Path(__file__).resolve().parents[1]
+    known = {c.__qualname__ for c in every_event_class()}
+    aggregates = "|".join(sorted({k.split(".")[0] for k in known}))
+    pattern = re.compile(rf"""["']((?:{aggregates})\.[A-Z]\w+)["']""")
+    named = {
+        (str(path.relative_to(root)), name)
+        for folder in ("engine", "projections")
+        for path in (root / folder).rglob("*.py")
+        for name in pattern.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(named) > 20
+    assert [n for n in sorted(named) if n[1] not in known] == []
