@@ -32,6 +32,18 @@ class Decision:
         self.approved = approved
 
 
+class AgencyDecision(TrailAggregate.Event):
+    """What an agency's approval and its rejection both record, in this order."""
+
+    agency: str
+    body: str
+    minute_ref: str | None
+    effective_on: date
+    version: int
+    reason: str | None
+    actor: str
+
+
 class GovernanceItem(TrailAggregate):
     # The events, declared so that readers (the read models) dispatch on them with types.
     # A stored event is a contract: see docs/events.md before changing one.
@@ -53,25 +65,11 @@ class GovernanceItem(TrailAggregate):
         reason: str
         actor: str
 
-    class ApprovedByAgency(TrailAggregate.Event):
+    class ApprovedByAgency(AgencyDecision):
         class_version = 1
-        agency: str
-        body: str
-        minute_ref: str | None
-        effective_on: date
-        version: int
-        reason: str | None
-        actor: str
 
-    class RejectedByAgency(TrailAggregate.Event):
+    class RejectedByAgency(AgencyDecision):
         class_version = 1
-        agency: str
-        body: str
-        minute_ref: str | None
-        effective_on: date
-        version: int
-        reason: str | None
-        actor: str
 
     class SignedOff(TrailAggregate.Event):
         class_version = 1

@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 from domain.action import Action
 from domain.base import TrailAggregate
 from domain.dispatch import Dispatch
-from domain.governance import GovernanceItem
+from domain.governance import AgencyDecision, GovernanceItem
 from domain.plan import Plan
 from domain.users import User
 from projections.views import (
@@ -299,7 +299,7 @@ def item_revised(view: View, e: GovernanceItem.Revised) -> None:
 
 def _decided(
     view: View,
-    e: GovernanceItem.ApprovedByAgency | GovernanceItem.RejectedByAgency,
+    e: AgencyDecision,
     approved: bool,
 ) -> None:
     view["decisions"][e.agency] = {

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 import domain
 from domain.base import TrailAggregate
 from projections.reducer import IGNORED, UnhandledEvent, apply_event, handled_classes
-from projections.views import View
+from projections.store import MemoryViewStore
 
 # The bases every aggregate has; nothing records them as such.
 _BASES = ("Event", "Created")
@@ -71,17 +71,6 @@ def test_handlers_and_ignored_name_only_event_classes_aggregates_record() -> Non
     assert not handled_classes() & IGNORED
 
 
-class _Store:
-    def __init__(self) -> None:
-        self.views: dict[tuple[str, str], View] = {}
-
-    def get(self, kind: str, key: str) -> View | None:
-        return self.views.get((kind, key))
-
-    def put(self, kind: str, key: str, view: View) -> None:
-        self.views[(kind, key)] = view
-
-
 class Gadget(TrailAggregate):
     """An aggregate the read models know nothing of."""
 
@@ -94,22 +83,22 @@ class Gadget(TrailAggregate):
 
 
 def test_an_event_of_a_class_without_a_handler_is_refused_not_skipped() -> None:
-    store = _Store()
+    store = MemoryViewStore()
     made = Gadget(name="g").collect_events()[0]
     with pytest.raises(UnhandledEvent, match="test_event_handlers:Gadget.Made"):
         apply_event(store, made)
-    assert store.views == {}
+    assert store.data == {}
 
 
 def test_an_ignored_event_changes_no_view() -> None:
     from domain.dispatch import Dispatch
     from domain.values import Person
 
-    store = _Store()
+    store = MemoryViewStore()
     person = Person(name="Lee Lead", email="lee@council.example")
     queued = Dispatch.queue("k1", person, date(2009, 6, 1), [], [{"x": 1}])
     apply_event(store, queued.collect_events()[0])
-    assert store.views == {}
+    assert store.data == {}
 
 
 def test_every_kind_the_history_readers_name_is_an_event_class() -> None:

@@ -24,7 +24,8 @@ from tests.test_event_handlers import every_event_class
 
 MODULE = "tests.parcel_events"
 
-V1 = """
+# What both versions share: the parcel and the event that creates it.
+PARCEL = """
 from eventsourcing.domain import event
 from domain.base import TrailAggregate
 
@@ -33,14 +34,15 @@ class Parcel(TrailAggregate):
         class_version = 1
         ref: str
 
-    class Weighed(TrailAggregate.Event):
-        class_version = 1
-        grams: int
-
     @event(Sent)
     def __init__(self, ref: str) -> None:
         self.ref = ref
-        self.grams = None
+"""
+
+V1 = PARCEL + """
+    class Weighed(TrailAggregate.Event):
+        class_version = 1
+        grams: int
 
     @event(Weighed)
     def weigh(self, grams: int) -> None:
@@ -49,15 +51,7 @@ class Parcel(TrailAggregate):
 
 # Weighed gains the scale it was weighed on. Events stored before did not say: they are
 # read as weighed on an unknown scale.
-V2 = """
-from eventsourcing.domain import event
-from domain.base import TrailAggregate
-
-class Parcel(TrailAggregate):
-    class Sent(TrailAggregate.Created):
-        class_version = 1
-        ref: str
-
+V2 = PARCEL + """
     class Weighed(TrailAggregate.Event):
         class_version = 2
         grams: int
@@ -67,16 +61,9 @@ class Parcel(TrailAggregate):
         def upcast_v1_v2(state: dict) -> None:
             state["scale"] = "unknown"
 
-    @event(Sent)
-    def __init__(self, ref: str) -> None:
-        self.ref = ref
-        self.grams = None
-        self.scale = None
-
     @event(Weighed)
     def weigh(self, grams: int, scale: str) -> None:
-        self.grams = grams
-        self.scale = scale
+        (self.grams, self.scale) = (grams, scale)
 """
 
 
