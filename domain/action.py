@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -59,6 +60,32 @@ _ALLOWED_FROM: dict[Status, tuple[Status, ...]] = {
         Status.COMPLETED,
     ),
 }
+
+# A lead says why when rating these, or when moving an action to these statuses.
+RAGS_NEEDING_REASON: frozenset[Rag] = frozenset({Rag.RED, Rag.AMBER})
+STATUSES_NEEDING_REASON: frozenset[Status] = frozenset({Status.DEFERRED, Status.CANCELLED})
+
+
+def next_statuses(current: Status) -> list[Status]:
+    """The statuses an action may move to from ``current``, in lifecycle order."""
+    return [to for to, froms in _ALLOWED_FROM.items() if current in froms]
+
+
+def rag_needs_reason(rag: Rag) -> bool:
+    return rag in RAGS_NEEDING_REASON
+
+
+def status_needs_reason(status: Status) -> bool:
+    return status in STATUSES_NEEDING_REASON
+
+
+def is_person(person: Person | None, email: str) -> bool:
+    """Whether ``person`` has the email ``email`` (given normalised: lower case)."""
+    return bool(person and person.email and person.email.lower() == email)
+
+
+def is_lead_among(leads: Iterable[Person], email: str) -> bool:
+    return any(is_person(p, email) for p in leads)
 
 
 def action_id(plan_id: UUID, ref: str) -> UUID:
@@ -150,11 +177,104 @@ class Evidence:
 
 
 class Action(TrailAggregate):
+    # The events, declared so that readers (the read models) dispatch on them with types.
+    # A stored event is a contract: see docs/events.md before changing one.
+    class Added(TrailAggregate.Created):
+        class_version = 1
+        plan_id: UUID
+        ref: str
+        title: str
+        group: str | None
+        aim: str | None
+        leads: list[dict[str, Any]]
+        accountable: dict[str, Any] | None
+        plan_start: date | None
+        plan_finish: date | None
+        recurrence: str | None
+        timescale: str | None
+        success_criteria: list[dict[str, Any]]
+        indicators: list[dict[str, Any]]
+        evidence_expected: list[str]
+        cross_refs: list[str]
+        notes: list[str]
+        actor: str
+
+    class Amended(TrailAggregate.Event):
+        class_version = 1
+        field: str
+        old: Any
+        new: Any
+        reason: str
+        effective_on: date | None
+        actor: str
+
+    class StatusChanged(TrailAggregate.Event):
+        class_version = 1
+        status: str
+        previous: str
+        reason: str | None
+        effective_on: date | None
+        actor: str
+
+    class ProgressReported(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        narrative: str
+        risk: str | None
+        actor: str
+
+    class RagAssessed(TrailAggregate.Event):
+        class_version = 1
+        rag: str
+        reason: str | None
+        effective_on: date | None
+        actor: str
+
+    class MilestoneAchieved(TrailAggregate.Event):
+        class_version = 1
+        number: int
+        text: str
+        effective_on: date
+        reason: str | None
+        actor: str
+
+    class IndicatorMeasured(TrailAggregate.Event):
+        class_version = 1
+        name: str
+        value: float
+        effective_on: date
+        note: str | None
+        actor: str
+
+    class EvidenceSubmitted(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        name: str
+        sha256: str | None
+        size: int | None
+        media_type: str | None
+        url: str | None
+        criterion: int | None
+        note: str | None
+        actor: str
+
+    class EvidenceAccepted(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        reason: str | None
+        actor: str
+
+    class EvidenceRejected(TrailAggregate.Event):
+        class_version = 1
+        evidence_id: str
+        reason: str | None
+        actor: str
+
     @staticmethod
     def create_id(plan_id: UUID, ref: str, **_: object) -> UUID:
         return action_id(plan_id, ref)
 
-    @event("Added")
+    @event(Added)
     def __init__(
         self,
         plan_id: UUID,
@@ -277,18 +397,20 @@ class Action(TrailAggregate):
             raise DomainError(f"action {self.ref} is {self.status.value}: it cannot be changed")
 
     def check_transition(self, to: Status) -> None:
-        if self.status not in _ALLOWED_FROM[to]:
+        # No step leads back to not started: it is in no list, so always refused.
+        if self.status not in _ALLOWED_FROM.get(to, ()):
             raise DomainError(
                 f"action {self.ref} cannot become {to.value} from {self.status.value}"
             )
 
     def is_lead(self, email: str) -> bool:
-        return any(p.email and p.email.lower() == email for p in self.leads)
+        return is_lead_among(self.leads, email)
 
     def is_accountable(self, email: str) -> bool:
-        return bool(
-            self.accountable and self.accountable.email and self.accountable.email.lower() == email
-        )
+        return is_person(self.accountable, email)
+
+    def next_statuses(self) -> list[Status]:
+        return next_statuses(self.status)
 
     # Amendments
 
@@ -324,7 +446,7 @@ class Action(TrailAggregate):
             field=field, old=old, new=new, reason=reason, effective_on=effective_on, actor=actor
         )
 
-    @event("Amended")
+    @event(Amended)
     def _amend(
         self,
         field: str,
@@ -346,7 +468,7 @@ class Action(TrailAggregate):
         effective_on: date | None = None,
     ) -> None:
         self.check_transition(to)
-        if to in (Status.DEFERRED, Status.CANCELLED) and not (reason and reason.strip()):
+        if status_needs_reason(to) and not (reason and reason.strip()):
             raise InvalidInput(f"{to.value} action {self.ref} needs a reason")
         check_not_in_future(self.ref, f"{to.value.replace('_', ' ')} on", effective_on)
         if to is Status.VERIFIED:
@@ -362,7 +484,7 @@ class Action(TrailAggregate):
             actor=actor,
         )
 
-    @event("StatusChanged")
+    @event(StatusChanged)
     def _change_status(
         self,
         status: str,
@@ -391,7 +513,7 @@ class Action(TrailAggregate):
             raise InvalidInput(f"progress on action {self.ref} needs a narrative")
         self._report_progress(period=period, narrative=narrative, risk=risk, actor=actor)
 
-    @event("ProgressReported")
+    @event(ProgressReported)
     def _report_progress(self, period: str, narrative: str, risk: str | None, actor: str) -> None:
         pass
 
@@ -405,12 +527,12 @@ class Action(TrailAggregate):
         self.check_is_open()
         if rag not in REPORTABLE_RAGS:
             raise InvalidInput(f"a lead rates action {self.ref} red, amber or green, not {rag}")
-        if rag in (Rag.RED, Rag.AMBER) and not (reason and reason.strip()):
+        if rag_needs_reason(rag) and not (reason and reason.strip()):
             raise InvalidInput(f"rating action {self.ref} {rag.value} needs a reason")
         check_not_in_future(self.ref, f"rated {rag.value} on", effective_on)
         self._assess_rag(rag=rag.value, reason=reason, effective_on=effective_on, actor=actor)
 
-    @event("RagAssessed")
+    @event(RagAssessed)
     def _assess_rag(
         self, rag: str, reason: str | None, effective_on: date | None, actor: str
     ) -> None:
@@ -436,7 +558,7 @@ class Action(TrailAggregate):
             actor=actor,
         )
 
-    @event("MilestoneAchieved")
+    @event(MilestoneAchieved)
     def _achieve_milestone(
         self, number: int, text: str, effective_on: date, reason: str | None, actor: str
     ) -> None:
@@ -458,7 +580,7 @@ class Action(TrailAggregate):
             name=name, value=float(value), effective_on=measured_on, note=note, actor=actor
         )
 
-    @event("IndicatorMeasured")
+    @event(IndicatorMeasured)
     def _measure_indicator(
         self, name: str, value: float, effective_on: date, note: str | None, actor: str
     ) -> None:
@@ -503,7 +625,7 @@ class Action(TrailAggregate):
         )
         return evidence_id
 
-    @event("EvidenceSubmitted")
+    @event(EvidenceSubmitted)
     def _submit_evidence(
         self,
         evidence_id: str,
@@ -547,11 +669,11 @@ class Action(TrailAggregate):
         else:
             self._reject_evidence(evidence_id=evidence_id, reason=reason, actor=actor)
 
-    @event("EvidenceAccepted")
+    @event(EvidenceAccepted)
     def _accept_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
         self._decided(evidence_id, "accepted", reason, actor)
 
-    @event("EvidenceRejected")
+    @event(EvidenceRejected)
     def _reject_evidence(self, evidence_id: str, reason: str | None, actor: str) -> None:
         self._decided(evidence_id, "rejected", reason, actor)
 

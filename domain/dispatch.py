@@ -65,6 +65,7 @@ class Dispatch(TrailAggregate):
     # Declared rather than named in @event so that readers of the events (the outbox
     # table) can refer to them and their attributes with types.
     class Queued(TrailAggregate.Created):
+        class_version = 1
         key: str
         recipient: dict[str, Any]
         day: date
@@ -74,17 +75,20 @@ class Dispatch(TrailAggregate):
         actor: str
 
     class Claimed(TrailAggregate.Event):
+        class_version = 1
         by: str
         lease_until: datetime
         attempt: int
         actor: str
 
     class Sent(TrailAggregate.Event):
+        class_version = 1
         by: str
         detail: str
         actor: str
 
     class Failed(TrailAggregate.Event):
+        class_version = 1
         by: str
         permanent: bool
         detail: str

@@ -19,3 +19,13 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     """A stale write: the thing changed since the caller read it."""
+
+
+class MalformedValue(InvalidInput):
+    """A value that is not of its kind at all (no date, no reporting period). Typed as an
+    option on the command line it is bad usage (exit status 2), and ``option`` names it;
+    everywhere else it is bad input like any other."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option

@@ -32,12 +32,64 @@ class Decision:
         self.approved = approved
 
 
+class AgencyDecision(TrailAggregate.Event):
+    """What an agency's approval and its rejection both record, in this order."""
+
+    agency: str
+    body: str
+    minute_ref: str | None
+    effective_on: date
+    version: int
+    reason: str | None
+    actor: str
+
+
 class GovernanceItem(TrailAggregate):
+    # The events, declared so that readers (the read models) dispatch on them with types.
+    # A stored event is a contract: see docs/events.md before changing one.
+    class Opened(TrailAggregate.Created):
+        class_version = 1
+        plan_id: UUID
+        key: str
+        title: str
+        agencies: list[str]
+        document_name: str
+        document_sha256: str
+        actor: str
+
+    class Revised(TrailAggregate.Event):
+        class_version = 1
+        version: int
+        document_name: str
+        document_sha256: str
+        reason: str
+        actor: str
+
+    class ApprovedByAgency(AgencyDecision):
+        class_version = 1
+
+    class RejectedByAgency(AgencyDecision):
+        class_version = 1
+
+    class SignedOff(TrailAggregate.Event):
+        class_version = 1
+        board: str
+        minute_ref: str | None
+        effective_on: date
+        version: int
+        actor: str
+
+    class SignOffRevoked(TrailAggregate.Event):
+        class_version = 1
+        version: int
+        reason: str
+        actor: str
+
     @staticmethod
     def create_id(plan_id: UUID, key: str, **_: object) -> UUID:
         return item_id(plan_id, key)
 
-    @event("Opened")
+    @event(Opened)
     def __init__(
         self,
         plan_id: UUID,
@@ -172,7 +224,7 @@ class GovernanceItem(TrailAggregate):
             actor=actor,
         )
 
-    @event("Revised")
+    @event(Revised)
     def _revise(
         self, version: int, document_name: str, document_sha256: str, reason: str, actor: str
     ) -> None:
@@ -211,7 +263,7 @@ class GovernanceItem(TrailAggregate):
             actor=actor,
         )
 
-    @event("ApprovedByAgency")
+    @event(ApprovedByAgency)
     def _approve(
         self,
         agency: str,
@@ -235,7 +287,7 @@ class GovernanceItem(TrailAggregate):
             approved=True,
         )
 
-    @event("RejectedByAgency")
+    @event(RejectedByAgency)
     def _reject(
         self,
         agency: str,
@@ -281,7 +333,7 @@ class GovernanceItem(TrailAggregate):
             actor=actor,
         )
 
-    @event("SignedOff")
+    @event(SignedOff)
     def _sign_off(
         self, board: str, minute_ref: str | None, effective_on: date, version: int, actor: str
     ) -> None:
@@ -294,6 +346,6 @@ class GovernanceItem(TrailAggregate):
             raise InvalidInput(f"revoking the sign-off of '{self.title}' needs a reason")
         self._revoke(version=self.signed_off_version, reason=reason, actor=actor)
 
-    @event("SignOffRevoked")
+    @event(SignOffRevoked)
     def _revoke(self, version: int, reason: str, actor: str) -> None:
         self.signed_off_version = None

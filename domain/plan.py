@@ -57,11 +57,50 @@ class Group:
 
 
 class Plan(TrailAggregate):
+    # The events, declared so that readers (the read models) dispatch on them with types.
+    # A stored event is a contract: see docs/events.md before changing one.
+    class Registered(TrailAggregate.Created):
+        class_version = 1
+        slug: str
+        title: str
+        organisation: str | None
+        source: str | None
+        cadence: str
+        boards: list[str]
+        agencies: list[str]
+        demo: bool
+        actor: str
+
+    class GroupAdded(TrailAggregate.Event):
+        class_version = 1
+        ref: str
+        title: str
+        parent: str | None
+        page: str | None
+        evidence_expected: list[str]
+        actor: str
+
+    class PoliciesChanged(TrailAggregate.Event):
+        class_version = 1
+        rag: dict[str, Any]
+        reminders: dict[str, Any]
+        actor: str
+        reason: str | None = None
+
+    class PeriodClosed(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        actions: list[dict[str, Any]]
+        lists: dict[str, list[str]]
+        summary: dict[str, Any]
+        as_of: date
+        actor: str
+
     @staticmethod
     def create_id(slug: str, **_: object) -> UUID:
         return plan_id(slug)
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self,
         slug: str,
@@ -159,7 +198,7 @@ class Plan(TrailAggregate):
             actor=actor,
         )
 
-    @event("GroupAdded")
+    @event(GroupAdded)
     def _add_group(
         self,
         ref: str,
@@ -200,7 +239,7 @@ class Plan(TrailAggregate):
             rag=asdict(rag), reminders=asdict(reminders), actor=actor, reason=reason
         )
 
-    @event("PoliciesChanged")
+    @event(PoliciesChanged)
     def _change_policies(
         self, rag: dict[str, Any], reminders: dict[str, Any], actor: str, reason: str | None = None
     ) -> None:
@@ -243,7 +282,7 @@ class Plan(TrailAggregate):
             period=period, actions=actions, lists=lists, summary=summary, as_of=as_of, actor=actor
         )
 
-    @event("PeriodClosed")
+    @event(PeriodClosed)
     def _close_period(
         self,
         period: str,

@@ -43,11 +43,27 @@ def parse_roles(values: list[str]) -> list[Role]:
 
 
 class User(TrailAggregate):
+    # The events, declared so that readers (the read models) dispatch on them with types.
+    # A stored event is a contract: see docs/events.md before changing one.
+    class Registered(TrailAggregate.Created):
+        class_version = 1
+        email: str
+        name: str
+        agency: str | None
+        roles: list[str]
+        actor: str
+
+    class RolesChanged(TrailAggregate.Event):
+        class_version = 1
+        roles: list[str]
+        agency: str | None
+        actor: str
+
     @staticmethod
     def create_id(email: str, **_: object) -> UUID:
         return user_id(email)
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self, email: str, name: str, agency: str | None, roles: list[str], actor: str
     ) -> None:
@@ -72,7 +88,7 @@ class User(TrailAggregate):
             actor=actor,
         )
 
-    @event("RolesChanged")
+    @event(RolesChanged)
     def change_roles(self, roles: list[str], agency: str | None, actor: str) -> None:
         self.roles = [Role(r) for r in roles]
         self.agency = agency

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from domain import clock
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, MalformedValue
 from domain.periods import Period
 from domain.values import Cadence
 from engine.runtime import Runtime
@@ -37,16 +35,13 @@ FROZEN_FIELDS = (
 )
 
 
-class MalformedPeriod(InvalidInput, typer.BadParameter):
+class MalformedPeriod(MalformedValue):
     """A period key that is no month or quarter at all: bad usage on the command line
     (exit status 2), bad input everywhere else."""
 
     def __init__(self, key: str, option: str = "--period") -> None:
-        typer.BadParameter.__init__(
-            self,
-            f"'{key}' is not a reporting period (use 2009-08 or 2009-Q3)",
-            param_hint=option,
-        )
+        super().__init__(f"'{key}' is not a reporting period (use 2009-08 or 2009-Q3)", option)
+        self.key = key
 
 
 def parse_period(key: str, cadence: Cadence, option: str = "--period") -> Period:

@@ -1,12 +1,22 @@
-"""Moments given on the command line or the web: a date or a date and time, London time."""
+"""Moments given on the command line or the web: a date or a date and time, London time.
+
+The one parser for both: each turns MalformedMoment into its own message (the command
+line as bad usage of the option, the web as a hint to use the picker)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-import typer
-
 from domain.clock import LONDON
+from domain.errors import MalformedValue
+
+
+class MalformedMoment(MalformedValue):
+    def __init__(self, value: str, option: str | None = None) -> None:
+        super().__init__(
+            f"'{value}' is not a date or time (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)", option
+        )
+        self.value = value
 
 
 def parse_moment(value: str, *, end_of_day: bool = True, option: str = "TIME") -> datetime:
@@ -21,8 +31,5 @@ def parse_moment(value: str, *, end_of_day: bool = True, option: str = "TIME") -
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
             local = parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
     except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not a date or time (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
-            param_hint=option,
-        ) from None
+        raise MalformedMoment(value, option) from None
     return local.astimezone(UTC)

@@ -7,6 +7,10 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, Table, select
 
+from domain.action import Action
+from domain.governance import GovernanceItem
+from domain.plan import Plan
+from domain.users import User
 from projections.deadlines import replace_deadlines
 from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
@@ -75,15 +79,15 @@ def subject_of(event: Any) -> tuple[list[str], str | None]:
     """(plan ids, label) for the aggregate an event's creation names.
 
     An aggregate created with ``plan_ids`` (a reminder digest) belongs to each plan."""
-    kind = event_kind(event)
-    if kind == "Plan.Registered":
-        return [str(event.originator_id)], f"plan {event.slug}"
-    if kind == "Action.Added":
-        return [str(event.plan_id)], event.ref
-    if kind == "GovernanceItem.Opened":
-        return [str(event.plan_id)], event.key
-    if kind == "User.Registered":
-        return [NO_PLAN], f"user {event.email}"
+    match event:
+        case Plan.Registered():
+            return [str(event.originator_id)], f"plan {event.slug}"
+        case Action.Added():
+            return [str(event.plan_id)], event.ref
+        case GovernanceItem.Opened():
+            return [str(event.plan_id)], event.key
+        case User.Registered():
+            return [NO_PLAN], f"user {event.email}"
     plan_ids = getattr(event, "plan_ids", None)
     if plan_ids:
         plans = [str(p) for p in plan_ids]

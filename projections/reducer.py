@@ -1,10 +1,23 @@
-"""How each event changes the views. Used by the SQL read model and by in-memory replays."""
+"""How each event changes the views. Used by the SQL read model and by in-memory replays.
+
+Each event class has its handler, found by the event's class (``functools.singledispatch``),
+or is named in IGNORED. An event of any other class is an error, not skipped: a read model
+that silently missed a kind of event would go on showing something the record does not say.
+tests/test_event_handlers.py fails when an aggregate declares an event that is in neither.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from functools import singledispatch
+from typing import Protocol, TypeVar
 
+from domain.action import Action
+from domain.base import TrailAggregate
+from domain.dispatch import Dispatch
+from domain.governance import AgencyDecision, GovernanceItem
+from domain.plan import Plan
+from domain.users import User
 from projections.views import (
     View,
     iso,
@@ -14,6 +27,13 @@ from projections.views import (
     new_user_view,
 )
 
+E = TypeVar("E", bound=TrailAggregate.Event)
+
+# Events that change no view: the reminder outbox reads the dispatches itself.
+IGNORED: frozenset[type[TrailAggregate.Event]] = frozenset(
+    {Dispatch.Queued, Dispatch.Claimed, Dispatch.Sent, Dispatch.Failed}
+)
+
 
 class ViewStore(Protocol):
     def get(self, kind: str, key: str) -> View | None: ...
@@ -21,69 +41,96 @@ class ViewStore(Protocol):
     def put(self, kind: str, key: str, view: View) -> None: ...
 
 
-def event_kind(event: Any) -> str:
-    """'Action.RagAssessed' and the like: the aggregate and the event's name."""
+class UnhandledEvent(TypeError):
+    """An event of a class that has no handler here and is not declared as ignored."""
+
+
+def event_kind(event: object) -> str:
+    """'Action.RagAssessed' and the like: the aggregate and the event's name, as the
+    history keeps it."""
     return type(event).__qualname__
 
 
-def apply_event(store: ViewStore, event: Any) -> None:
-    handler = _HANDLERS.get(event_kind(event))
-    if handler is not None:
-        handler(store, event)
+def apply_event(store: ViewStore, event: object) -> None:
+    _apply(event, store)
 
 
-def _touch(view: View, e: Any) -> None:
+@singledispatch
+def _apply(event: object, store: ViewStore) -> None:
+    kind = type(event)
+    raise UnhandledEvent(
+        f"no read-model handler for {kind.__module__}:{kind.__qualname__}: add one in "
+        "projections/reducer.py, or name the class in IGNORED there"
+    )
+
+
+def _ignore(event: TrailAggregate.Event, store: ViewStore) -> None:
+    pass
+
+
+for _ignored in IGNORED:
+    _apply.register(_ignored, _ignore)
+
+
+def handles(
+    cls: type[E],
+) -> Callable[[Callable[[E, ViewStore], None]], Callable[[E, ViewStore], None]]:
+    """Registers the decorated function as the handler of the event class ``cls``."""
+
+    def register(fn: Callable[[E, ViewStore], None]) -> Callable[[E, ViewStore], None]:
+        _apply.register(cls, fn)
+        return fn
+
+    return register
+
+
+def handled_classes() -> frozenset[type]:
+    """The event classes that have a handler of their own."""
+    return frozenset(c for c in _apply.registry if c is not object and c not in IGNORED)
+
+
+def _touch(view: View, e: TrailAggregate.Event) -> None:
     view["updated_at"] = iso(e.timestamp)
     if "version" in view:
         view["version"] = e.originator_version
 
 
-def _plan(fn: Callable[[View, Any], None]) -> Callable[[ViewStore, Any], None]:
-    def handle(store: ViewStore, e: Any) -> None:
-        key = str(e.originator_id)
-        view = store.get("plan", key)
-        assert view is not None, f"plan {key} has no view"
-        fn(view, e)
-        _touch(view, e)
-        store.put("plan", key, view)
+def _updating(
+    kind: str, what: str
+) -> Callable[[Callable[[View, E], None]], Callable[[E, ViewStore], None]]:
+    """A handler that changes the existing view of the event's aggregate."""
 
-    return handle
+    def wrap(fn: Callable[[View, E], None]) -> Callable[[E, ViewStore], None]:
+        def handle(e: E, store: ViewStore) -> None:
+            key = str(e.originator_id)
+            view = store.get(kind, key)
+            assert view is not None, f"{what} {key} has no view"
+            fn(view, e)
+            _touch(view, e)
+            store.put(kind, key, view)
 
+        return handle
 
-def _action(fn: Callable[[View, Any], None]) -> Callable[[ViewStore, Any], None]:
-    def handle(store: ViewStore, e: Any) -> None:
-        key = str(e.originator_id)
-        view = store.get("action", key)
-        assert view is not None, f"action {key} has no view"
-        fn(view, e)
-        _touch(view, e)
-        store.put("action", key, view)
-
-    return handle
+    return wrap
 
 
-def _item(fn: Callable[[View, Any], None]) -> Callable[[ViewStore, Any], None]:
-    def handle(store: ViewStore, e: Any) -> None:
-        key = str(e.originator_id)
-        view = store.get("item", key)
-        assert view is not None, f"governance item {key} has no view"
-        fn(view, e)
-        _touch(view, e)
-        store.put("item", key, view)
-
-    return handle
+_plan = _updating("plan", "plan")
+_action = _updating("action", "action")
+_item = _updating("item", "governance item")
 
 
 # Plans
 
 
-def plan_registered(store: ViewStore, e: Any) -> None:
+@handles(Plan.Registered)
+def plan_registered(e: Plan.Registered, store: ViewStore) -> None:
     key = str(e.originator_id)
     store.put("plan", key, new_plan_view(key, e))
 
 
+@handles(Plan.GroupAdded)
 @_plan
-def group_added(view: View, e: Any) -> None:
+def group_added(view: View, e: Plan.GroupAdded) -> None:
     view["groups"].append(
         {
             "ref": e.ref,
@@ -95,13 +142,15 @@ def group_added(view: View, e: Any) -> None:
     )
 
 
+@handles(Plan.PoliciesChanged)
 @_plan
-def policies_changed(view: View, e: Any) -> None:
+def policies_changed(view: View, e: Plan.PoliciesChanged) -> None:
     view["rag_policy"] = dict(e.rag)
     view["reminder_policy"] = dict(e.reminders)
 
 
-def period_closed(store: ViewStore, e: Any) -> None:
+@handles(Plan.PeriodClosed)
+def period_closed(e: Plan.PeriodClosed, store: ViewStore) -> None:
     key = str(e.originator_id)
     view = store.get("plan", key)
     assert view is not None, f"plan {key} has no view"
@@ -126,13 +175,15 @@ def period_closed(store: ViewStore, e: Any) -> None:
 # Actions
 
 
-def action_added(store: ViewStore, e: Any) -> None:
+@handles(Action.Added)
+def action_added(e: Action.Added, store: ViewStore) -> None:
     key = str(e.originator_id)
     store.put("action", key, new_action_view(key, e))
 
 
+@handles(Action.Amended)
 @_action
-def action_amended(view: View, e: Any) -> None:
+def action_amended(view: View, e: Action.Amended) -> None:
     new = iso(e.new)
     if e.field == "success_criteria":
         achieved = {c["text"]: c.get("achieved_on") for c in view["success_criteria"]}
@@ -141,8 +192,9 @@ def action_amended(view: View, e: Any) -> None:
     view["amendments"] += 1
 
 
+@handles(Action.StatusChanged)
 @_action
-def status_changed(view: View, e: Any) -> None:
+def status_changed(view: View, e: Action.StatusChanged) -> None:
     view["status"] = e.status
     view["status_reason"] = e.reason
     view["status_since"] = iso(e.effective_on or e.timestamp)
@@ -152,34 +204,39 @@ def status_changed(view: View, e: Any) -> None:
         view["actual_finish"] = None
 
 
+@handles(Action.ProgressReported)
 @_action
-def progress_reported(view: View, e: Any) -> None:
+def progress_reported(view: View, e: Action.ProgressReported) -> None:
     view["progress"] = e.narrative
     view["risk"] = e.risk
     view["progress_period"] = e.period
     view["progress_at"] = iso(e.timestamp)
 
 
+@handles(Action.RagAssessed)
 @_action
-def rag_assessed(view: View, e: Any) -> None:
+def rag_assessed(view: View, e: Action.RagAssessed) -> None:
     view["reported_rag"] = e.rag
     view["rag_reason"] = e.reason
     view["rag_assessed_at"] = iso(e.effective_on or e.timestamp)
     view["rag_assessed_by"] = e.actor
 
 
+@handles(Action.MilestoneAchieved)
 @_action
-def milestone_achieved(view: View, e: Any) -> None:
+def milestone_achieved(view: View, e: Action.MilestoneAchieved) -> None:
     view["success_criteria"][e.number - 1]["achieved_on"] = iso(e.effective_on)
 
 
+@handles(Action.IndicatorMeasured)
 @_action
-def indicator_measured(view: View, e: Any) -> None:
+def indicator_measured(view: View, e: Action.IndicatorMeasured) -> None:
     view["readings"][e.name] = {"value": e.value, "measured_on": iso(e.effective_on)}
 
 
+@handles(Action.EvidenceSubmitted)
 @_action
-def evidence_submitted(view: View, e: Any) -> None:
+def evidence_submitted(view: View, e: Action.EvidenceSubmitted) -> None:
     view["evidence"].append(
         {
             "id": e.evidence_id,
@@ -199,25 +256,38 @@ def evidence_submitted(view: View, e: Any) -> None:
     )
 
 
-def _evidence_decided(state: str) -> Callable[[View, Any], None]:
-    def decide(view: View, e: Any) -> None:
-        for item in view["evidence"]:
-            if item["id"] == e.evidence_id:
-                item.update(state=state, decided_by=e.actor, decision_reason=e.reason)
+def _evidence_decided(
+    view: View, e: Action.EvidenceAccepted | Action.EvidenceRejected, state: str
+) -> None:
+    for item in view["evidence"]:
+        if item["id"] == e.evidence_id:
+            item.update(state=state, decided_by=e.actor, decision_reason=e.reason)
 
-    return decide
+
+@handles(Action.EvidenceAccepted)
+@_action
+def evidence_accepted(view: View, e: Action.EvidenceAccepted) -> None:
+    _evidence_decided(view, e, "accepted")
+
+
+@handles(Action.EvidenceRejected)
+@_action
+def evidence_rejected(view: View, e: Action.EvidenceRejected) -> None:
+    _evidence_decided(view, e, "rejected")
 
 
 # Governance items
 
 
-def item_opened(store: ViewStore, e: Any) -> None:
+@handles(GovernanceItem.Opened)
+def item_opened(e: GovernanceItem.Opened, store: ViewStore) -> None:
     key = str(e.originator_id)
     store.put("item", key, new_item_view(key, e))
 
 
+@handles(GovernanceItem.Revised)
 @_item
-def item_revised(view: View, e: Any) -> None:
+def item_revised(view: View, e: GovernanceItem.Revised) -> None:
     view["current_version"] = e.version
     view["document_name"] = e.document_name
     view["versions"][str(e.version)] = {
@@ -227,24 +297,38 @@ def item_revised(view: View, e: Any) -> None:
     }
 
 
-def _decided(approved: bool) -> Callable[[View, Any], None]:
-    def decide(view: View, e: Any) -> None:
-        view["decisions"][e.agency] = {
-            "approved": approved,
-            "body": e.body,
-            "minute_ref": e.minute_ref,
-            "decided_on": iso(e.effective_on),
-            "version": e.version,
-            "reason": e.reason,
-            "actor": e.actor,
-            "recorded_at": iso(e.timestamp),
-        }
+def _decided(
+    view: View,
+    e: AgencyDecision,
+    approved: bool,
+) -> None:
+    view["decisions"][e.agency] = {
+        "approved": approved,
+        "body": e.body,
+        "minute_ref": e.minute_ref,
+        "decided_on": iso(e.effective_on),
+        "version": e.version,
+        "reason": e.reason,
+        "actor": e.actor,
+        "recorded_at": iso(e.timestamp),
+    }
 
-    return decide
 
-
+@handles(GovernanceItem.ApprovedByAgency)
 @_item
-def signed_off(view: View, e: Any) -> None:
+def approved_by_agency(view: View, e: GovernanceItem.ApprovedByAgency) -> None:
+    _decided(view, e, approved=True)
+
+
+@handles(GovernanceItem.RejectedByAgency)
+@_item
+def rejected_by_agency(view: View, e: GovernanceItem.RejectedByAgency) -> None:
+    _decided(view, e, approved=False)
+
+
+@handles(GovernanceItem.SignedOff)
+@_item
+def signed_off(view: View, e: GovernanceItem.SignedOff) -> None:
     view["signed_off"] = {
         "version": e.version,
         "board": e.board,
@@ -255,8 +339,9 @@ def signed_off(view: View, e: Any) -> None:
     }
 
 
+@handles(GovernanceItem.SignOffRevoked)
 @_item
-def signoff_revoked(view: View, e: Any) -> None:
+def signoff_revoked(view: View, e: GovernanceItem.SignOffRevoked) -> None:
     view["signed_off"] = None
     view["revocations"].append(
         {"version": e.version, "reason": e.reason, "actor": e.actor, "at": iso(e.timestamp)}
@@ -266,39 +351,15 @@ def signoff_revoked(view: View, e: Any) -> None:
 # Users
 
 
-def user_registered(store: ViewStore, e: Any) -> None:
+@handles(User.Registered)
+def user_registered(e: User.Registered, store: ViewStore) -> None:
     store.put("user", str(e.originator_id), new_user_view(e))
 
 
-def user_roles_changed(store: ViewStore, e: Any) -> None:
+@handles(User.RolesChanged)
+def user_roles_changed(e: User.RolesChanged, store: ViewStore) -> None:
     key = str(e.originator_id)
     view = store.get("user", key)
     assert view is not None, f"user {key} has no view"
     view.update(roles=list(e.roles), agency=e.agency)
     store.put("user", key, view)
-
-
-_HANDLERS: dict[str, Callable[[ViewStore, Any], None]] = {
-    "Plan.Registered": plan_registered,
-    "Plan.GroupAdded": group_added,
-    "Plan.PoliciesChanged": policies_changed,
-    "Plan.PeriodClosed": period_closed,
-    "Action.Added": action_added,
-    "Action.Amended": action_amended,
-    "Action.StatusChanged": status_changed,
-    "Action.ProgressReported": progress_reported,
-    "Action.RagAssessed": rag_assessed,
-    "Action.MilestoneAchieved": milestone_achieved,
-    "Action.IndicatorMeasured": indicator_measured,
-    "Action.EvidenceSubmitted": evidence_submitted,
-    "Action.EvidenceAccepted": _action(_evidence_decided("accepted")),
-    "Action.EvidenceRejected": _action(_evidence_decided("rejected")),
-    "GovernanceItem.Opened": item_opened,
-    "GovernanceItem.Revised": item_revised,
-    "GovernanceItem.ApprovedByAgency": _item(_decided(True)),
-    "GovernanceItem.RejectedByAgency": _item(_decided(False)),
-    "GovernanceItem.SignedOff": signed_off,
-    "GovernanceItem.SignOffRevoked": signoff_revoked,
-    "User.Registered": user_registered,
-    "User.RolesChanged": user_roles_changed,
-}

@@ -6,8 +6,14 @@ serves the SQL read model and an in-memory replay of a plan as of any moment.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from domain.action import Action
+    from domain.governance import GovernanceItem
+    from domain.plan import Plan
+    from domain.users import User
 
 View = dict[str, Any]
 
@@ -25,7 +31,7 @@ def iso(value: Any) -> Any:
     return value
 
 
-def new_plan_view(plan_id: str, e: Any) -> View:
+def new_plan_view(plan_id: str, e: Plan.Registered) -> View:
     return {
         "id": plan_id,
         "slug": e.slug,
@@ -45,7 +51,7 @@ def new_plan_view(plan_id: str, e: Any) -> View:
     }
 
 
-def new_action_view(action_id: str, e: Any) -> View:
+def new_action_view(action_id: str, e: Action.Added) -> View:
     return {
         "id": action_id,
         "plan_id": str(e.plan_id),
@@ -88,7 +94,7 @@ def new_action_view(action_id: str, e: Any) -> View:
     }
 
 
-def new_item_view(item_id: str, e: Any) -> View:
+def new_item_view(item_id: str, e: GovernanceItem.Opened) -> View:
     return {
         "id": item_id,
         "plan_id": str(e.plan_id),
@@ -107,7 +113,7 @@ def new_item_view(item_id: str, e: Any) -> View:
     }
 
 
-def new_user_view(e: Any) -> View:
+def new_user_view(e: User.Registered) -> View:
     return {
         "email": e.email,
         "name": e.name,

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from domain.plan import Plan
 from engine.audit.chain import (
     GENESIS,
     EventRow,
@@ -139,7 +140,7 @@ class _Subjects:
             return
         plans, label = subject_of(event)
         kind = event_kind(event)
-        if kind == "Plan.Registered":
+        if isinstance(event, Plan.Registered):
             self.slugs[oid] = event.slug
         self.known[oid] = (frozenset(plans), self._describe(kind, label, plans))
 

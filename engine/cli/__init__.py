@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from config.logging import configure_logging
 from config.settings import Settings
-from domain.errors import DomainError
+from domain.errors import DomainError, MalformedValue
 from engine.cli import output
 from engine.cli.context import CliState, Format
 
+
+class CommandGroup(TyperGroup):
+    """Turns a value the engine found malformed (a date, a period) into bad usage of the
+    option it was typed in, exit status 2, as Click does for the values it parses."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MalformedValue as e:
+            if e.option is None:
+                raise
+            raise typer.BadParameter(str(e), ctx=_command_context(e), param_hint=e.option) from None
+
+
+def _command_context(error: BaseException) -> Any:
+    """The context of the command that was running, so the usage shown is its own."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("ctx")
+        if isinstance(candidate, CommandGroup.context_class):
+            found = candidate
+        tb = tb.tb_next
+    return found
+
+
 app = typer.Typer(
+    cls=CommandGroup,
     name="actiontrail",
     help="Event-sourced workflow engine for multi-agency improvement plans.",
     no_args_is_help=True,

@@ -11,8 +11,8 @@ from config.settings import Settings
 from domain.dispatch import Dispatch
 from domain.errors import InvalidInput
 from domain.reminders import Reminder
+from engine.links import make_action_link
 from engine.reminders.items import digest_from
-from engine.web import make_action_link
 from notifiers.messages import LinkMaker, render_digest
 from notifiers.outbox_dir import DirectoryTransport
 from notifiers.smtp import SmtpConfigError, SmtpSettings, SmtpTransport
@@ -45,7 +45,7 @@ def describe_transport(settings: Settings) -> str:
 
 def action_links(settings: Settings) -> LinkMaker:
     """Each action's link for its recipient: the web application's signed link, which
-    signs them in to that one action (``engine.web.make_action_link``). Reminders about
+    signs them in to that one action (``engine.links.make_action_link``). Reminders about
     anything else (an approval, a reporting period) keep the plain address.
 
     An action's finish and its criteria in one digest share one link, made once. Use a

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain import clock
+from domain.action import is_lead_among, is_person, next_statuses
 from domain.errors import NotFound
 from domain.periods import Period
-from domain.values import Status
+from domain.values import Person, Status
 from engine.demo import DEMO_END
 from engine.web.cache import ReadCache
 from projections import queries
@@ -17,14 +18,9 @@ from projections.views import View
 
 DUE_SOON_DAYS = 28
 
-# The next status a lead may choose, by the current one (the engine has the last word).
+# The next status a lead may choose, by the current one: the action's own transitions.
 NEXT_STATUSES: dict[str, list[str]] = {
-    "not_started": ["in_progress", "completed", "deferred", "cancelled"],
-    "in_progress": ["completed", "deferred", "cancelled"],
-    "deferred": ["in_progress", "cancelled"],
-    "completed": ["verified", "cancelled"],
-    "verified": [],
-    "cancelled": [],
+    s.value: [to.value for to in next_statuses(s)] for s in Status
 }
 
 
@@ -67,12 +63,14 @@ def people(cache: ReadCache, at: Any = None) -> dict[str, View]:
 
 
 def is_lead(action: dict[str, Any], email: str) -> bool:
-    return any((p.get("email") or "").lower() == email for p in action["leads"])
+    """The rule of Action.is_lead, applied to an action's view."""
+    return is_lead_among((Person.from_dict(p) for p in action["leads"]), email)
 
 
 def is_accountable(action: dict[str, Any], email: str) -> bool:
-    acc = action.get("accountable") or {}
-    return (acc.get("email") or "").lower() == email
+    """The rule of Action.is_accountable, applied to an action's view."""
+    accountable = action.get("accountable")
+    return is_person(Person.from_dict(accountable) if accountable else None, email)
 
 
 def may_update(action: dict[str, Any], email: str) -> bool:

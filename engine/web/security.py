@@ -5,17 +5,15 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.settings import Settings
+from engine.links import LINK_MAX_AGE, LinkScope, LinkSigner
 
 SESSION_COOKIE = "actiontrail_session"
 SESSION_MAX_AGE = 12 * 60 * 60  # a working day, then sign in again
-LINK_MAX_AGE = 7 * 24 * 60 * 60
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -31,14 +29,6 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
-
-
-@dataclass(frozen=True)
-class LinkScope:
-    """An action a reminder link opens; a session with a scope reaches nothing else."""
-
-    slug: str
-    ref: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,7 @@ class Signer:
 
     def __init__(self, secret_key: str) -> None:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="actiontrail.session")
-        self._links = URLSafeTimedSerializer(secret_key, salt="actiontrail.action-link")
+        self._links = LinkSigner(secret_key)
 
     def new_session(self, email: str, epoch: int, scope: LinkScope | None = None) -> Session:
         return Session(email=email, csrf=secrets.token_urlsafe(24), epoch=epoch, scope=scope)
@@ -94,44 +84,17 @@ class Signer:
         return Session.from_data(data)
 
     def dump_link(self, email: str, slug: str, ref: str, epoch: int) -> str:
-        return str(self._links.dumps({"u": email, "p": slug, "r": ref, "e": epoch}))
+        return self._links.dump(email, slug, ref, epoch)
 
     def load_link(
         self, token: str, max_age: int = LINK_MAX_AGE
     ) -> tuple[str, LinkScope, int] | None:
         """(email, scope, epoch) of a valid link, or None if forged or too old."""
-        try:
-            data = self._links.loads(token, max_age=max_age)
-        except (BadSignature, SignatureExpired):
-            return None
-        try:
-            return str(data["u"]), LinkScope(str(data["p"]), str(data["r"])), int(data["e"])
-        except (KeyError, TypeError, ValueError):
-            return None
+        return self._links.load(token, max_age)
 
 
 def csrf_matches(session: Session, submitted: str | None) -> bool:
     return bool(submitted) and hmac.compare_digest(session.csrf, str(submitted))
-
-
-@lru_cache(maxsize=8)
-def _link_accounts(database_url: str) -> Any:
-    from engine.database import Database
-    from engine.runtime import read_model_engine
-    from engine.web.accounts import Accounts
-
-    return Accounts(read_model_engine(Database.from_url(database_url)))
-
-
-def make_action_link(settings: Settings, email: str, slug: str, ref: str) -> str:
-    """A link for a reminder email: it signs the person in to this one action (its page
-    and its update form) for 7 days, however often it is used. Changing the person's
-    password, or signing them out everywhere, retires it."""
-    accounts = _link_accounts(settings.database_url)
-    key = email.strip().lower()
-    signer = Signer(accounts.secret_key(settings.secret_key))
-    token = signer.dump_link(key, slug, ref, accounts.epoch(key))
-    return f"{settings.base_url.rstrip('/')}/link/{token}"
 
 
 class SecurityHeaders:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-
-from domain.clock import LONDON
+from engine.times import MalformedMoment, parse_moment
 
 
 def local_input_to_utc(value: str, *, end: bool) -> str | None:
     """'2009-07-31T18:00' (London) or a bare date as the ISO UTC text the history is
     indexed by; a bare date means the end (or start) of that day."""
-    text = value.strip()
-    if not text:
+    if not value.strip():
         return None
     try:
-        if len(text) == 10:
-            local = datetime.combine(
-                date.fromisoformat(text), time.max if end else time.min, tzinfo=LONDON
-            )
-        else:
-            parsed = datetime.fromisoformat(text)
-            local = parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
-    except ValueError:
+        return parse_moment(value, end_of_day=end).isoformat()
+    except MalformedMoment:
         raise ValueError(f"'{value}' is not a date and time (use the picker)") from None
-    return local.astimezone(UTC).isoformat()

@@ -14,9 +14,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from domain.action import MAX_EVIDENCE_BYTES
+from domain.action import MAX_EVIDENCE_BYTES, rag_needs_reason, status_needs_reason
 from domain.errors import InvalidInput
-from domain.values import Rag, Status
+from domain.values import REPORTABLE_RAGS, Rag, Status
 from engine.runtime import Runtime
 
 FIELDS = ("status", "status_reason", "rag", "rag_reason", "progress", "risk", "evidence_note")
@@ -64,19 +64,21 @@ class UpdateForm:
             raise InvalidInput(
                 "nothing to save: choose a status or RAG, write progress, or add a file"
             )
-        if self.rag and self.rag not in ("red", "amber", "green"):
-            raise InvalidInput(f"'{self.rag}' is not a RAG rating: choose red, amber or green")
-        if self.rag in ("red", "amber") and not self.rag_reason:
-            raise InvalidInput(f"rating an action {self.rag} needs a reason: say what is wrong")
+        # The rules are the action's (domain.action); the messages speak to the form.
+        if self.rag:
+            if self.rag not in REPORTABLE_RAGS:
+                raise InvalidInput(f"'{self.rag}' is not a RAG rating: choose red, amber or green")
+            if rag_needs_reason(Rag(self.rag)) and not self.rag_reason:
+                raise InvalidInput(f"rating an action {self.rag} needs a reason: say what is wrong")
         if self.risk and not self.progress:
             raise InvalidInput("a risk is reported with the progress narrative: write both")
         if self.status:
             try:
-                Status(self.status)
+                status = Status(self.status)
             except ValueError:
                 raise InvalidInput(f"'{self.status}' is not a status") from None
-        if self.status in ("deferred", "cancelled") and not self.status_reason:
-            raise InvalidInput(f"marking an action {self.status} needs a reason")
+            if status_needs_reason(status) and not self.status_reason:
+                raise InvalidInput(f"marking an action {self.status} needs a reason")
 
 
 def clean_name(name: str) -> str:
