@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from domain.action import MAX_EVIDENCE_BYTES
+from engine.accounts import Accounts
 from engine.runtime import Runtime
 from engine.web import api, errors
-from engine.web.accounts import Accounts
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
