@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from domain.action import MAX_EVIDENCE_BYTES
 from engine.runtime import Runtime
 from engine.web import api, errors
-from engine.web.accounts import Accounts
+from engine.web.accounts import Accounts, SessionLimits
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
@@ -28,12 +29,21 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     """The web application over an open runtime. Background jobs run while it is
     served (the lifespan), none when jobs is None."""
     accounts = Accounts(rt.engine)
+    settings = rt.settings
+    limits = SessionLimits(
+        idle_seconds=settings.session_idle_minutes * 60,
+        absolute_seconds=settings.session_max_hours * 60 * 60,
+    )
     state = WebState(
         rt=rt,
         accounts=accounts,
-        signer=Signer(accounts.secret_key(rt.settings.secret_key)),
+        signer=Signer(
+            accounts.secret_key(settings.secret_key),
+            session_max_age=int(limits.absolute_seconds),
+        ),
         cache=ReadCache(rt.engine),
-        secure_cookies=rt.settings.base_url.startswith("https://"),
+        secure_cookies=settings.base_url.startswith("https://"),
+        limits=limits,
     )
 
     @asynccontextmanager
@@ -75,4 +85,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         other_limit=FORM_LIMIT,
     )
     app.add_middleware(SecurityHeaders)
+    # Outermost: a request naming a host this site is not is refused before anything
+    # reads its Host to build a link.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.host_names())
     return app
