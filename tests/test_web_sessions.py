@@ -27,9 +27,9 @@ def is_signed_in(client: object) -> bool:
     return True
 
 
-def age_sessions(site: Site, email: str, seconds: float, *columns: str) -> None:
+def age_sessions(s: Site, email: str, seconds: float, *columns: str) -> None:
     """Moves a person's sessions' times back, as if that long had passed."""
-    with site.rt.engine.begin() as conn:
+    with s.rt.engine.begin() as conn:
         conn.execute(
             update(web_sessions)
             .where(web_sessions.c.email == email)

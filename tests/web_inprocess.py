@@ -4,6 +4,7 @@ tests of its rules that need no browser: sessions, hosts, throttles, headers."""
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():
+    # It works with the httpx installed; the warning is about a future release.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from config.settings import Settings
 from engine.runtime import Runtime
