@@ -32,22 +32,8 @@ def fuzz(db_url: str, tmp_path: Path, examples: int, budget_seconds: float) -> i
     """Every operation as every role with `examples` generated requests each, stopping
     early (after whole operations) when the budget is spent; the number of requests."""
     import schemathesis
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
+    from schemathesis import GenerationMode
 
-    from schemathesis.specs.openapi.checks import (
-        content_type_conformance,
-        response_headers_conformance,
-        status_code_conformance,
-    )
-
-    CHECKS = [
-        not_a_server_error,
-        response_schema_conformance,
-        status_code_conformance,
-        content_type_conformance,
-        response_headers_conformance,
-    ]
     site = open_site(db_url, tmp_path, trusted_hosts="testserver")
     try:
         schema = schemathesis.openapi.from_asgi("/api/openapi.json", site.app)
@@ -56,8 +42,6 @@ def fuzz(db_url: str, tmp_path: Path, examples: int, budget_seconds: float) -> i
         tokens = {role: site.accounts.create_token(email) for role, email in ROLES.items()}
         sent = 0
         deadline = time.monotonic() + budget_seconds
-        from schemathesis import GenerationMode
-
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
         for operation in operations:
             for n, (role, token) in enumerate(tokens.items()):
@@ -65,31 +49,50 @@ def fuzz(db_url: str, tmp_path: Path, examples: int, budget_seconds: float) -> i
                 mode = modes[n % 2]
                 if time.monotonic() > deadline:
                     return sent
-                headers = {"authorization": f"Bearer {token}"}
-
-                @settings(
-                    max_examples=examples,
-                    deadline=None,
-                    database=None,
-                    derandomize=True,
-                    suppress_health_check=list(HealthCheck),
-                )
-                @given(case=operation.as_strategy(generation_mode=mode))
-                def one(case: Any) -> None:
-                    nonlocal sent
-                    sent += 1
-                    try:
-                        case.call_and_validate(
-                            headers=headers,
-                            checks=CHECKS,
-                        )
-                    except Exception as e:
-                        raise AssertionError(f"{operation.label} as {role}: {e}") from e
-
-                one()
+                sent += try_operation(operation, role, token, mode, examples)
         return sent
     finally:
         site.rt.close()
+
+
+def try_operation(operation: Any, role: str, token: str, mode: Any, examples: int) -> int:
+    """Sends generated requests to one operation; fails naming it and the role."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+    ]
+    headers = {"authorization": f"Bearer {token}"}
+    sent = 0
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def one(case: Any) -> None:
+        nonlocal sent
+        sent += 1
+        try:
+            case.call_and_validate(headers=headers, checks=checks)
+        except Exception as e:
+            raise AssertionError(f"{operation.label} as {role}: {e}") from e
+
+    one()
+    return sent
 
 
 def test_api_fuzz_quick(sqlite_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from engine.web.times import local_input_to_utc
 from engine.web.updates import Upload, clean_name, media_type_of
 from projections import queries
 
+
 class Problem(BaseModel):
     """Why a request was refused: one line for a person, one naming what to fix."""
 
