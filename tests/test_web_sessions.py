@@ -77,9 +77,7 @@ def test_a_password_change_ends_every_other_session_of_the_person(site: Site) ->
 def test_an_admin_signs_a_person_out_everywhere(site: Site) -> None:  # noqa: F811
     laptop, phone = site.signed_in(LEAD), site.signed_in(LEAD)
     page = laptop.get("/account").text
-    refused = laptop.post(
-        f"/admin/users/{ADMIN}/sign-out", data={"csrf_token": csrf_in(page)}
-    )
+    refused = laptop.post(f"/admin/users/{ADMIN}/sign-out", data={"csrf_token": csrf_in(page)})
     assert refused.status_code == 403
     assert is_signed_in(site.client()) is False
 
@@ -125,9 +123,7 @@ def test_sessions_end_after_the_idle_limit(site: Site) -> None:  # noqa: F811
     assert not is_signed_in(client)
 
 
-def test_sessions_end_after_the_absolute_limit_however_busy(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_sessions_end_after_the_absolute_limit_however_busy(db_url: str, tmp_path: Path) -> None:
     s = open_site(db_url, tmp_path, session_max_hours=2, session_idle_minutes=30)
     try:
         client = s.signed_in(LEAD)

@@ -61,9 +61,7 @@ def open_site(db_url: str, tmp_path: Path, **settings: Any) -> Site:
     from engine.web.app import create_app
 
     rt = Runtime.open(
-        Settings(
-            database_url=db_url, files_dir=str(tmp_path / "files"), base_url=BASE, **settings
-        )
+        Settings(database_url=db_url, files_dir=str(tmp_path / "files"), base_url=BASE, **settings)
     )
     people(rt)
     rt.app.create_plan(ADMIN, "plan", "Safeguarding plan", agencies=AGENCIES)

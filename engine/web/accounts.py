@@ -74,6 +74,18 @@ web_sessions = Table(
     Column("ended_at", Float, nullable=True),
 )
 
+web_sso_flows = Table(
+    "web_sso_flows",
+    web_metadata,
+    # One row per single sign-on begun and not yet finished; taken (deleted) when the
+    # provider sends the person back, so a state, and the code with it, works once.
+    Column("state", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("next", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+)
+
 web_secrets = Table(
     "web_secrets",
     web_metadata,
@@ -119,6 +131,17 @@ class SessionLimits:
     idle_seconds: float
     absolute_seconds: float
 
+
+@dataclass(frozen=True)
+class SsoFlow:
+    state: str
+    nonce: str
+    code_verifier: str
+    next: str
+
+
+# A person has this long at their organisation's sign-in page.
+SSO_FLOW_SECONDS = 10 * 60
 
 # last_seen is written at most this often, so a busy page does not write on every view.
 TOUCH_EVERY_SECONDS = 60.0
@@ -325,6 +348,45 @@ class Accounts:
                 .values(ended_at=time.time())
             )
         return int(result.rowcount or 0)
+
+    # Single sign-on
+
+    def start_sso(self, next_path: str) -> SsoFlow:
+        flow = SsoFlow(
+            state=secrets.token_urlsafe(32),
+            nonce=secrets.token_urlsafe(32),
+            code_verifier=secrets.token_urlsafe(64),
+            next=next_path,
+        )
+        now = time.time()
+        with self.engine.begin() as conn:
+            # Flows never finished are cleared as new ones begin.
+            conn.execute(delete(web_sso_flows).where(web_sso_flows.c.started_at < now - 86400))
+            conn.execute(
+                insert(web_sso_flows).values(
+                    state=flow.state,
+                    nonce=flow.nonce,
+                    code_verifier=flow.code_verifier,
+                    next=flow.next,
+                    started_at=now,
+                )
+            )
+        return flow
+
+    def take_sso(self, state: str) -> SsoFlow | None:
+        """The flow a state began, once: it is deleted as it is read."""
+        if not state:
+            return None
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(web_sso_flows).where(web_sso_flows.c.state == state)
+            ).first()
+            if row is None:
+                return None
+            taken = conn.execute(delete(web_sso_flows).where(web_sso_flows.c.state == state))
+        if not taken.rowcount or time.time() - row.started_at > SSO_FLOW_SECONDS:
+            return None  # another request took it first, or it is too old
+        return SsoFlow(row.state, row.nonce, row.code_verifier, row.next)
 
     # API tokens
 

@@ -17,8 +17,9 @@ from engine.web.accounts import Accounts, SessionLimits
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
-from engine.web.routes import account, actions, audit, auth, plans, reports
+from engine.web.routes import account, actions, audit, auth, plans, reports, sso
 from engine.web.security import BodyLimit, SecurityHeaders, Signer
+from engine.web.sso import SsoConfig
 
 STATIC = Path(__file__).parent / "static"
 FORM_LIMIT = 1024 * 1024  # what any request but an upload may carry
@@ -72,9 +73,10 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    state.extras["sso"] = SsoConfig.from_settings(settings)
     app.state.web = state
     errors.install(app)
-    for module in (auth, actions, plans, audit, reports, account):
+    for module in (auth, sso, actions, plans, audit, reports, account):
         app.include_router(module.router)
     app.include_router(account.feed_router)
     app.include_router(api.router)

@@ -21,6 +21,8 @@ NOTICES = {
     "token": "The API token was withdrawn.",
     "evidence": "The evidence decision was recorded.",
     "signed-out": "You are signed out.",
+    "enrolled": "Welcome. Your account was made from your organisation's sign-in; an "
+    "administrator will give you your roles, and then your actions and plans will show.",
     "signed-out-everywhere": "That person is signed out everywhere; their reminder links "
     "no longer work.",
 }

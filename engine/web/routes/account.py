@@ -70,6 +70,9 @@ async def change_password(request: Request, viewer: SignedIn) -> Response:
     error = None
     status = 400
     throttle = state.throttles.password_change
+    sso = state.extras.get("sso")
+    if sso is not None and not sso.passwords:
+        raise PermissionDenied("passwords are turned off here: your organisation's sign-in is used")
     if throttle.blocked(viewer.email):
         error = (
             "Too many wrong current passwords. Wait fifteen minutes and try again, or ask "

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from domain.errors import PermissionDenied
 from engine.web.context import client_address, csrf_guard, session_of, viewer_for, web
 from engine.web.pages import clear_session, form_fields, page, safe_next, set_session
 from engine.web.security import LinkScope
@@ -13,6 +17,18 @@ from engine.web.templating import action_url
 from engine.web.throttle import Throttled
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
+
+def sign_in_options(request: Request, **context: Any) -> dict[str, Any]:
+    """What the sign-in page offers: the organisation's sign-in, passwords, or both."""
+    sso = web(request).extras.get("sso")
+    target = context.get("next") or safe_next(request.query_params.get("next"))
+    return {
+        "sso": sso is not None,
+        "passwords": sso is None or sso.passwords,
+        "sso_url": "/sign-in/sso?" + urlencode({"next": target}),
+        **context,
+    }
+
 
 @router.get("/sign-in", include_in_schema=False)
 async def sign_in_form(request: Request) -> Response:
@@ -27,7 +43,12 @@ async def sign_in_form(request: Request) -> Response:
         request,
         None,
         "sign_in.html",
-        {"csrf": session.csrf, "next": safe_next(request.query_params.get("next")), "email": ""},
+        sign_in_options(
+            request,
+            csrf=session.csrf,
+            next=safe_next(request.query_params.get("next")),
+            email="",
+        ),
     )
     if fresh:
         set_session(request, response, session)
@@ -43,12 +64,18 @@ async def sign_in(request: Request) -> Response:
     target = safe_next(fields.get("next"))
     session = session_of(request)
     assert session is not None  # csrf_guard refused the post otherwise
+    sso = state.extras.get("sso")
+    if sso is not None and not sso.passwords:
+        raise PermissionDenied(
+            "passwords are turned off here: sign in with your organisation's account"
+        )
     if state.throttles.sign_in.blocked(email):
         return page(
             request,
             None,
             "sign_in.html",
             {
+                **sign_in_options(request),
                 "csrf": session.csrf,
                 "next": target,
                 "email": email,
@@ -66,6 +93,7 @@ async def sign_in(request: Request) -> Response:
             None,
             "sign_in.html",
             {
+                **sign_in_options(request),
                 "csrf": session.csrf,
                 "next": target,
                 "email": email,
