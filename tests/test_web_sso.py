@@ -45,8 +45,10 @@ class Provider:
         assert answer.status_code == 201, answer.text
         return answer.json()["client_id"], answer.json()["client_secret"]
 
-    def person(self, email: str, verified: bool = True, name: str = "") -> str:
-        claims = {"email": email, "email_verified": verified, "name": name or email}
+    def person(self, email: str, verified: bool | None = True, name: str = "", **more: Any) -> str:
+        claims: dict[str, Any] = {"email": email, "name": name or email, **more}
+        if verified is not None:
+            claims["email_verified"] = verified
         answer = httpx.put(f"{self.url}/users/{email}", json=claims)
         assert answer.status_code == 204, answer.text
         return email
@@ -194,6 +196,22 @@ def test_an_unverified_email_signs_nobody_in(site: Site, provider: Provider) -> 
     answer = come_back(client, authorize(begin(client), sub))
     assert answer.status_code == 403 and "has not verified the address" in answer.text
     assert client.get("/account").status_code == 303
+
+
+def test_entra_ids_domain_verified_claim_stands_in_for_email_verified(
+    site: Site, provider: Provider
+) -> None:
+    client = site.client()
+    entra_style = provider.person(LEAD, verified=None, xms_edov=True)
+    assert come_back(client, authorize(begin(client), entra_style)).status_code == 303
+    assert client.get("/account").status_code == 200
+
+    for claims in ({"verified": None}, {"verified": None, "xms_edov": False},
+                   {"verified": False, "xms_edov": True}):  # fmt: skip
+        other = site.client()
+        sub = provider.person(LEAD, **claims)  # type: ignore[arg-type]
+        answer = come_back(other, authorize(begin(other), sub))
+        assert answer.status_code == 403 and "not verified" in answer.text, claims
 
 
 def test_an_unknown_email_is_refused_unless_its_domain_is_allowed(

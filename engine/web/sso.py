@@ -45,6 +45,19 @@ class Identity:
     name: str
 
 
+# Microsoft Entra ID sends no email_verified for work accounts; its optional claim
+# xms_edov says the tenant owns the address's domain, which stands in for it.
+_DOMAIN_VERIFIED = (True, "true", "1", 1)
+
+
+def email_verified(claims: dict[str, Any]) -> bool:
+    """The provider vouches for the address: email_verified, or where that is absent,
+    Entra ID's xms_edov. An explicit email_verified false is never overridden."""
+    if "email_verified" in claims:
+        return claims["email_verified"] is True
+    return claims.get("xms_edov") in _DOMAIN_VERIFIED
+
+
 def parse_domains(text: str | None) -> dict[str, str | None]:
     """'council.example=Council, nhs.example=NHS Trust' as {domain: agency}; a domain
     without '=' enrols people with no agency."""
@@ -246,7 +259,7 @@ class SsoConfig:
                 "Your organisation's sign-in did not say your email address. Ask your "
                 "administrator to release the 'email' claim to actiontrail.",
             )
-        if claims.get("email_verified") is not True:
+        if not email_verified(claims):
             raise SsoRefused(
                 "Your email address is not verified",
                 f"Your organisation's sign-in has not verified the address {email}, so it "
