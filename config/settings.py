@@ -31,6 +31,19 @@ class Settings:
     metrics: str = ""
     # /readyz answers 503 when the read models are further behind than this.
     ready_max_lag: str = "60"
+    # Web sessions end after this long unused, and this long after sign-in whatever.
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    # Host names the web answers to besides the base URL's (comma-separated).
+    trusted_hosts: str | None = None
+    # Single sign-on (OpenID Connect); passwords stay unless turned off with an issuer set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    # Email domains whose unknown people are enrolled with no roles on first sign-in, each
+    # with the agency it belongs to: "council.example=Council, nhs.example=NHS Trust".
+    oidc_allowed_domains: str | None = None
+    password_sign_in: str = "on"
 
     @property
     def metrics_enabled(self) -> bool:
@@ -72,4 +85,33 @@ class Settings:
             key = f"{ENV_PREFIX}{f.name.upper()}"
             if env.get(key):
                 values[f.name] = env[key]
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**_typed(values))  # type: ignore[arg-type]
+
+    def host_names(self) -> list[str]:
+        """The base URL's host and any listed in trusted_hosts."""
+        from urllib.parse import urlsplit
+
+        hosts = [urlsplit(self.base_url).hostname or ""]
+        hosts += [h.strip().lower() for h in (self.trusted_hosts or "").split(",") if h.strip()]
+        return [h for h in dict.fromkeys(hosts) if h]
+
+
+def _typed(values: dict[str, str]) -> dict[str, object]:
+    """Whole numbers where the default is one, with a clear line naming a bad one."""
+    defaults = {f.name: f.default for f in fields(Settings)}
+    typed: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(defaults.get(name), int):
+            try:
+                number = int(value)
+            except ValueError:
+                number = 0
+            if number <= 0:
+                raise InvalidInput(
+                    f"setting {name} ({ENV_PREFIX}{name.upper()}) must be a whole number "
+                    f"above 0, not '{value}'"
+                )
+            typed[name] = number
+        else:
+            typed[name] = value
+    return typed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import (
     Column,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -57,6 +59,33 @@ api_tokens = Table(
     Column("created_at", String(40), nullable=False),
 )
 
+web_sessions = Table(
+    "web_sessions",
+    web_metadata,
+    # The digest of the id the cookie carries: a leaked table opens no session.
+    Column("digest", String(64), primary_key=True),
+    Column("email", String(200), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # password, sso or link
+    # Seconds since the epoch: when the person last proved who they are, when this
+    # session began, when it was last used, and when it was ended (sign-out and so on).
+    Column("signed_in_at", Float, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("ended_at", Float, nullable=True),
+)
+
+web_sso_flows = Table(
+    "web_sso_flows",
+    web_metadata,
+    # One row per single sign-on begun and not yet finished; taken (deleted) when the
+    # provider sends the person back, so a state, and the code with it, works once.
+    Column("state", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("next", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+)
+
 web_secrets = Table(
     "web_secrets",
     web_metadata,
@@ -84,6 +113,38 @@ class ApiToken:
     email: str
     label: str | None
     created_at: str
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    email: str
+    kind: str
+    signed_in_at: float
+    started_at: float
+    last_seen: float
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session lasts unused (idle) and at most after it began (absolute)."""
+
+    idle_seconds: float
+    absolute_seconds: float
+
+
+@dataclass(frozen=True)
+class SsoFlow:
+    state: str
+    nonce: str
+    code_verifier: str
+    next: str
+
+
+# A person has this long at their organisation's sign-in page.
+SSO_FLOW_SECONDS = 10 * 60
+
+# last_seen is written at most this often, so a busy page does not write on every view.
+TOUCH_EVERY_SECONDS = 60.0
 
 
 # Tables made by others meanwhile are seen on the next attempt; there are few tables.
@@ -173,6 +234,7 @@ class Accounts:
                     updated_at=_now(),
                 )
             )
+        self.end_sessions_of(key)
 
     def has_password(self, email: str) -> bool:
         with self.engine.connect() as conn:
@@ -214,6 +276,117 @@ class Accounts:
                 .where(credentials.c.email == key)
                 .values(epoch=credentials.c.epoch + 1, updated_at=_now())
             )
+        self.end_sessions_of(key)
+
+    # Sessions
+
+    def start_session(self, email: str, kind: str, signed_in_at: float | None = None) -> str:
+        """A new session's id, for the cookie; only its digest is kept."""
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(web_sessions).values(
+                    digest=_digest(session_id),
+                    email=email.strip().lower(),
+                    kind=kind,
+                    signed_in_at=now if signed_in_at is None else signed_in_at,
+                    started_at=now,
+                    last_seen=now,
+                    ended_at=None,
+                )
+            )
+        return session_id
+
+    def live_session(
+        self, session_id: str, email: str, limits: SessionLimits
+    ) -> SessionRecord | None:
+        """The session if it is still going: not ended, used within the idle limit and
+        begun within the absolute one; its use is noted."""
+        if not session_id:
+            return None
+        digest = _digest(session_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(web_sessions).where(web_sessions.c.digest == digest)).first()
+        now = time.time()
+        if (
+            row is None
+            or row.ended_at is not None
+            or row.email != email.strip().lower()
+            or now - row.last_seen > limits.idle_seconds
+            or now - row.started_at > limits.absolute_seconds
+        ):
+            return None
+        if now - row.last_seen > TOUCH_EVERY_SECONDS:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(web_sessions)
+                    .where(web_sessions.c.digest == digest, web_sessions.c.ended_at.is_(None))
+                    .values(last_seen=now)
+                )
+        return SessionRecord(row.email, row.kind, row.signed_in_at, row.started_at, now)
+
+    def end_session(self, session_id: str) -> None:
+        if not session_id:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.digest == _digest(session_id))
+                .where(web_sessions.c.ended_at.is_(None))
+                .values(ended_at=time.time())
+            )
+
+    def end_sessions_of(self, email: str) -> int:
+        """Ends every session of a person (a password change, a deactivation, an
+        administrator's "sign out everywhere"); how many were going."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.email == email.strip().lower())
+                .where(web_sessions.c.ended_at.is_(None))
+                .values(ended_at=time.time())
+            )
+        return int(result.rowcount or 0)
+
+    # Single sign-on
+
+    def start_sso(self, next_path: str) -> SsoFlow:
+        flow = SsoFlow(
+            state=secrets.token_urlsafe(32),
+            nonce=secrets.token_urlsafe(32),
+            code_verifier=secrets.token_urlsafe(64),
+            next=next_path,
+        )
+        now = time.time()
+        with self.engine.begin() as conn:
+            # Flows never finished are cleared as new ones begin.
+            conn.execute(delete(web_sso_flows).where(web_sso_flows.c.started_at < now - 86400))
+            conn.execute(
+                insert(web_sso_flows).values(
+                    state=flow.state,
+                    nonce=flow.nonce,
+                    code_verifier=flow.code_verifier,
+                    next=flow.next,
+                    started_at=now,
+                )
+            )
+        return flow
+
+    def take_sso(self, state: str) -> SsoFlow | None:
+        """The flow a state began, once: it is deleted as it is read."""
+        if not state:
+            return None
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(web_sso_flows).where(web_sso_flows.c.state == state)
+            ).first()
+            if row is None:
+                return None
+            taken = conn.execute(delete(web_sso_flows).where(web_sso_flows.c.state == state))
+        if not taken.rowcount or time.time() - row.started_at > SSO_FLOW_SECONDS:
+            return None  # another request took it first, or it is too old
+        return SsoFlow(row.state, row.nonce, row.code_verifier, row.next)
 
     # API tokens
 

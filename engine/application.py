@@ -627,6 +627,21 @@ class ActionTrail(Application[UUID]):
         plan.close_period(period, actions, lists, summary, as_of, actor=acting.email)
         self.record(plan)
 
+    # Single sign-on
+
+    def enrol_signed_in(self, email: str, name: str, agency: str | None) -> User:
+        """A person their organisation's sign-in vouched for, from an email domain the
+        store allows: added with no roles (so they can see nothing yet), on their own
+        word as verified by the provider, for an administrator to give roles to."""
+        if not self.has_users():
+            raise PermissionDenied("the first user must be added as an admin first")
+        key = normalise_email(email)
+        if self._exists(user_id(key)):
+            raise DomainError(f"user '{key}' already exists")
+        user = User.register(key, name, agency, [], actor=key)
+        self.record(user)
+        return user
+
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:
     if expected is not None and aggregate.version != expected:

@@ -73,8 +73,8 @@ def seed_demo(db_url: str, files: Path) -> None:
         rt.close()
 
 
-def start_server(db_url: str, folder: Path, *extra: str) -> Server:
-    port = free_port()
+def start_server(db_url: str, folder: Path, *extra: str, port: int | None = None) -> Server:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     files = folder / "files"
     log = folder / "serve.log"

@@ -19,6 +19,8 @@ from engine.runtime import Runtime
 from engine.web.app import create_app
 from tests.conftest import ADMIN, action_spec, people
 
+BASE = Settings().base_url
+
 
 def runtime(url: str, tmp_path: Path, **settings: str) -> Runtime:
     """A runtime whose own writes do not reach the read models: the catch-up is a
@@ -47,7 +49,7 @@ def test_readyz_is_503_while_the_read_models_fall_behind_and_200_once_caught_up(
     stopped_catch_up: Runtime,
 ) -> None:
     rt = stopped_catch_up
-    with TestClient(create_app(rt)) as client:
+    with TestClient(create_app(rt), base_url=BASE) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         behind = client.get("/readyz")
         assert behind.status_code == 503, behind.text
@@ -65,7 +67,7 @@ def test_readyz_is_503_while_the_read_models_fall_behind_and_200_once_caught_up(
 def test_readyz_is_503_when_the_database_does_not_answer(db_url: str, tmp_path: Path) -> None:
     rt = runtime(db_url, tmp_path)
     working = rt.engine
-    with TestClient(create_app(rt)) as client:
+    with TestClient(create_app(rt), base_url=BASE) as client:
         assert client.get("/readyz").status_code == 200
         # The read-model database goes away: nothing listens on port 1.
         rt.engine = create_engine(
@@ -88,7 +90,7 @@ def test_a_bad_ready_lag_setting_stops_the_app_at_start(db_url: str, tmp_path: P
 
 def test_metrics_are_off_unless_turned_on(db_url: str, tmp_path: Path) -> None:
     rt = runtime(db_url, tmp_path)
-    with TestClient(create_app(rt)) as client:
+    with TestClient(create_app(rt), base_url=BASE) as client:
         off = client.get("/metrics")
         assert off.status_code == 404 and "ACTIONTRAIL_METRICS=1" in off.text
     rt.close()
@@ -112,7 +114,7 @@ def test_metrics_count_requests_routes_lag_outbox_and_sign_in_failures(
     stopped_catch_up: Runtime,
 ) -> None:
     rt = stopped_catch_up
-    with TestClient(create_app(rt)) as client:
+    with TestClient(create_app(rt), base_url=BASE) as client:
         for _ in range(3):
             client.get("/healthz")
         client.get("/plans/no-such-plan/actions/1.1")
@@ -155,7 +157,7 @@ def test_every_response_carries_a_request_id_which_the_json_logs_carry_too(
     rt = runtime(db_url, tmp_path)
     configure_logging("info", "json")
     try:
-        with TestClient(create_app(rt)) as client:
+        with TestClient(create_app(rt), base_url=BASE) as client:
             mine = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.42"})
             fresh = client.get("/healthz")
             hostile = client.get(
@@ -170,3 +172,17 @@ def test_every_response_carries_a_request_id_which_the_json_logs_carry_too(
     lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
     logged = {x["request_id"] for x in lines if x.get("event") == "request"}
     assert {"lb-7f3a.42", fresh.headers["x-request-id"]} <= logged
+
+
+def test_probes_answer_any_host_while_pages_refuse_an_unknown_one(
+    db_url: str, tmp_path: Path
+) -> None:
+    rt = runtime(db_url, tmp_path, metrics="1")
+    with TestClient(create_app(rt), base_url="http://10.0.0.7:8000") as by_address:
+        assert by_address.get("/healthz").status_code == 200
+        assert by_address.get("/readyz").status_code == 200
+        assert by_address.get("/metrics").status_code == 200
+        refused = by_address.get("/sign-in")
+        assert refused.status_code == 400
+        assert refused.headers["x-request-id"]
+    rt.close()

@@ -25,7 +25,28 @@ from engine.web.times import local_input_to_utc
 from engine.web.updates import Upload, clean_name, media_type_of
 from projections import queries
 
-router = APIRouter(prefix="/api/v1", tags=["actiontrail"])
+
+class Problem(BaseModel):
+    """Why a request was refused: one line for a person, one naming what to fix."""
+
+    error: str
+    message: str
+
+
+# Every refusal the API can answer with, documented so clients (and the fuzz tests,
+# which hold the API to this document) know each answer's shape.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "Refused: the request breaks a rule"},
+    401: {"model": Problem, "description": "No valid bearer token"},
+    403: {"model": Problem, "description": "The token's owner may not do this"},
+    404: {"model": Problem, "description": "No such plan, action or item"},
+    409: {"model": Problem, "description": "Changed by someone else meanwhile"},
+    413: {"description": "The request is larger than allowed"},
+    422: {"model": Problem, "description": "The request does not match this document"},
+    429: {"model": Problem, "description": "Too many wrong tokens from this address"},
+}
+
+router = APIRouter(prefix="/api/v1", tags=["actiontrail"], responses=REFUSALS)
 
 
 class Me(BaseModel):

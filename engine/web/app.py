@@ -10,16 +10,17 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from domain.action import MAX_EVIDENCE_BYTES
-from engine.accounts import Accounts
+from engine.accounts import Accounts, SessionLimits
 from engine.runtime import Runtime
 from engine.web import api, errors
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
-from engine.web.ops import Metrics, RequestContext
+from engine.web.ops import Metrics, ProbesAnyHost, RequestContext
 from engine.web.ops import router as ops_router
-from engine.web.routes import account, actions, audit, auth, plans, reports
+from engine.web.routes import account, actions, audit, auth, plans, reports, sso
 from engine.web.security import BodyLimit, SecurityHeaders, Signer
+from engine.web.sso import SsoConfig
 
 STATIC = Path(__file__).parent / "static"
 FORM_LIMIT = 1024 * 1024  # what any request but an upload may carry
@@ -30,12 +31,21 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     """The web application over an open runtime. Background jobs run while it is
     served (the lifespan), none when jobs is None."""
     accounts = Accounts(rt.engine)
+    settings = rt.settings
+    limits = SessionLimits(
+        idle_seconds=settings.session_idle_minutes * 60,
+        absolute_seconds=settings.session_max_hours * 60 * 60,
+    )
     state = WebState(
         rt=rt,
         accounts=accounts,
-        signer=Signer(accounts.secret_key(rt.settings.secret_key)),
+        signer=Signer(
+            accounts.secret_key(settings.secret_key),
+            session_max_age=int(limits.absolute_seconds),
+        ),
         cache=ReadCache(rt.engine),
-        secure_cookies=rt.settings.base_url.startswith("https://"),
+        secure_cookies=settings.base_url.startswith("https://"),
+        limits=limits,
     )
 
     @asynccontextmanager
@@ -64,6 +74,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    state.extras["sso"] = SsoConfig.from_settings(settings)
     app.state.web = state
     metrics = Metrics(rt) if rt.settings.metrics_enabled else None
     if metrics is not None:
@@ -72,7 +83,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     rt.settings.ready_max_lag_seconds  # noqa: B018
     errors.install(app)
     app.include_router(ops_router)
-    for module in (auth, actions, plans, audit, reports, account):
+    for module in (auth, sso, actions, plans, audit, reports, account):
         app.include_router(module.router)
     app.include_router(account.feed_router)
     app.include_router(api.router)
@@ -83,6 +94,9 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
         other_limit=FORM_LIMIT,
     )
     app.add_middleware(SecurityHeaders)
+    # A request naming a host this site is not is refused before anything reads its
+    # Host to build a link; the probes answer a load balancer that asks by address.
+    app.add_middleware(ProbesAnyHost, allowed_hosts=settings.host_names())
     # Outermost, so the id is on every response and the timing covers the whole answer.
     app.add_middleware(RequestContext, metrics=metrics)
     return app

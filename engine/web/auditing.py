@@ -32,6 +32,7 @@ from engine.audit.export import export_plan
 from engine.audit.verify import verify_store
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
+from engine.web.security import download_headers
 from engine.web.times import local_input_to_utc
 from projections import queries
 
@@ -160,7 +161,7 @@ def download_name(*parts: str) -> str:
 
 
 def attachment(name: str) -> dict[str, str]:
-    return {"content-disposition": f'attachment; filename="{name}"'}
+    return download_headers(name)
 
 
 # The export, streamed as it is read

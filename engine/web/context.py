@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotFound
 from domain.users import Role
-from engine.accounts import Accounts
+from engine.accounts import Accounts, SessionLimits, SessionRecord
 from engine.runtime import Runtime
 from engine.web.cache import ReadCache
 from engine.web.security import SESSION_COOKIE, Session, Signer, csrf_matches
+from engine.web.throttle import Throttled, Throttles
 
 
 @dataclass
@@ -24,6 +25,8 @@ class WebState:
     signer: Signer
     cache: ReadCache
     secure_cookies: bool = False
+    limits: SessionLimits = SessionLimits(60 * 60, 12 * 60 * 60)
+    throttles: Throttles = field(default_factory=Throttles)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,6 +87,17 @@ def session_of(request: Request) -> Session | None:
     return session
 
 
+def client_address(request: Request) -> str:
+    """Who is asking, for the throttles: the connecting address."""
+    return request.client.host if request.client else "unknown"
+
+
+def session_record(request: Request) -> SessionRecord | None:
+    """The live session behind this request, once a signed-in dependency has checked it."""
+    record: SessionRecord | None = getattr(request.state, "session_record", None)
+    return record
+
+
 def read_positions(request: Request) -> Any:
     """How far the read models had got when this request began, read once per request."""
     if not hasattr(request.state, "positions"):
@@ -125,9 +139,12 @@ def _signed_in(request: Request) -> Viewer:
     session = session_of(request)
     if session is None or not session.email:
         raise SignInRequired
-    # A password change or "sign out everywhere" raises the epoch and ends old sessions.
-    if state.accounts.epoch(session.email) != session.epoch:
+    # The cookie is only a key: sign-out, a password change, "sign out everywhere" and
+    # the time limits end the session in the database, and then the cookie opens nothing.
+    record = state.accounts.live_session(session.sid, session.email, state.limits)
+    if record is None:
         raise SignInRequired
+    request.state.session_record = record
     viewer = viewer_for(state, session.email, session, read_positions(request))
     if viewer is None:
         raise SignInRequired
@@ -178,8 +195,12 @@ bearer = HTTPBearer(
 
 def _api_viewer(request: Request, token: str) -> Viewer:
     state = web(request)
+    address = client_address(request)
+    if state.throttles.api_token.blocked(address):
+        raise Throttled("API tokens")
     email = state.accounts.token_owner(token)
     if email is None:
+        state.throttles.api_token.failed(address)
         raise ApiAuthRequired
     viewer = viewer_for(state, email, None)
     if viewer is None:

@@ -21,6 +21,7 @@ from engine.web.context import (
 )
 from engine.web.security import SECURITY_HEADERS
 from engine.web.templating import action_url, render
+from engine.web.throttle import Throttled
 
 log = structlog.get_logger(__name__)
 
@@ -122,6 +123,17 @@ def _api_unauthorised() -> Response:
     )
 
 
+async def on_throttled(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Throttled)
+    return error_page(
+        request,
+        429,
+        "Too many attempts",
+        f"Too many wrong {exc.what} came from your address. Wait fifteen minutes and "
+        "try again.",
+    )
+
+
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Page not found", 405: "Not allowed here", 413: "Too large"}
@@ -169,6 +181,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LinkScopeRefused, on_scope_refused)
     app.add_exception_handler(CsrfRefused, on_csrf_refused)
     app.add_exception_handler(ApiAuthRequired, on_api_auth)
+    app.add_exception_handler(Throttled, on_throttled)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -25,6 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.runtime import Runtime
@@ -225,3 +226,22 @@ def count_sign_in_failure(request: Request) -> None:
     found: Metrics | None = request.app.state.web.extras.get("metrics")
     if found is not None:
         found.sign_in_failures.inc()
+
+
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ProbesAnyHost:
+    """Refuses requests for hosts this site is not (Starlette's TrustedHostMiddleware),
+    except the probes: a load balancer or Prometheus asks by address, and nothing they
+    answer is built from the Host header."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROBES:
+            await self.app(scope, receive, send)
+            return
+        await self.checked(scope, receive, send)

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, Response
 
 from engine.web import reads
 from engine.web.context import Viewer, read_positions, web
-from engine.web.security import SESSION_COOKIE, SESSION_MAX_AGE, Session
+from engine.web.security import SESSION_COOKIE, Session
 from engine.web.templating import render
 
 NOTICES = {
@@ -21,6 +21,10 @@ NOTICES = {
     "token": "The API token was withdrawn.",
     "evidence": "The evidence decision was recorded.",
     "signed-out": "You are signed out.",
+    "enrolled": "Welcome. Your account was made from your organisation's sign-in; an "
+    "administrator will give you your roles, and then your actions and plans will show.",
+    "signed-out-everywhere": "That person is signed out everywhere; their reminder links "
+    "no longer work.",
 }
 
 
@@ -49,7 +53,7 @@ def set_session(request: Request, response: Response, session: Session) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         state.signer.dump_session(session),
-        max_age=SESSION_MAX_AGE,
+        max_age=state.signer.session_max_age,
         httponly=True,
         samesite="lax",
         secure=state.secure_cookies,

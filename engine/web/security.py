@@ -31,15 +31,31 @@ SECURITY_HEADERS = [
 ]
 
 
+# What every download carries: saved, not shown; its type as declared, not guessed; and
+# were a browser to show it anyway, shown in a sandbox with nothing allowed, so a file
+# can never run as a page of this site.
+DOWNLOAD_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "sandbox; default-src 'none'",
+}
+
+
+def download_headers(name: str) -> dict[str, str]:
+    """Headers for a file sent as an attachment named name (safe characters only)."""
+    return {"content-disposition": f'attachment; filename="{name}"', **DOWNLOAD_HEADERS}
+
+
 @dataclass(frozen=True)
 class Session:
     email: str
     csrf: str
     epoch: int
     scope: LinkScope | None = None
+    # The id of the session's row in web_sessions; empty before sign-in.
+    sid: str = ""
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"u": self.email, "c": self.csrf, "e": self.epoch}
+        data: dict[str, Any] = {"u": self.email, "c": self.csrf, "e": self.epoch, "i": self.sid}
         if self.scope:
             data["s"] = [self.scope.slug, self.scope.ref]
         return data
@@ -55,6 +71,7 @@ class Session:
                 csrf=str(data["c"]),
                 epoch=int(data["e"]),
                 scope=LinkScope(str(scope[0]), str(scope[1])) if scope else None,
+                sid=str(data.get("i") or ""),
             )
         except (KeyError, TypeError, ValueError, IndexError):
             return None
@@ -64,12 +81,17 @@ class Signer:
     """Signs sessions and links with the one secret key, under separate salts so a
     cookie cannot be replayed as a link or the other way round."""
 
-    def __init__(self, secret_key: str) -> None:
+    def __init__(self, secret_key: str, session_max_age: int = SESSION_MAX_AGE) -> None:
+        self.session_max_age = session_max_age
         self._sessions = URLSafeTimedSerializer(secret_key, salt="actiontrail.session")
         self._links = LinkSigner(secret_key)
 
-    def new_session(self, email: str, epoch: int, scope: LinkScope | None = None) -> Session:
-        return Session(email=email, csrf=secrets.token_urlsafe(24), epoch=epoch, scope=scope)
+    def new_session(
+        self, email: str, epoch: int, scope: LinkScope | None = None, sid: str = ""
+    ) -> Session:
+        return Session(
+            email=email, csrf=secrets.token_urlsafe(24), epoch=epoch, scope=scope, sid=sid
+        )
 
     def dump_session(self, session: Session) -> str:
         return str(self._sessions.dumps(session.to_data()))
@@ -78,7 +100,7 @@ class Signer:
         if not cookie:
             return None
         try:
-            data = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE)
+            data = self._sessions.loads(cookie, max_age=self.session_max_age)
         except (BadSignature, SignatureExpired):
             return None
         return Session.from_data(data)

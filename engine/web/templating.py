@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from domain.clock import LONDON
+from engine.audit.safe_text import escape_hidden
 from engine.web.security import CSRF_FIELD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -86,12 +87,37 @@ def size(value: int | None) -> str:
     return f"{value / (1024 * 1024):.1f} MB"
 
 
+# Line breaks and tabs lay out multi-line text; every other invisible character is shown.
+_KEEP = "\n\r\t"
+
+
+def visible(value: Any) -> Any:
+    """Every value a template writes, made to read as it is stored: bidirectional
+    overrides, zero-width and other invisible characters are shown as \\uXXXX escapes
+    (as the JSON output writes them), so text cannot be made to look like something else.
+    Markup was built by these templates, so its text has been through here already; only
+    stray invisible characters in it are shown, which no HTML syntax uses."""
+    if not isinstance(value, str) or _printable(value):
+        return value
+    if isinstance(value, Markup):
+        return Markup(escape_hidden(str(value), keep=_KEEP))
+    return escape_hidden(value, keep=_KEEP)
+
+
+def _printable(text: str) -> bool:
+    # str.isprintable runs in C: a whole cached dashboard is checked in well under a
+    # millisecond, and nearly every value is printable.
+    return text.replace("\n", "").replace("\r", "").replace("\t", "").isprintable()
+
+
 def build() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Applied to the output of every {{ ... }} in every template, so none can forget it.
+    env.finalize = visible
     env.filters.update(
         day=day,
         moment=moment,

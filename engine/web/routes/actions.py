@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from domain.action import MAX_EVIDENCE_BYTES
 from domain.errors import Conflict, DomainError, NotFound
+from engine.files import ALLOWED_MEDIA_TYPES
 from engine.web import reads
 from engine.web.context import (
     SignedIn,
@@ -23,6 +24,7 @@ from engine.web.context import (
 from engine.web.describe import describe
 from engine.web.errors import domain_status
 from engine.web.pages import form_fields, page, safe_next
+from engine.web.security import DOWNLOAD_HEADERS
 from engine.web.templating import action_url
 from engine.web.updates import UpdateForm, Upload, apply_update, clean_name
 from projections import queries
@@ -207,10 +209,17 @@ async def evidence_file(
         raise NotFound(f"the file of evidence {evidence_id} is missing from the file store")
     return FileResponse(
         path,
-        media_type=item["media_type"] or "application/octet-stream",
+        media_type=served_media_type(item["media_type"]),
         filename=item["name"],
         content_disposition_type="attachment",
+        headers=DOWNLOAD_HEADERS,
     )
+
+
+def served_media_type(stored: str | None) -> str:
+    """The stored type when it is one evidence may be; anything else (HTML or SVG in a
+    store written before the list, say) as bytes a browser will only save."""
+    return stored if stored in ALLOWED_MEDIA_TYPES else "application/octet-stream"
 
 
 @router.post("/plans/{slug}/actions/{ref}/evidence/{evidence_id}/decision", include_in_schema=False)

@@ -2,49 +2,33 @@
 
 from __future__ import annotations
 
-import threading
-import time
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from engine.web.context import csrf_guard, session_of, viewer_for, web
+from domain.errors import PermissionDenied
+from engine.web.context import client_address, csrf_guard, session_of, viewer_for, web
 from engine.web.ops import count_sign_in_failure
 from engine.web.pages import clear_session, form_fields, page, safe_next, set_session
+from engine.web.security import LinkScope
 from engine.web.templating import action_url
+from engine.web.throttle import Throttled
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
-
-
-class Throttle:
-    """Slows password guessing: after five failures for an address, sign-in for it is
-    refused for fifteen minutes (per process; enough to make guessing impractical)."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, email: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(email, []) if now - t < LOCKOUT_SECONDS]
-            self._failures[email] = recent
-            return len(recent) >= MAX_FAILURES
-
-    def failed(self, email: str) -> None:
-        with self._lock:
-            self._failures.setdefault(email, []).append(time.monotonic())
-
-    def cleared(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(email, None)
-
-
-throttle = Throttle()
+def sign_in_options(request: Request, **context: Any) -> dict[str, Any]:
+    """What the sign-in page offers: the organisation's sign-in, passwords, or both."""
+    sso = web(request).extras.get("sso")
+    target = context.get("next") or safe_next(request.query_params.get("next"))
+    return {
+        "sso": sso is not None,
+        "passwords": sso is None or sso.passwords,
+        "sso_url": "/sign-in/sso?" + urlencode({"next": target}),
+        **context,
+    }
 
 
 @router.get("/sign-in", include_in_schema=False)
@@ -60,7 +44,12 @@ async def sign_in_form(request: Request) -> Response:
         request,
         None,
         "sign_in.html",
-        {"csrf": session.csrf, "next": safe_next(request.query_params.get("next")), "email": ""},
+        sign_in_options(
+            request,
+            csrf=session.csrf,
+            next=safe_next(request.query_params.get("next")),
+            email="",
+        ),
     )
     if fresh:
         set_session(request, response, session)
@@ -76,13 +65,19 @@ async def sign_in(request: Request) -> Response:
     target = safe_next(fields.get("next"))
     session = session_of(request)
     assert session is not None  # csrf_guard refused the post otherwise
-    if throttle.blocked(email):
+    sso = state.extras.get("sso")
+    if sso is not None and not sso.passwords:
+        raise PermissionDenied(
+            "passwords are turned off here: sign in with your organisation's account"
+        )
+    if state.throttles.sign_in.blocked(email):
         count_sign_in_failure(request)
         return page(
             request,
             None,
             "sign_in.html",
             {
+                **sign_in_options(request),
                 "csrf": session.csrf,
                 "next": target,
                 "email": email,
@@ -94,13 +89,14 @@ async def sign_in(request: Request) -> Response:
     ok = await run_in_threadpool(state.accounts.check_password, email, password)
     viewer = await run_in_threadpool(viewer_for, state, email, None) if ok else None
     if viewer is None:
-        throttle.failed(email)
+        state.throttles.sign_in.failed(email)
         count_sign_in_failure(request)
         return page(
             request,
             None,
             "sign_in.html",
             {
+                **sign_in_options(request),
                 "csrf": session.csrf,
                 "next": target,
                 "email": email,
@@ -108,16 +104,32 @@ async def sign_in(request: Request) -> Response:
             },
             status_code=400,
         )
-    throttle.cleared(email)
-    epoch = await run_in_threadpool(state.accounts.epoch, viewer.email)
+    state.throttles.sign_in.cleared(email)
     response = RedirectResponse(target, status_code=303)
-    # A new token on sign-in, so one planted before it is worthless after.
-    set_session(request, response, state.signer.new_session(viewer.email, epoch))
+    await start_session(request, response, viewer.email, "password")
     return response
+
+
+async def start_session(
+    request: Request,
+    response: Response,
+    email: str,
+    kind: str,
+    scope: LinkScope | None = None,
+) -> None:
+    """A new session in the database and its cookie, with a new CSRF token, so one
+    planted before sign-in is worthless after."""
+    state = web(request)
+    epoch = await run_in_threadpool(state.accounts.epoch, email)
+    sid = await run_in_threadpool(state.accounts.start_session, email, kind)
+    set_session(request, response, state.signer.new_session(email, epoch, scope, sid))
 
 
 @router.post("/sign-out", include_in_schema=False)
 async def sign_out(request: Request) -> Response:
+    session = session_of(request)
+    if session is not None:
+        await run_in_threadpool(web(request).accounts.end_session, session.sid)
     response = RedirectResponse("/sign-in?done=signed-out", status_code=303)
     clear_session(request, response)
     return response
@@ -128,8 +140,12 @@ async def action_link(request: Request, token: str) -> Response:
     """A reminder email's link: a session for that one action, unless the person is
     already signed in properly (then they keep their full session)."""
     state = web(request)
+    address = client_address(request)
+    if state.throttles.link.blocked(address):
+        raise Throttled("email links")
     found = state.signer.load_link(token)
     if found is None:
+        state.throttles.link.failed(address)
         return page(
             request,
             None,
@@ -147,6 +163,7 @@ async def action_link(request: Request, token: str) -> Response:
     current = await run_in_threadpool(state.accounts.epoch, email)
     viewer = await run_in_threadpool(viewer_for, state, email, None)
     if viewer is None or current != epoch:
+        state.throttles.link.failed(address)
         return page(
             request,
             None,
@@ -167,9 +184,12 @@ async def action_link(request: Request, token: str) -> Response:
         existing is not None
         and existing.email == email
         and existing.scope is None
-        and existing.epoch == current
+        and await run_in_threadpool(
+            state.accounts.live_session, existing.sid, email, state.limits
+        )
+        is not None
     )
     if not full_session:
-        set_session(request, response, state.signer.new_session(email, current, scope))
+        await start_session(request, response, email, "link", scope)
     response.headers["referrer-policy"] = "no-referrer"
     return response
