@@ -302,3 +302,7 @@ _HANDLERS: dict[str, Callable[[ViewStore, Any], None]] = {
     "User.Registered": user_registered,
     "User.RolesChanged": user_roles_changed,
 }
+
+# Events that change no view, named so that leaving them out is a decision: an admin's
+# adoption of unchained events is read by `verify` and `history`, not by the views.
+IGNORED_KINDS = frozenset({"ChainAdoption.Adopted"})
