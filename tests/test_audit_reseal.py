@@ -59,7 +59,7 @@ def test_a_store_whose_chain_was_dropped_refuses_writes_and_says_so(
     v = cli("verify")
     assert v.returncode == 1
     assert "NOT INTACT" in v.stdout and "unchained" in v.stdout
-    assert "stored before the chain existed" not in v.stdout
+    assert "adopted them as they stood" not in v.stdout
 
 
 def test_only_an_admin_adopts_and_the_adoption_is_loud_and_recorded(

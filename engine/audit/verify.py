@@ -56,6 +56,8 @@ class Problem:
         return not self.plans or NO_PLAN in self.plans or plan_id in self.plans
 
     def message(self) -> str:
+        if self.what == "unchained":
+            return f"{self.what} - {self.subject}: {self.detail}"
         return (
             f"position {self.position}: {self.what} - {self.subject} "
             f"(aggregate {self.originator_id}, version {self.version}): {self.detail}"

@@ -208,8 +208,9 @@ def _print_verification(result: Verification, data: dict[str, Any], slug: str | 
         )
     if data["sealed_through"]:
         say(
-            f"events up to position {data['sealed_through']} were stored before the chain "
-            "existed; they were chained when it was added"
+            f"events up to position {data['sealed_through']} were not chained as they were "
+            "recorded: an admin adopted them as they stood (verify --adopt)"
+            + (f" at {result.head.sealed_at}" if result.head and result.head.sealed_at else "")
         )
     say(f"checked at {result.rate:,.0f} events/s ({result.seconds:.2f} s)")
 
