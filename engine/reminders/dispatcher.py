@@ -272,7 +272,9 @@ class Dispatcher:
             report.failed += 1
         else:
             report.retrying += 1
-        if not self.rt.app.record_attempt(d, self.name, attempt, self.now(), self.config.retry):
+        if self.rt.app.record_attempt(d, self.name, attempt, self.now(), self.config.retry):
+            self._claimed_here.discard(d.id)  # no longer held: nothing to remember
+        else:
             log.warning("reminder outcome not recorded", dispatch=d.key)
 
 
