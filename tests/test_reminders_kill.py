@@ -66,7 +66,9 @@ def test_a_sender_killed_at_several_moments_delivers_every_digest_and_doubles_fe
             proc = subprocess.Popen(
                 args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
+            deadline = time.monotonic() + 300  # a hung sender fails the test, not CI
             while proc.poll() is None and len(server.inbox.received) < after:
+                assert time.monotonic() < deadline, "the sender made no progress"
                 time.sleep(0.002)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
