@@ -57,6 +57,16 @@ class RetryPolicy:
         return min(doubled, self.most)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one attempt to send a dispatch, as the mail server answered."""
+
+    sent: bool
+    permanent: bool = False  # refused for good (an SMTP 5xx); else worth trying again
+    detail: str = ""
+    code: int | None = None
+
+
 class NotClaimable(DomainError):
     """Another sender holds the claim, or the digest needs no sending now."""
 
@@ -159,8 +169,12 @@ class Dispatch(TrailAggregate):
             return self.lease_until is not None and self.lease_until <= now
         return False
 
-    def claim(self, by: str, now: datetime, lease: timedelta) -> None:
-        if not self.claimable(now):
+    def claim(self, by: str, now: datetime, lease: timedelta, reclaim: bool = False) -> None:
+        """Claim the dispatch for sending. ``reclaim`` takes back a claim this same
+        sender holds, lease or no lease: the sender that made it has died and restarted
+        under the same name (which only one live sender can hold at a time)."""
+        own = reclaim and self.status is DispatchStatus.SENDING and self.claimed_by == by
+        if not (own or self.claimable(now)):
             raise NotClaimable(self._why_not_claimable(now))
         self._claim(by=by, lease_until=now + lease, attempt=self.attempts + 1, actor=ACTOR)
 
@@ -217,6 +231,19 @@ class Dispatch(TrailAggregate):
             attempt=self.attempts,
             actor=ACTOR,
         )
+
+    def record_attempt(self, by: str, attempt: Attempt, now: datetime, retry: RetryPolicy) -> None:
+        if attempt.sent:
+            self.record_sent(by, attempt.detail or "accepted")
+        else:
+            self.record_failure(
+                by,
+                permanent=attempt.permanent,
+                detail=attempt.detail,
+                code=attempt.code,
+                now=now,
+                retry=retry,
+            )
 
     @event(Failed)
     def _failed(

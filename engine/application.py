@@ -7,10 +7,10 @@ role checks hold whatever the edge.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -19,6 +19,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 
 from domain import permissions
 from domain.action import Action, action_id
+from domain.chain_adoption import ChainAdoption
+from domain.dispatch import Attempt, Dispatch, NotClaimable, RetryPolicy
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.governance import GovernanceItem, item_id
 from domain.plan import Plan, plan_id
@@ -641,6 +643,121 @@ class ActionTrail(Application[UUID]):
         user = User.register(key, name, agency, [], actor=key)
         self.record(user)
         return user
+
+    # Reminder dispatches. These are the engine's own writes (the sender and the
+    # scheduler), made for no person, so there is no role to check: what is sent was
+    # decided by the plans' reminder rules.
+
+    def queue_dispatches(self, dispatches: list[Dispatch]) -> int:
+        """Record new dispatches together; one already queued by someone else (the same
+        digest, so the same id) is skipped. Returns how many were recorded."""
+        try:
+            self.record(*dispatches)
+            return len(dispatches)
+        except Conflict:
+            pass
+        recorded = 0
+        for d in dispatches:
+            fresh = Dispatch.queue(d.key, d.recipient, d.day, d.plan_ids, d.items)
+            try:
+                self.record(fresh)
+                recorded += 1
+            except Conflict:
+                continue
+        return recorded
+
+    def dispatch(self, dispatch_id: UUID) -> Dispatch | None:
+        try:
+            found: Dispatch = self.repository.get(dispatch_id)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def claim_dispatches(
+        self,
+        ids: list[UUID],
+        by: str,
+        now: datetime,
+        lease: timedelta,
+        reclaim: Collection[UUID] = (),
+    ) -> list[Dispatch]:
+        """Claim what can be claimed of these dispatches for the sender ``by``, which
+        takes back its own earlier claims on ``reclaim`` (see Dispatch.claim). Claims
+        are recorded before anything is sent, so a rival sender's claim on the same
+        version fails and it moves on."""
+        batch = []
+        for i in ids:
+            d = self.dispatch(i)
+            if d is None:
+                continue
+            try:
+                d.claim(by, now, lease, reclaim=i in reclaim)
+            except NotClaimable:
+                continue
+            batch.append(d)
+        if not batch:
+            return []
+        try:
+            self.record(*batch)
+            return batch
+        except Conflict:
+            pass
+        # Another sender claimed some of these since they were read: take the rest.
+        claimed = []
+        for d in batch:
+            again = self.dispatch(d.id)
+            if again is None:
+                continue
+            try:
+                again.claim(by, now, lease, reclaim=d.id in reclaim)
+                self.record(again)
+            except (NotClaimable, Conflict):
+                continue
+            claimed.append(again)
+        return claimed
+
+    def record_attempt(
+        self, dispatch: Dispatch, by: str, attempt: Attempt, now: datetime, retry: RetryPolicy
+    ) -> bool:
+        """Record what became of one attempt to send a claimed dispatch, at once, so
+        that a sender killed a moment later has sent nothing it has not recorded
+        (beyond the few messages in flight). False when it could not be recorded."""
+        try:
+            dispatch.record_attempt(by, attempt, now, retry)
+            self.record(dispatch)
+            return True
+        except (DomainError, Conflict):
+            pass
+        # A lease ran out mid-send and another sender took it over: record ours against
+        # what is stored now (a message that went is recorded as sent whoever holds it).
+        current = self.dispatch(dispatch.id)
+        if current is None:
+            return False
+        try:
+            current.record_attempt(by, attempt, now, retry)
+            self.record(current)
+        except (DomainError, Conflict):
+            return False
+        return True
+
+    # The hash chain
+
+    def adopt_unchained_events(self, actor: str, reason: str) -> ChainAdoption:
+        """Adopt, as they stand, the stored events that no hash chain covers (its tables
+        were dropped, or the store predates them): until then the store accepts no
+        write. Admins only; recorded, with the count and the reason, as the event that
+        seals them (engine.audit: ADOPTION_TOPIC)."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "adopt events no hash chain covers")
+        recorder: Any = self.recorder
+        unchained = int(recorder.unchained_events())
+        if not unchained:
+            raise DomainError("the hash chain covers every stored event: nothing to adopt")
+        adoption = ChainAdoption.adopt(
+            unchained, int(recorder.max_notification_id()), reason, actor=acting.email
+        )
+        self.record(adoption)
+        return adoption
 
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:

@@ -7,17 +7,20 @@ that cannot be read completely.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from domain.errors import InvalidInput
+from domain.person_text import parse_person
 from domain.plan import (
     RAG_SETTINGS,
     REMINDER_SETTINGS,
@@ -27,6 +30,7 @@ from domain.plan import (
     revised_policy,
     shown_setting,
 )
+from domain.safe_text import escape_hidden
 from domain.spec import ActionSpec, GovernanceSpec, GroupSpec, PlanSpec
 from domain.values import (
     Cadence,
@@ -50,9 +54,41 @@ class PlanFile:
     reminder_policy: dict[str, Any] = field(default_factory=dict)
 
 
+# Limits on what a plan file may be, checked before or while it is parsed, so that a
+# hostile file (a billion laughs of aliases, a megabyte of brackets) costs nothing. The
+# largest real plans (Sefton's 53 actions, Leeds's) are a few hundred kilobytes.
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 20
+
+SCHEMA_PATH = Path(__file__).with_name("planfile.schema.json")
+
+
+class _Refused(Exception):
+    """The file breaks a limit; the message says which, at which line."""
+
+
 class _PlanLoader(yaml.SafeLoader):
     """YAML as safe_load reads it, except that an unquoted date which is no real date
-    (2026-02-30) is read as its text, so the entry holding it can be named."""
+    (2026-02-30) is read as its text, so the entry holding it can be named; and that
+    anchors and aliases are refused (a plan has no use for them, and nested aliases
+    expand exponentially), as is nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(f"line {line}: anchors and aliases (& and *) are not allowed")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"line {line}: nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -128,16 +164,25 @@ class _Reader:
 
     def person(self, value: Any, where: str) -> Person:
         if isinstance(value, str):
-            return Person(name=value, email=value.lower() if "@" in value else None)
-        if not isinstance(value, dict) or not value.get("name"):
-            raise self.fail(where, "a person needs at least a 'name'")
-        email = value.get("email")
-        return Person(
-            name=str(value["name"]),
-            email=str(email).lower() if email else None,
-            agency=value.get("agency"),
-            title=value.get("title"),
-        )
+            try:
+                found = parse_person(value)
+            except InvalidInput as e:
+                raise self.fail(where, str(e)) from None
+        else:
+            if not isinstance(value, dict) or not value.get("name"):
+                raise self.fail(where, "a person needs at least a 'name'")
+            email = value.get("email")
+            found = Person(
+                name=str(value["name"]),
+                email=str(email).lower() if email else None,
+                agency=value.get("agency"),
+                title=value.get("title"),
+            )
+        for part in (found.name, found.email, found.agency, found.title):
+            # A line break in a name would end a mail header early.
+            if part is not None and not str(part).isprintable():
+                raise self.fail(where, f"'{escape_hidden(str(part))}' holds a control character")
+        return found
 
     def enum(self, cls: Any, value: Any, where: str, key: str) -> Any:
         if value is None or value == "":
@@ -150,26 +195,126 @@ class _Reader:
 
 
 def read_plan_file(path: Path) -> PlanFile:
-    if not path.is_file():
-        raise InvalidInput(f"plan file '{path}' does not exist")
-    raw = path.read_text(encoding="utf-8-sig")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            data = yaml.load(raw, Loader=_PlanLoader)  # a SafeLoader: no arbitrary objects
-    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as e:
-        raise InvalidInput(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: a plan file holds one plan (a mapping at the top)")
+    """The plan a file holds, or InvalidInput naming the file and what is wrong with it
+    (and where), in one line."""
+    data = _parse(path)
     r = _Reader(path)
-    return PlanFile(
+    errors = _schema_errors(data)
+    # A key the schema does not know is named first: it is the likeliest mistake
+    # (a misspelling), and the entry it was meant for may look incomplete without it.
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    if unknown:
+        raise _unknown_key(path, unknown[0])
+    plan = PlanFile(
         spec=spec_from_dict(data, r),
         rag_policy=_policy(data, "rag_policy", r),
         reminder_policy=_policy(data, "reminder_policy", r),
     )
+    if errors:
+        raise _schema_failure(path, errors[0])
+    return plan
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InvalidInput(f"plan file '{path}' does not exist")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InvalidInput(
+            f"{path}: {size:,} bytes is more than a plan file may hold ({MAX_BYTES:,})"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+            f"{e.start}); save the file as UTF-8"
+        ) from None
+    is_json = path.suffix.lower() == ".json"
+    try:
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_PlanLoader)  # noqa: S506
+    except _Refused as e:
+        raise InvalidInput(f"{path}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"{path}: line {e.lineno}: not valid JSON: {e.msg}") from None
+    except yaml.YAMLError as e:
+        raise InvalidInput(f"{path}: {_yaml_problem(e)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path}: a plan file holds one plan (a mapping at the top)")
+    if is_json and _depth(data) > MAX_DEPTH:
+        raise InvalidInput(f"{path}: nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return " ".join(f"{where}not valid YAML: {problem}".split())
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+@lru_cache(maxsize=1)
+def plan_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def _schema_errors(data: dict[str, Any]) -> list[Any]:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    validator = Draft202012Validator(plan_schema(), format_checker=FormatChecker())
+    errors = list(validator.iter_errors(_as_json(data)))
+    return sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+
+
+def _as_json(value: Any) -> Any:
+    """The data as JSON would hold it: YAML's dates as their ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _where(path: Any) -> str:
+    """A path in the file as the reader names entries: actions[2].leads[1] (from 1)."""
+    out = "plan"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out = part if out == "plan" else f"{out}.{part}"
+    return out
+
+
+def _unknown_key(path: Path, error: Any) -> InvalidInput:
+    known = list(error.schema.get("properties", {}))
+    extra = sorted(str(k) for k in error.instance if k not in known)
+    name = extra[0]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+    return InvalidInput(f"{path}: {_where(error.absolute_path)}: unknown key '{name}'{hint}")
+
+
+def _schema_failure(path: Path, error: Any) -> InvalidInput:
+    where = _where(error.absolute_path)
+    if error.validator == "format" and error.validator_value == "date":
+        return InvalidInput(f"{path}: {where}: '{error.instance}' is not a real date (YYYY-MM-DD)")
+    return InvalidInput(f"{path}: {where}: {' '.join(error.message.split())}")
 
 
 def _policy(data: dict[str, Any], key: str, r: _Reader) -> dict[str, Any]:

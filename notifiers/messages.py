@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email.headerregistry import BaseHeader, HeaderRegistry
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy, Policy
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 from domain.clock import LONDON
 from domain.rag_rules import rag_label
 from domain.reminders import Digest, Reminder, Rule, Section, Subject
+from domain.safe_text import one_line, shown_text
 from domain.values import Rag
 from notifiers.transport import KEY_HEADER
 
@@ -119,8 +120,13 @@ def render_digest(
     calendar = _calendar(digest, base_url, now)
 
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = sender
-    msg["To"] = formataddr((digest.recipient.name, digest.recipient.email or ""))
+    # Addresses only through the standard library's Address, which refuses a line
+    # break; a name is put on one line first (its breaks escaped, as shown_text would
+    # show them), so a name holding CR/LF can neither inject a header nor fail the digest.
+    msg["From"] = str(sender_address(sender))
+    msg["To"] = Address(
+        display_name=one_line(digest.recipient.name), addr_spec=digest.recipient.email or ""
+    )
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<{digest.key}@{_domain_of(sender)}>"
@@ -138,6 +144,12 @@ def render_digest(
             params={"method": "PUBLISH"},
         )
     return msg
+
+
+def sender_address(sender: str) -> Address:
+    """The From address a setting such as 'Plans <plans@council.example>' names."""
+    name, address = parseaddr(sender)
+    return Address(display_name=one_line(name), addr_spec=address or sender.strip())
 
 
 def _boundary(key: str, kind: str, bodies: tuple[str, ...]) -> str | None:
@@ -328,8 +340,8 @@ def _calendar(digest: Digest, base_url: str, now: datetime) -> str | None:
         before, after = _event_lines(
             identity,
             s.due,
-            f"{s.ref} {s.title}",
-            f"{description}\n{url}" if url else description,
+            shown_text(f"{s.ref} {s.title}"),
+            shown_text(f"{description}\n{url}" if url else description),
             url,
         )
         parts += ("BEGIN:VEVENT\r\n", before, stamp, after, "END:VEVENT\r\n")
@@ -396,6 +408,9 @@ def _environment() -> Environment:
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
+        # Every value written, in both parts, as every output shows what people wrote:
+        # bidirectional overrides and other invisible characters made visible.
+        finalize=shown_text,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

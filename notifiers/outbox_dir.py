@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from notifiers.transport import Outcome, SendResult, message_key
+from notifiers.transport import Outcome, ResultHook, SendResult, message_key
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -27,8 +27,16 @@ class DirectoryTransport:
         name = _UNSAFE.sub("_", message_key(message)).lstrip(".") or "message"
         return self.folder / f"{name}.eml"
 
-    async def send_batch(self, messages: list[EmailMessage]) -> list[SendResult]:
-        return await asyncio.to_thread(self._write_all, messages)
+    async def send_batch(
+        self, messages: list[EmailMessage], on_result: ResultHook | None = None
+    ) -> list[SendResult]:
+        # Writing is idempotent (a message already written is not written again), so
+        # the results can be told after the whole batch, in the caller's thread.
+        results = await asyncio.to_thread(self._write_all, messages)
+        if on_result is not None:
+            for index, result in enumerate(results):
+                on_result(index, result)
+        return results
 
     def _write_all(self, messages: list[EmailMessage]) -> list[SendResult]:
         try:

@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import structlog
 
-from notifiers.transport import Outcome, SendResult, message_key
+from notifiers.transport import Outcome, ResultHook, SendResult, message_key
 
 log = structlog.get_logger(__name__)
 
@@ -190,8 +190,10 @@ class SmtpTransport:
         self.pool_size = max(1, pool_size or settings.pool_size)
         self.local_hostname = local_hostname
 
-    async def send_batch(self, messages: list[EmailMessage]) -> list[SendResult]:
-        batch = _Batch(messages)
+    async def send_batch(
+        self, messages: list[EmailMessage], on_result: ResultHook | None = None
+    ) -> list[SendResult]:
+        batch = _Batch(messages, on_result)
         workers = min(self.pool_size, len(messages))
         await asyncio.gather(*(self._work(batch) for _ in range(workers)))
         results = batch.finish()
@@ -251,7 +253,7 @@ class SmtpTransport:
                         return
                 result, after = await _send_one(client, batch.messages[index])
                 if after is _After.KEEP:
-                    batch.results[index] = result
+                    batch.settle(index, result)
                     continue
                 _close(client)
                 client = None
@@ -259,7 +261,7 @@ class SmtpTransport:
                 if after is _After.REOPEN and batch.drops[index] == 1:
                     batch.queue.appendleft(index)  # once more, on a fresh connection
                     continue
-                batch.results[index] = result
+                batch.settle(index, result)
                 if after is _After.GIVE_UP:
                     # A server this slow is unlikely to answer the next message any
                     # faster, and each try would cost another full timeout.
@@ -271,22 +273,30 @@ class SmtpTransport:
 
 
 class _Batch:
-    def __init__(self, messages: list[EmailMessage]) -> None:
+    def __init__(self, messages: list[EmailMessage], on_result: ResultHook | None) -> None:
         self.messages = messages
+        self.on_result = on_result
         self.queue: deque[int] = deque(range(len(messages)))
         self.results: list[SendResult | None] = [None] * len(messages)
         self.drops = [0] * len(messages)
         self.stop_reason: str | None = None
         self.connections = 0
 
+    def settle(self, index: int, result: SendResult) -> None:
+        """The message's result is final: keep it and tell the caller at once (which
+        records it before this worker sends another)."""
+        self.results[index] = result
+        if self.on_result is not None:
+            self.on_result(index, result)
+
     def finish(self) -> list[SendResult]:
         reason = self.stop_reason or "not attempted"
-        return [
-            r
-            if r is not None
-            else SendResult(message_key(m), Outcome.TEMPORARY, f"not sent: {reason}")
-            for r, m in zip(self.results, self.messages, strict=True)
-        ]
+        for index, (r, m) in enumerate(zip(self.results, self.messages, strict=True)):
+            if r is None:
+                self.settle(
+                    index, SendResult(message_key(m), Outcome.TEMPORARY, f"not sent: {reason}")
+                )
+        return [r for r in self.results if r is not None]
 
 
 class _After(Enum):

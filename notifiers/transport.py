@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from enum import StrEnum
@@ -31,9 +32,17 @@ class SendResult:
         return self.outcome is Outcome.TEMPORARY
 
 
+# Told each message's result (its index in the batch, the result) as soon as it is
+# known, so that the caller can record it before the next one goes.
+ResultHook = Callable[[int, SendResult], None]
+
+
 class Transport(Protocol):
-    async def send_batch(self, messages: list[EmailMessage]) -> list[SendResult]:
-        """Deliver ``messages``; one result per message, in the same order."""
+    async def send_batch(
+        self, messages: list[EmailMessage], on_result: ResultHook | None = None
+    ) -> list[SendResult]:
+        """Deliver ``messages``; one result per message, in the same order, each also
+        given to ``on_result`` as soon as it is known."""
         ...
 
 

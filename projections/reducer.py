@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 
 from domain.action import Action
 from domain.base import TrailAggregate
+from domain.chain_adoption import ChainAdoption
 from domain.dispatch import Dispatch
 from domain.governance import AgencyDecision, GovernanceItem
 from domain.plan import Plan
@@ -30,8 +31,17 @@ from projections.views import (
 E = TypeVar("E", bound=TrailAggregate.Event)
 
 # Events that change no view: the reminder outbox reads the dispatches itself.
+# Events that change no view, named so that leaving them out is a decision: the outbox
+# follows Dispatch's events itself, and an admin's adoption of unchained events is read
+# by `verify` and `history`, not by the views.
 IGNORED: frozenset[type[TrailAggregate.Event]] = frozenset(
-    {Dispatch.Queued, Dispatch.Claimed, Dispatch.Sent, Dispatch.Failed}
+    {
+        Dispatch.Queued,
+        Dispatch.Claimed,
+        Dispatch.Sent,
+        Dispatch.Failed,
+        ChainAdoption.Adopted,
+    }
 )
 
 

@@ -256,7 +256,7 @@ def test_no_checkpoint_is_taken_of_a_changed_record(world: World, raw: RawStore)
         take_checkpoint(world.rt.app, "plan")
 
 
-def test_a_store_recorded_before_the_chain_is_sealed_when_first_opened(
+def test_a_store_recorded_before_the_chain_takes_no_write_until_adopted(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
     from engine.database import Database
@@ -274,8 +274,13 @@ def test_a_store_recorded_before_the_chain_is_sealed_when_first_opened(
     before.close()
     rt = open_runtime(db_url, tmp_path)
     try:
+        [problem] = verify_store(rt.app).problems
+        assert problem.what == "unchained"
+        with pytest.raises(DomainError, match="holds 1 event.s. that its hash chain does not"):
+            rt.app.add_user(ADMIN, LEAD, "Lee", ["lead"])
+        rt.app.adopt_unchained_events(ADMIN, "upgraded from a version without the chain")
         result = verify_store(rt.app)
-        assert result.intact and result.events == 1
+        assert result.intact and result.events == 2
         assert result.head is not None and result.head.sealed_through == 1
         rt.app.add_user(ADMIN, LEAD, "Lee", ["lead"])
         assert verify_store(rt.app).intact

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from domain.plan import plan_id
+from domain.safe_text import csv_cell, json_text
 from domain.values import Rag
-from engine.audit.safe_text import csv_cell, json_text
 from engine.audit.verify import verify_store
 from projections import queries
 from tests.conftest import LEAD, NHS, POLICE, SECRETARY, World

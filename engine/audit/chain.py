@@ -16,6 +16,19 @@ from uuid import UUID
 
 GENESIS = "0" * 64
 HASH_PREFIX = "sha256:"
+# The one event a store whose events no chain covers accepts: an admin's adoption of
+# them (domain.chain_adoption), in whose transaction they are sealed as they stand.
+ADOPTION_TOPIC = "domain.chain_adoption:ChainAdoption.Adopted"
+
+
+def missing_chain_message(unchained: int) -> str:
+    return (
+        f"the event store holds {unchained} event(s) that its hash chain does not cover "
+        "(the chain's tables were dropped, or the store predates them), so nothing can be "
+        "recorded: run 'actiontrail verify' to see the record, then, as an admin, "
+        "'actiontrail verify --adopt --reason TEXT' to adopt those events as they stand"
+    )
+
 
 # position, originator id (text), version, topic, state: an event as stored.
 EventRow = tuple[int, str, int, str, bytes]

@@ -28,6 +28,11 @@ class Checkpoint:
     head: str  # hex SHA-256
     last_recorded: str | None = None
     taken: str | None = None
+    # The whole store's chain when it was taken: how many links, and the last. Kept by
+    # witnesses outside the database, it shows the newest events of any kind removed
+    # (with their links, and the head rewound), which the chain alone cannot.
+    chain_links: int | None = None
+    chain_link: str | None = None
 
     def text(self) -> str:
         lines = [
@@ -38,24 +43,35 @@ class Checkpoint:
         if self.last_recorded:
             lines.append(f"last event recorded: {self.last_recorded}")
         lines.append(f"head: {HASH_PREFIX}{self.head}")
+        if self.chain_links is not None and self.chain_link:
+            lines.append(f"store chain: link {self.chain_links} {HASH_PREFIX}{self.chain_link}")
         if self.taken:
             lines.append(f"taken: {self.taken}")
         return "\n".join(lines) + "\n"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "plan": self.plan,
             "events": self.events,
             "head": f"{HASH_PREFIX}{self.head}",
             "last_recorded": self.last_recorded,
             "taken": self.taken,
         }
+        if self.chain_links is not None and self.chain_link:
+            data["store_chain"] = f"link {self.chain_links} {HASH_PREFIX}{self.chain_link}"
+        return data
 
 
 _PLAN = re.compile(r"\bplan\s*[:=]\s*\"?([a-z0-9][a-z0-9-]*)", re.IGNORECASE)
 _EVENTS = re.compile(r"\bevents\s*[:=]\s*\"?(\d+)", re.IGNORECASE)
 _HEAD = re.compile(r"\bhead\s*[:=]\s*\"?(?:sha256:)?([0-9a-f]{64})\b", re.IGNORECASE)
 _HEADING = re.compile(r"\bCheckpoint of the record of plan\b", re.IGNORECASE)
+_CHAIN = re.compile(
+    r"\bstore[ _]chain\s*[:=]\s*\"?link\s+(\d+)\s+(?:sha256:)?([0-9a-f]{64})\b", re.IGNORECASE
+)
+# A checkpoint read from a URL or file is a few hundred bytes; anything much larger is
+# not one.
+MAX_CHECKPOINT_BYTES = 64 * 1024
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
@@ -85,19 +101,40 @@ def parse_checkpoint(text: str) -> Checkpoint:
         )
     plan_m, events_m, head_m = found["plan"], found["events"], found["head"]
     assert plan_m and events_m and head_m
+    chain_m = _CHAIN.search(stripped)
     return Checkpoint(
         plan=plan_m.group(1).lower(),
         events=int(events_m.group(1)),
         head=head_m.group(1).lower(),
+        chain_links=int(chain_m.group(1)) if chain_m else None,
+        chain_link=chain_m.group(2).lower() if chain_m else None,
     )
 
 
 def read_checkpoint(value: str) -> Checkpoint:
-    """The text itself, or the name of a file holding it."""
+    """The text itself, the name of a file holding it, or a URL (http, https or file)
+    where a witness keeps it."""
+    if re.match(r"^(https?|file)://", value, re.IGNORECASE):
+        return parse_checkpoint(_fetch(value))
     path = Path(value)
     if len(value) < 4096 and "\n" not in value and path.is_file():
         return parse_checkpoint(path.read_text(encoding="utf-8", errors="replace"))
     return parse_checkpoint(value)
+
+
+def _fetch(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (schemes checked)
+            data: bytes = response.read(MAX_CHECKPOINT_BYTES + 1)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise InvalidInput(f"cannot read the checkpoint at {url}: {reason}") from None
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise InvalidInput(f"{url} holds more than a checkpoint ({MAX_CHECKPOINT_BYTES:,} bytes)")
+    return data.decode("utf-8", errors="replace")
 
 
 def require_plan(app: Any, slug: str) -> None:
@@ -128,6 +165,8 @@ def take_checkpoint(
             head=result.plan.head,
             last_recorded=result.plan.last_recorded,
             taken=clock.now().isoformat(),
+            chain_links=result.head.number if result.head else None,
+            chain_link=result.head.link if result.head else None,
         )
         return checkpoint, result
     prefix = result.plan.up_to
@@ -180,4 +219,31 @@ def check_checkpoint(app: Any, checkpoint: Checkpoint) -> CheckpointResult:
             f"the first {checkpoint.events} events of plan {checkpoint.plan} match the "
             f"checkpoint ({HASH_PREFIX}{checkpoint.head}); {later} event(s) recorded since"
         )
+        store = _store_chain_problem(app, checkpoint, result)
+        if store is not None:
+            holds, message = False, store
     return CheckpointResult(checkpoint, result, holds, message)
+
+
+def _store_chain_problem(app: Any, checkpoint: Checkpoint, result: Verification) -> str | None:
+    """Whether the store's chain still holds the link the checkpoint witnessed."""
+    n, witnessed = checkpoint.chain_links, checkpoint.chain_link
+    if n is None or not witnessed:
+        return None
+    if n == 0:
+        return None
+    link = app.recorder.find_link_number(n)
+    if link is None:
+        ends = result.head.number if result.head else 0
+        return (
+            f"the store's hash chain now ends at link {ends}, before link {n} that the "
+            "checkpoint witnessed: the newest events were removed (and the chain's head "
+            "rewound to hide it)"
+        )
+    if link.link != witnessed:
+        return (
+            f"link {n} of the store's hash chain is now {HASH_PREFIX}{link.link}, not the "
+            f"{HASH_PREFIX}{witnessed} the checkpoint witnessed: the record up to it was "
+            "rewritten"
+        )
+    return None

@@ -22,8 +22,17 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain import clock
-from engine.audit.chain import GENESIS, Head, Link, RangePage, id_text, link_of
-from engine.audit.errors import ChainBroken
+from engine.audit.chain import (
+    ADOPTION_TOPIC,
+    GENESIS,
+    Head,
+    Link,
+    RangePage,
+    id_text,
+    link_of,
+    missing_chain_message,
+)
+from engine.audit.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 # Events per INSERT statement. One statement for a whole large save (a 50,000-action
@@ -80,25 +89,25 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
 
     def create_table(self) -> None:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                "SELECT to_regclass(%s) AS found",
-                (f'"{self.datastore.schema}"."{self.head_table_name}"',),
-            )
-            row = curs.fetchone()
-            had_chain = row is not None and row["found"] is not None
+        # Events already stored without a chain are never sealed here: a store whose
+        # chain tables were dropped would be re-sealed over whatever was altered. It
+        # accepts no write until an admin adopts them (_extend_chain, ADOPTION_TOPIC).
         super().create_table()
-        if not had_chain:
-            with self.datastore.transaction(commit=True) as curs:
-                self._lock_table(curs)
-                self._seal_existing(curs)
 
-    def _seal_existing(self, curs: Cursor[DictRow]) -> None:
-        """Chain the events a store held before it had a chain, so that from now on any
-        change to them shows; the head records that they were sealed, not chained live."""
-        curs.execute(self._sql("SELECT 1 FROM {head}"))
-        if curs.fetchone() is not None:
-            return
+    def unchained_events(self) -> int:
+        """Events stored before the chain's first link, when it has none: what
+        `verify --adopt` would adopt."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            if self._read_head(curs).number:
+                return 0
+            curs.execute(self._sql("SELECT COUNT(*) AS n FROM {events}"))
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
+
+    def _seal_existing(self, curs: Cursor[DictRow], before: int) -> None:
+        """Chain the events stored before position ``before`` that no chain covers, as
+        they stand; the head records that they were sealed, not chained live."""
+        curs.execute(self._sql("DELETE FROM {chain} WHERE position < %s"), (before,))
         after = 0
         previous = GENESIS
         number = 0
@@ -106,9 +115,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(
                 self._sql(
                     "SELECT * FROM {events} WHERE notification_id > %s "
-                    "ORDER BY notification_id LIMIT %s"
+                    "AND notification_id < %s ORDER BY notification_id LIMIT %s"
                 ),
-                (after, SEAL_PAGE),
+                (after, before, SEAL_PAGE),
             )
             rows = curs.fetchall()
             if not rows:
@@ -136,7 +145,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             after = rows[-1]["notification_id"]
         if number:
             curs.execute(
-                self._sql("INSERT INTO {head} VALUES (1,%s,%s,%s,%s,%s)"),
+                self._sql(
+                    "INSERT INTO {head} VALUES (1,%s,%s,%s,%s,%s) "
+                    "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
+                    "number=excluded.number, link=excluded.link, "
+                    "sealed_through=excluded.sealed_through, sealed_at=excluded.sealed_at"
+                ),
                 (after, number, previous, after, clock.now().isoformat()),
             )
 
@@ -175,6 +189,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return
         head = self._read_head(curs)
+        if head.number == 0:
+            curs.execute(
+                self._sql("SELECT COUNT(*) AS n FROM {events} WHERE notification_id < %s"),
+                (positions[0],),
+            )
+            row = curs.fetchone()
+            unchained = int(row["n"]) if row else 0
+            if unchained:
+                if not any(e.topic == ADOPTION_TOPIC for e in stored_events):
+                    raise ChainMissing(missing_chain_message(unchained))
+                self._seal_existing(curs, before=positions[0])
+                head = self._read_head(curs)
         previous, number = head.link, head.number
         links = []
         for event, position in zip(stored_events, positions, strict=True):
@@ -277,6 +303,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ),
                 (originator_id, version),
             )
+            row = curs.fetchone()
+        return _link(row) if row is not None else None
+
+    def find_link_number(self, number: int) -> Link | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._sql("SELECT * FROM {chain} WHERE number = %s"), (number,))
             row = curs.fetchone()
         return _link(row) if row is not None else None
 

@@ -17,8 +17,17 @@ from eventsourcing.sqlite import (
 )
 
 from domain import clock
-from engine.audit.chain import GENESIS, Head, Link, RangePage, id_text, link_of
-from engine.audit.errors import ChainBroken
+from engine.audit.chain import (
+    ADOPTION_TOPIC,
+    GENESIS,
+    Head,
+    Link,
+    RangePage,
+    id_text,
+    link_of,
+    missing_chain_message,
+)
+from engine.audit.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 
@@ -51,27 +60,33 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ]
 
     def create_table(self) -> None:
+        # Events already stored without a chain are never sealed here: a store whose
+        # chain tables were dropped would be re-sealed over whatever was altered. It
+        # accepts no write until an admin adopts them (_extend_chain, ADOPTION_TOPIC).
         with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                (self.head_table_name,),
-            )
-            had_chain = c.fetchone() is not None
             self._create_table(c)
-            if not had_chain:
-                self._seal_existing(c)
 
-    def _seal_existing(self, c: SQLiteCursor) -> None:
-        """Chain the events a store held before it had a chain, so that from now on any
-        change to them shows; the head records that they were sealed, not chained live."""
+    def unchained_events(self) -> int:
+        """Events stored before the chain's first link, when it has none: what
+        `verify --adopt` would adopt."""
+        with self.datastore.transaction(commit=False) as c:
+            if self._read_head(c).number:
+                return 0
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")
+            return int(c.fetchone()[0])
+
+    def _seal_existing(self, c: SQLiteCursor, before: int) -> None:
+        """Chain the events stored before position ``before`` that no chain covers, as
+        they stand; the head records that they were sealed, not chained live."""
+        c.execute(f"DELETE FROM {self.chain_table_name} WHERE position<?", (before,))
         after = 0
         previous = GENESIS
         number = 0
         while True:
             c.execute(
-                f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid>? "
+                f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid>? AND rowid<? "
                 "ORDER BY rowid LIMIT ?",
-                (after, SEAL_PAGE),
+                (after, before, SEAL_PAGE),
             )
             rows = c.fetchall()
             if not rows:
@@ -99,7 +114,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             after = rows[-1]["rowid"]
         if number:
             c.execute(
-                f"INSERT INTO {self.head_table_name} VALUES (1,?,?,?,?,?)",
+                f"INSERT INTO {self.head_table_name} VALUES (1,?,?,?,?,?) "
+                "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
+                "number=excluded.number, link=excluded.link, "
+                "sealed_through=excluded.sealed_through, sealed_at=excluded.sealed_at",
                 (after, number, previous, after, clock.now().isoformat()),
             )
 
@@ -119,6 +137,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if not stored_events:
             return
         head = self._read_head(c)
+        if head.number == 0:
+            c.execute(
+                f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid<?", (positions[0],)
+            )
+            unchained = int(c.fetchone()[0])
+            if unchained:
+                if not any(e.topic == ADOPTION_TOPIC for e in stored_events):
+                    raise ChainMissing(missing_chain_message(unchained))
+                self._seal_existing(c, before=positions[0])
+                head = self._read_head(c)
         previous, number = head.link, head.number
         links = []
         for event, position in zip(stored_events, positions, strict=True):
@@ -198,6 +226,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "WHERE originator_id=? AND originator_version=?",
                 (originator_id, version),
             )
+            row = c.fetchone()
+        return _link(row) if row is not None else None
+
+    def find_link_number(self, number: int) -> Link | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {self.chain_table_name} WHERE number=?", (number,))
             row = c.fetchone()
         return _link(row) if row is not None else None
 

@@ -44,7 +44,7 @@ class ChainedRecorder(Protocol):
 @dataclass(frozen=True)
 class Problem:
     position: int
-    what: str  # altered, deleted, inserted or reordered
+    what: str  # altered, deleted, inserted, reordered or unchained
     originator_id: str
     version: int
     subject: str
@@ -57,6 +57,8 @@ class Problem:
         return not self.plans or NO_PLAN in self.plans or plan_id in self.plans
 
     def message(self) -> str:
+        if self.what == "unchained":
+            return f"{self.what} - {self.subject}: {self.detail}"
         return (
             f"position {self.position}: {self.what} - {self.subject} "
             f"(aggregate {self.originator_id}, version {self.version}): {self.detail}"
@@ -338,6 +340,10 @@ def verify_store(
         link = next(links, None)
     result.head = pages.head
     _check_head(result, previous_position, previous_number, previous_link, subjects, report)
+    if result.events and not result.links:
+        # No chain at all: one problem says so, rather than one per event.
+        result.problems = [_unchained(result.events)]
+        result.more_problems = 0
     if digest is not None and last_plan_event is not None:
         digest.last_recorded = _recorded_at(app, last_plan_event)
     if digest is not None and up_to_position is not None:
@@ -347,6 +353,20 @@ def verify_store(
         )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _unchained(events: int) -> Problem:
+    return Problem(
+        0,
+        "unchained",
+        "",
+        0,
+        "the whole record",
+        f"none of the {events} stored events is covered by the hash chain (its tables "
+        "were dropped, or the store predates them): nothing vouches that they are as "
+        "recorded, and the store accepts no write until an admin adopts them as they "
+        "stand with 'actiontrail verify --adopt --reason TEXT'",
+    )
 
 
 def _moved(

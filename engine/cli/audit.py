@@ -148,6 +148,17 @@ def verify(
             "up to it is unchanged.",
         ),
     ] = None,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Admins: adopt, as they stand, stored events no hash chain covers (its "
+            "tables were dropped), so that the store accepts writes again. Recorded.",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the events are adopted (--adopt).")
+    ] = None,
     fmt: FormatOption = None,
 ) -> None:
     """Recompute the hash chain over every stored event and report the first one altered,
@@ -155,6 +166,9 @@ def verify(
     the record is intact."""
     chosen = chosen_format(ctx, fmt, ("table", "json"))
     rt = state(ctx).runtime()
+    if adopt:
+        _adopt(ctx, reason or "")
+        return
     if checkpoint is not None:
         _verify_checkpoint(rt.app, plan, checkpoint, chosen)
         return
@@ -194,10 +208,30 @@ def _print_verification(result: Verification, data: dict[str, Any], slug: str | 
         )
     if data["sealed_through"]:
         say(
-            f"events up to position {data['sealed_through']} were stored before the chain "
-            "existed; they were chained when it was added"
+            f"events up to position {data['sealed_through']} were not chained as they were "
+            "recorded: an admin adopted them as they stood (verify --adopt)"
+            + (f" at {result.head.sealed_at}" if result.head and result.head.sealed_at else "")
         )
     say(f"checked at {result.rate:,.0f} events/s ({result.seconds:.2f} s)")
+
+
+def _adopt(ctx: typer.Context, reason: str) -> None:
+    st = state(ctx)
+    adoption = st.runtime().app.adopt_unchained_events(st.require_actor(), reason)
+    for line in (
+        f"ADOPTED AS THEY STAND: {adoption.events} stored event(s), up to position "
+        f"{adoption.through_position}, that no hash chain covered.",
+        "Nothing can show whether any of them was altered, inserted or removed before "
+        "this moment: what they say now is the record from here on.",
+        f"Sealed into the chain and recorded as ChainAdoption.Adopted by {adoption.actor}: "
+        f"{adoption.reason}",
+    ):
+        say(line)
+    sys.stderr.write(
+        f"WARNING: {adoption.events} event(s) were adopted without proof that they are as "
+        "recorded; compare the record with a witnessed checkpoint ('actiontrail verify "
+        "--checkpoint FILE') if you have one\n"
+    )
 
 
 def _verify_checkpoint(app_: Any, slug: str | None, text: str, chosen: str) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.errors import InvalidInput
-from engine.audit.safe_text import json_text
+from domain.safe_text import json_text
 
 RAG_STYLES = {
     "red": "bold white on red",

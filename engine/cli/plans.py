@@ -14,10 +14,11 @@ import typer
 
 from domain import clock
 from domain.errors import InvalidInput
+from domain.person_text import parse_person
 from domain.plan import PolicyRefused, shown_setting
+from domain.safe_text import csv_cell, json_text
 from domain.spec import ActionSpec
 from domain.values import Cadence, Person, ReminderPolicy
-from engine.audit.safe_text import csv_cell, json_text
 from engine.cli import app, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.planfile import read_plan_file
@@ -441,18 +442,7 @@ def group_add(
 
 def person_from_option(value: str) -> Person:
     """'Name <email>', 'email' or 'Name <email> (Agency)'."""
-    text = value.strip()
-    agency = None
-    if text.endswith(")") and "(" in text:
-        text, agency = text[: text.rindex("(")].strip(), text[text.rindex("(") + 1 : -1].strip()
-    if "<" in text and text.endswith(">"):
-        name, email = text[: text.index("<")].strip(), text[text.index("<") + 1 : -1].strip()
-        return Person(name=name or email, email=email.lower(), agency=agency)
-    if "@" in text:
-        return Person(name=text, email=text.lower(), agency=agency)
-    if not text:
-        raise InvalidInput("a person needs a name or an email")
-    return Person(name=text, agency=agency)
+    return parse_person(value)
 
 
 def add_action_command(

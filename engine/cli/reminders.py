@@ -177,6 +177,8 @@ def reminders_send(
         "retrying": sent.retrying,
         "failed": sent.failed,
         "skipped": sent.skipped,
+        "reclaimed": sent.reclaimed,
+        "left_out": sent.left_out,
     }
     if _format(st, fmt) is Format.JSON:
         output.print_json(data)
@@ -186,6 +188,8 @@ def reminders_send(
         f"{sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed "
         f"via {data['transport']}"
     )
+    for line in sent.left_out:
+        output.error(f"left out of a digest (the rest of it was sent): {line}")
 
 
 @app.command("outbox")

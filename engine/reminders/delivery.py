@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 import structlog
 
@@ -11,6 +13,7 @@ from config.settings import Settings
 from domain.dispatch import Dispatch
 from domain.errors import InvalidInput
 from domain.reminders import Reminder
+from domain.safe_text import escape_hidden
 from engine.links import make_action_link
 from engine.reminders.items import digest_from
 from notifiers.messages import LinkMaker, render_digest
@@ -66,6 +69,13 @@ def action_links(settings: Settings) -> LinkMaker:
     return link
 
 
+@dataclass(frozen=True)
+class Rendered:
+    message: EmailMessage
+    # The reminders that could not be rendered and were left out: "ref (why)".
+    left_out: list[str] = field(default_factory=list)
+
+
 class Renderer:
     """Renders a queued dispatch as its email, at sending time, so links are fresh."""
 
@@ -73,7 +83,33 @@ class Renderer:
         self.settings = settings
 
     def __call__(self, dispatch: Dispatch, now: datetime) -> EmailMessage:
-        digest = digest_from(dispatch.recipient, dispatch.day, dispatch.items)
+        return self._render(dispatch, dispatch.items, now)
+
+    def digest(self, dispatch: Dispatch, now: datetime) -> Rendered:
+        """The dispatch's email; a reminder in it that cannot be rendered (stored by a
+        version that knew other values, say) is left out and named, and the rest goes.
+        Raises only when nothing in it can be rendered."""
+        try:
+            return Rendered(self._render(dispatch, dispatch.items, now))
+        except Exception:  # noqa: BLE001  (found item by item below)
+            pass
+        kept, left_out = [], []
+        for item in dispatch.items:
+            try:
+                self._render(dispatch, [item], now)
+            except Exception as exc:  # noqa: BLE001  (whatever it is, it is this item's)
+                ref = item.get("ref") if isinstance(item, dict) else None
+                left_out.append(f"{escape_hidden(str(ref or '?'))} ({type(exc).__name__}: {exc})")
+                continue
+            kept.append(item)
+        if not kept:
+            raise InvalidInput(f"no reminder in {dispatch.key} could be rendered: {left_out[0]}")
+        return Rendered(self._render(dispatch, kept, now), left_out)
+
+    def _render(
+        self, dispatch: Dispatch, items: list[dict[str, Any]], now: datetime
+    ) -> EmailMessage:
+        digest = digest_from(dispatch.recipient, dispatch.day, items)
         message = render_digest(
             digest,
             base_url=self.settings.base_url,
@@ -82,8 +118,8 @@ class Renderer:
             link=action_links(self.settings),
         )
         if digest.key != dispatch.key:
-            # Never expected; the dispatch's own key is what every copy must carry.
-            log.warning("digest key differs from its dispatch", dispatch=dispatch.key)
+            # The dispatch's own key is what every copy must carry: a digest with an
+            # item left out is still that dispatch.
             domain = str(message["Message-ID"]).rpartition("@")[2].rstrip(">")
             message.replace_header("Message-ID", f"<{dispatch.key}@{domain}>")
             message.replace_header(KEY_HEADER, dispatch.key)

@@ -7,16 +7,20 @@ later runs leave them alone, and what changes during the day reaches them next t
 
 Sending claims a batch of dispatches (recorded before anything is sent, so a rival
 sender's claim on the same version fails and it moves on), sends the batch over one
-set of connections, and records each outcome. See domain.dispatch for the lease and
-the retry rules.
+set of connections, and records each message's outcome as soon as the server answers,
+before that connection sends another: a sender killed part-way has sent at most one
+message per connection that it has not recorded (docs/reminders.md). A sender that
+restarts under its old name (see engine.reminders.sender) takes back its own claims at
+once instead of waiting out their lease. See domain.dispatch for the lease and the
+retry rules.
+
+Every write goes through the application service (queue_dispatches, claim_dispatches,
+record_attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,11 +28,9 @@ from email.message import EmailMessage
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
 
 from domain import clock
-from domain.dispatch import Dispatch, DispatchStatus, NotClaimable, RetryPolicy, dispatch_id
-from domain.errors import Conflict, DomainError
+from domain.dispatch import Attempt, Dispatch, DispatchStatus, RetryPolicy, dispatch_id
 from domain.reminders import Digest, Reminder, Unaddressed, build_digests
 from domain.working_days import is_working_day
 from engine.reminders.delivery import Renderer, make_transport
@@ -40,6 +42,7 @@ from engine.reminders.gather import (
 )
 from engine.reminders.items import digest_items
 from engine.reminders.outbox import Outbox
+from engine.reminders.sender import SenderSlot, take_slot
 from engine.runtime import Runtime
 from notifiers.transport import Outcome, SendResult, Transport
 
@@ -82,14 +85,17 @@ class SendReport:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0  # claimed by another sender, or no longer needing sending
+    reclaimed: int = 0  # own claims of a sender that died, taken back at once
+    # Reminders left out of the digest they were in, because they could not be
+    # rendered: "recipient: ref (why)". The rest of each of those digests went.
+    left_out: list[str] = field(default_factory=list)
 
     def add(self, other: SendReport) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-
-def sender_name() -> str:
-    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
 
 
 class Dispatcher:
@@ -106,9 +112,18 @@ class Dispatcher:
         self.transport = transport or make_transport(rt.settings)
         self.config = config or DispatchConfig()
         self.now = now
-        self.name = name or sender_name()
+        # A name given is used as it is; otherwise the host's first free sender slot,
+        # which a restarted sender gets back (engine.reminders.sender).
+        self.slot = SenderSlot(name, None) if name else take_slot(rt.settings.database_url)
+        self.name = self.slot.name
+        # Dispatches this sender claimed itself: its other claims are a predecessor's.
+        self._claimed_here: set[UUID] = set()
         self.render = Renderer(rt.settings)
         self.outbox = Outbox(rt.app, rt.engine)
+
+    def close(self) -> None:
+        """Give up the sender's name (done anyway when the process ends)."""
+        self.slot.release()
 
     # What is due
 
@@ -183,146 +198,96 @@ class Dispatcher:
         return [d for d in days if is_working_day(d) and d not in done]
 
     def _record_new(self, dispatches: list[Dispatch]) -> int:
-        app = self.rt.app
-        try:
-            app.record(*dispatches)
-            return len(dispatches)
-        except Conflict:
-            pass
-        # Someone queued some of these first; keep the rest.
-        recorded = 0
-        for d in dispatches:
-            fresh = Dispatch.queue(d.key, d.recipient, d.day, d.plan_ids, d.items)
-            try:
-                app.record(fresh)
-                recorded += 1
-            except Conflict:
-                continue
-        return recorded
+        return int(self.rt.app.queue_dispatches(dispatches))
 
     # Sending
 
     def send_due(self) -> SendReport:
-        """Send everything queued, due for a retry, or left by a sender whose lease ran out."""
+        """Send everything queued, due for a retry, or left by a sender whose lease ran
+        out; and first whatever this sender's name still holds from before a restart."""
         report = SendReport()
         tried: set[str] = set()
         with self.rt.app.deferred_projection():
             while True:
                 self.outbox.catch_up()
-                ids = self.outbox.due(self.now(), self.config.batch, exclude=tuple(tried))
+                now = self.now()
+                own = self._predecessors_claims(now, tried)
+                ids = own or self.outbox.due(now, self.config.batch, exclude=tuple(tried))
                 if not ids:
                     break
                 tried.update(ids)
-                report.add(self._send_batch(ids))
+                report.add(self._send_batch(ids, reclaim={UUID(i) for i in own}))
         if report.claimed:
-            log.info("reminders sent", sender=self.name, **report.__dict__)
+            log.info("reminders sent", sender=self.name, **report.counts())
+        for line in report.left_out:
+            log.warning("reminder left out of its digest", item=line)
         return report
+
+    def _predecessors_claims(self, now: datetime, tried: set[str]) -> list[str]:
+        if not self.slot.held:
+            return []
+        found = self.outbox.claimed_by(self.name, self.config.batch, exclude=tuple(tried))
+        return [i for i in found if UUID(i) not in self._claimed_here]
 
     def run(self, day: date) -> tuple[QueueReport, SendReport]:
         return self.queue(day), self.send_due()
 
-    def _send_batch(self, ids: list[str]) -> SendReport:
+    def _send_batch(self, ids: list[str], reclaim: set[UUID]) -> SendReport:
         report = SendReport()
         now = self.now()
-        claimed = self._claim([UUID(i) for i in ids], now)
+        claimed = self.rt.app.claim_dispatches(
+            [UUID(i) for i in ids], self.name, now, self.config.lease, reclaim=reclaim
+        )
+        self._claimed_here.update(d.id for d in claimed)
         report.claimed = len(claimed)
+        report.reclaimed = sum(d.id in reclaim for d in claimed)
         report.skipped = len(ids) - len(claimed)
         if not claimed:
             return report
         messages: list[EmailMessage] = []
-        results: dict[int, SendResult] = {}
-        for n, d in enumerate(claimed):
+        sendable: list[Dispatch] = []
+        for d in claimed:
             try:
-                messages.append(self.render(d, now))
-            except Exception as exc:  # a digest that cannot be rendered never will be
-                log.exception("reminder could not be rendered", dispatch=d.key)
-                results[n] = SendResult(d.key, Outcome.PERMANENT, f"not rendered: {exc!r}")
-        sendable = [n for n in range(len(claimed)) if n not in results]
-        outcomes = asyncio.run(self.transport.send_batch(messages)) if messages else []
-        results.update(zip(sendable, outcomes, strict=True))
-        self._record_outcomes(claimed, [results[n] for n in range(len(claimed))], report)
+                rendered = self.render.digest(d, now)
+            except Exception as exc:  # noqa: BLE001  (one that cannot be rendered never will be)
+                log.warning("reminder could not be rendered", dispatch=d.key, error=repr(exc))
+                failed = Attempt(sent=False, permanent=True, detail=f"not rendered: {exc!r}")
+                self._record(d, failed, report)
+                continue
+            report.left_out += [f"{d.recipient.email}: {why}" for why in rendered.left_out]
+            messages.append(rendered.message)
+            sendable.append(d)
+        if messages:
+
+            def recorded_at_once(index: int, result: SendResult) -> None:
+                self._record(sendable[index], _attempt(result), report)
+
+            asyncio.run(self.transport.send_batch(messages, on_result=recorded_at_once))
         return report
 
-    def _claim(self, ids: list[UUID], now: datetime) -> list[Dispatch]:
-        app = self.rt.app
-        batch = [d for d in (self._load(i) for i in ids) if d is not None and d.claimable(now)]
-        for d in batch:
-            d.claim(self.name, now, self.config.lease)
-        if not batch:
-            return []
-        try:
-            app.record(*batch)
-            return batch
-        except Conflict:
-            pass
-        # Another sender claimed some of these since they were read: take the rest.
-        claimed = []
-        for i in (d.id for d in batch):
-            again = self._load(i)
-            if again is None:
-                continue
-            try:
-                again.claim(self.name, now, self.config.lease)
-                app.record(again)
-            except (NotClaimable, Conflict):
-                continue
-            claimed.append(again)
-        return claimed
+    def _record(self, d: Dispatch, attempt: Attempt, report: SendReport) -> None:
+        if attempt.sent:
+            report.sent += 1
+        elif attempt.permanent:
+            report.failed += 1
+        else:
+            report.retrying += 1
+        if self.rt.app.record_attempt(d, self.name, attempt, self.now(), self.config.retry):
+            self._claimed_here.discard(d.id)  # no longer held: nothing to remember
+        else:
+            log.warning("reminder outcome not recorded", dispatch=d.key)
 
-    def _load(self, dispatch: UUID) -> Dispatch | None:
-        try:
-            found: Dispatch = self.rt.app.repository.get(dispatch)
-        except AggregateNotFoundError:
-            return None
-        return found
 
-    def _record_outcomes(
-        self, claimed: list[Dispatch], results: list[SendResult], report: SendReport
-    ) -> None:
-        for d, r in zip(claimed, results, strict=True):
-            self._apply_outcome(d, r)
-            if r.outcome is Outcome.SENT:
-                report.sent += 1
-            elif r.outcome is Outcome.PERMANENT:
-                report.failed += 1
-            else:
-                report.retrying += 1
-        try:
-            self.rt.app.record(*claimed)
-            return
-        except Conflict:
-            pass
-        # A lease ran out mid-batch and another sender took some over: record ours one
-        # by one against what is stored now.
-        for d, r in zip(claimed, results, strict=True):
-            current = self._load(d.id)
-            if current is None:
-                continue
-            try:
-                self._apply_outcome(current, r)
-                self.rt.app.record(current)
-            except (DomainError, Conflict) as exc:
-                log.warning("reminder outcome not recorded", dispatch=d.key, reason=str(exc))
-
-    def _apply_outcome(self, d: Dispatch, r: SendResult) -> None:
-        if r.outcome is Outcome.SENT:
-            d.record_sent(self.name, r.detail or "accepted")
-            return
-        d.record_failure(
-            self.name,
-            permanent=r.outcome is Outcome.PERMANENT,
-            detail=r.detail,
-            code=r.code,
-            now=self.now(),
-            retry=self.config.retry,
-        )
+def _attempt(r: SendResult) -> Attempt:
+    if r.outcome is Outcome.SENT:
+        return Attempt(sent=True, detail=r.detail or "accepted")
+    return Attempt(
+        sent=False, permanent=r.outcome is Outcome.PERMANENT, detail=r.detail, code=r.code
+    )
 
 
 def find_dispatch(rt: Runtime, key: str) -> Dispatch | None:
-    try:
-        found: Dispatch = rt.app.repository.get(dispatch_id(key))
-    except AggregateNotFoundError:
-        return None
+    found: Dispatch | None = rt.app.dispatch(dispatch_id(key))
     return found
 
 

@@ -244,6 +244,19 @@ class Outbox:
             found = [i for i in conn.execute(query).scalars() if i not in skip]
         return found[:limit]
 
+    def claimed_by(self, sender: str, limit: int, exclude: Sequence[str] = ()) -> list[str]:
+        """Dispatch ids the sender named holds a claim on, lease run out or not."""
+        query = (
+            select(outbox.c.dispatch_id)
+            .where(outbox.c.status == DispatchStatus.SENDING.value, outbox.c.claimed_by == sender)
+            .order_by(outbox.c.queued_at, outbox.c.dispatch_id)
+            .limit(limit + len(exclude))
+        )
+        skip = set(exclude)
+        with self.engine.connect() as conn:
+            found = [i for i in conn.execute(query).scalars() if i not in skip]
+        return found[:limit]
+
     def recipients_on(self, day: date) -> set[str]:
         with self.engine.connect() as conn:
             return set(

@@ -21,6 +21,7 @@ scheduler`` runs it in the foreground and the web server runs it alongside itsel
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
@@ -56,16 +58,29 @@ CATCH_UP_DAYS = 7
 SWEEP_ENV = "ACTIONTRAIL_REMINDER_SWEEP_MINUTES"
 
 
+CHECKPOINT_JOB = "witnessed-checkpoints"
+CHECKPOINTS_ENV = "ACTIONTRAIL_CHECKPOINT_EMAILS"
+CHECKPOINT_SCHEDULES = ("daily", "weekly", "off")
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     digest_hour: int = 8  # London time
     sweep_minutes: float = 5.0
+    # Each plan's checkpoint emailed to its auditors and board secretaries, at 06:00
+    # London: daily, weekly (Mondays) or off. None: daily when SMTP is set, else off.
+    checkpoint_emails: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.digest_hour <= 23:
             raise InvalidInput(f"the digest hour must be 0 to 23, not {self.digest_hour}")
         if self.sweep_minutes <= 0:
             raise InvalidInput("the reminder sweep needs a positive interval in minutes")
+        if self.checkpoint_emails not in (None, *CHECKPOINT_SCHEDULES):
+            raise InvalidInput(
+                f"{CHECKPOINTS_ENV} must be one of {', '.join(CHECKPOINT_SCHEDULES)}, "
+                f"not '{self.checkpoint_emails}'"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> SchedulerConfig:
@@ -75,7 +90,13 @@ class SchedulerConfig:
             minutes = float(env.get(SWEEP_ENV) or cls.sweep_minutes)
         except ValueError:
             raise InvalidInput(f"{HOUR_ENV} and {SWEEP_ENV} must be numbers") from None
-        return cls(digest_hour=hour, sweep_minutes=minutes)
+        checkpoints = (env.get(CHECKPOINTS_ENV) or "").strip().lower() or None
+        return cls(digest_hour=hour, sweep_minutes=minutes, checkpoint_emails=checkpoints)
+
+    def checkpoints_on(self, smtp_set: bool) -> str:
+        if self.checkpoint_emails is not None:
+            return self.checkpoint_emails
+        return "daily" if smtp_set else "off"
 
     def dispatch(self) -> DispatchConfig:
         return DispatchConfig(digest_hour=self.digest_hour)
@@ -111,6 +132,15 @@ class ReminderJobs:
     def sweep(self) -> None:
         self._run(self._queue_and_send)
 
+    def checkpoints(self) -> None:
+        """Email each plan's checkpoint to its witnesses (engine.audit.witness)."""
+        from engine.audit.witness import send_checkpoints
+
+        def work() -> None:
+            send_checkpoints(self.dispatcher.rt, self.dispatcher.transport)
+
+        self._run(work)
+
     def _queue_and_send(self) -> None:
         """Queue the digests of working days missed (up to CATCH_UP_DAYS back), oldest
         first, then today's if it is a working day past the digest hour (a daily run
@@ -136,6 +166,7 @@ class ReminderJobs:
 # process runs at most one reminder scheduler.
 DAILY_REF = f"{__name__}:run_daily"
 SWEEP_REF = f"{__name__}:run_sweep"
+CHECKPOINT_REF = f"{__name__}:run_checkpoints"
 _running: ReminderJobs | None = None
 _running_lock = threading.Lock()
 
@@ -165,6 +196,18 @@ def run_sweep() -> None:
         jobs.sweep()
     except Exception:
         log.exception("reminder sweep failed")
+        raise
+
+
+def run_checkpoints() -> None:
+    jobs = _running
+    if jobs is None:
+        log.warning("reminder job has no running scheduler", job=CHECKPOINT_JOB)
+        return
+    try:
+        jobs.checkpoints()
+    except Exception:
+        log.exception("witnessed checkpoints failed")
         raise
 
 
@@ -261,7 +304,13 @@ def start_scheduler(
             # A first sweep straight away picks up anything left from before a restart.
             next_run_time=datetime.now(LONDON) + timedelta(seconds=1),
         )
+        every = config.checkpoints_on(bool(rt.settings.smtp_url))
+        _schedule_checkpoints(scheduler, every)
         scheduler.start()
+        if every == "off":
+            # A job an earlier start kept in the job table goes with the setting.
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(CHECKPOINT_JOB)
     except BaseException:
         _release_process(jobs)
         raise
@@ -271,6 +320,19 @@ def start_scheduler(
         sweep_minutes=config.sweep_minutes,
     )
     return SchedulerHandle(scheduler, jobs)
+
+
+def _schedule_checkpoints(scheduler: BackgroundScheduler, every: str) -> None:
+    if every == "off":
+        return
+    days = "mon" if every == "weekly" else "*"
+    scheduler.add_job(
+        CHECKPOINT_REF,
+        CronTrigger(day_of_week=days, hour=6, minute=0, timezone=LONDON),
+        id=CHECKPOINT_JOB,
+        name="witnessed checkpoints",
+        replace_existing=True,
+    )
 
 
 def stop_scheduler(handle: SchedulerHandle, wait: bool = True) -> None:

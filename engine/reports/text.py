@@ -8,7 +8,7 @@ from typing import Any
 from domain.clock import LONDON
 from domain.periods import Period
 from domain.rag_rules import ARROWS, format_date
-from engine.audit.safe_text import escape_hidden
+from domain.safe_text import shown_text
 
 RAG_ORDER = ("red", "amber", "green", "complete", "blue", "grey")
 
@@ -38,12 +38,8 @@ SEVERITY = {"red": 0, "amber": 1}
 
 
 def plain(value: object) -> str:
-    """Text as it is shown in every report: line breaks kept (a carriage return before
-    one dropped), and every other character that would not print as itself (terminal
-    control sequences, C1 controls, bidirectional overrides, line separators) written as
-    a \\uXXXX escape, so nothing people wrote can act on a terminal, reorder what a
-    reader sees, or make a spreadsheet unreadable."""
-    return escape_hidden(str(value).replace("\r\n", "\n"), keep="\n")
+    """Text as it is shown in every report: see domain.safe_text.shown_text."""
+    return shown_text(value)
 
 
 def to_date(value: str | date | None) -> date | None:

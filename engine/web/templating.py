@@ -13,7 +13,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from domain.clock import LONDON
-from engine.audit.safe_text import escape_hidden
+from domain.safe_text import escape_hidden
 from engine.web.security import CSRF_FIELD
 
 TEMPLATES = Path(__file__).parent / "templates"
