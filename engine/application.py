@@ -325,7 +325,14 @@ class ActionTrail(Application[UUID]):
         effective_on: date | None = None,
         expected_version: int | None = None,
     ) -> None:
-        acting, action = self._updatable(actor, slug, ref, "amend", expected_version)
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        # The plan is read only for someone who is neither a lead nor the accountable officer.
+        own = action.is_lead(acting.email) or action.is_accountable(acting.email)
+        permissions.require_action_amender(
+            acting, None if own else self.plan(slug), action, "amend"
+        )
+        _check_version(action, f"action {ref}", expected_version)
         if field == "group" and value is not None:
             self.plan(slug).check_group_exists(value)
         action.amend(field, value, reason, actor=acting.email, effective_on=effective_on)
@@ -626,6 +633,127 @@ class ActionTrail(Application[UUID]):
         plan = self.plan(slug)
         plan.close_period(period, actions, lists, summary, as_of, actor=acting.email)
         self.record(plan)
+
+    # ---- Plan owners: running a plan after it is registered ----
+
+    def _managed(self, actor: str, slug: str, doing: str) -> tuple[User, Plan]:
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, doing)
+        return acting, plan
+
+    def add_plan_owner(self, actor: str, slug: str, email: str, reason: str | None = None) -> None:
+        """An admin or an existing owner makes a registered person an owner of the plan."""
+        acting, plan = self._managed(actor, slug, "add owners")
+        owner = self.user(email)
+        if not owner.active:
+            raise DomainError(f"user '{owner.email}' is deactivated and cannot own a plan")
+        if not any(r is not Role.AUDITOR for r in owner.roles):
+            raise InvalidInput(
+                f"user '{owner.email}' changes nothing (auditor or no roles): "
+                "give them a role before making them an owner"
+            )
+        plan.add_owner(owner.email, actor=acting.email, reason=reason)
+        self.record(plan)
+
+    def remove_plan_owner(
+        self, actor: str, slug: str, email: str, reason: str | None = None
+    ) -> None:
+        acting, plan = self._managed(actor, slug, "remove owners")
+        try:
+            key = normalise_email(email)
+        except InvalidInput:
+            raise NotFound(f"'{email}' is not an owner of plan '{slug}'") from None
+        plan.remove_owner(key, actor=acting.email, reason=reason)
+        self.record(plan)
+
+    def add_agency(self, actor: str, slug: str, name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "add agencies")
+        plan.add_agency(name, reason, actor=acting.email)
+        self.record(plan)
+
+    def rename_agency(self, actor: str, slug: str, name: str, new_name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "rename agencies")
+        plan.rename_agency(name, new_name, reason, actor=acting.email)
+        self.record(plan)
+
+    def retire_agency(self, actor: str, slug: str, name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "retire agencies")
+        plan.retire_agency(name, reason, actor=acting.email)
+        self.record(plan)
+
+    def amend_plan(self, actor: str, slug: str, field: str, value: Any, reason: str) -> None:
+        """The plan's title, organisation, source, boards or cadence, with a reason."""
+        acting, plan = self._managed(actor, slug, f"amend the {field}")
+        plan.amend(field, value, reason, actor=acting.email)
+        self.record(plan)
+
+    def rebaseline_actions(
+        self,
+        actor: str,
+        slug: str,
+        reason: str,
+        dates: Mapping[str, tuple[date | None, date | None]] | None = None,
+        shift: str | None = None,
+        refs: list[str] | None = None,
+    ) -> list[str]:
+        """New planned dates for several actions, recorded as one unit with one reason:
+        either ``shift`` ("3m", "-2w") applied to ``refs``, or explicit ``dates`` by ref
+        (None keeps the date the action has). Each action's change is its own event.
+        Returns the refs re-baselined."""
+        from domain.action import parse_shift, shifted
+
+        acting, plan = self._managed(actor, slug, "re-baseline actions")
+        if not (reason and reason.strip()):
+            raise InvalidInput(f"re-baselining actions of plan '{slug}' needs a reason")
+        if (shift is None) == (dates is None):
+            raise InvalidInput("re-baseline with either a shift and refs, or a file of dates")
+        changes: dict[str, tuple[date | None, date | None] | None] = {}
+        if shift is not None:
+            amount, unit = parse_shift(shift)
+            if not refs:
+                raise InvalidInput("a shift needs the actions it moves (--refs 1.1,1.2)")
+            changes = {r.strip(): None for r in refs if r.strip()}
+        else:
+            changes = {r.strip(): d for r, d in (dates or {}).items()}
+        if not changes:
+            raise InvalidInput(f"no actions of plan '{slug}' to re-baseline")
+        actions = []
+        for ref, new in changes.items():
+            action = self.action(slug, ref)
+            if new is None:
+                new = (
+                    shifted(action.plan_start, amount, unit),
+                    shifted(action.plan_finish, amount, unit),
+                )
+                if new == (None, None):
+                    raise InvalidInput(f"action {ref} has no planned dates to shift")
+            # A date not given keeps the one the action has.
+            start = new[0] if new[0] is not None else action.plan_start
+            finish = new[1] if new[1] is not None else action.plan_finish
+            action.rebaseline(start, finish, reason, actor=acting.email)
+            actions.append(action)
+        self.record(*actions)
+        return list(changes)
+
+    # ---- Users leaving and coming back ----
+
+    def deactivate_user(self, actor: str, email: str, reason: str) -> None:
+        """A deactivated person cannot sign in or act; everything they did remains."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "deactivate users")
+        user: User = self._get(user_id(self.user(email).email), f"no user '{email}'")
+        if user.email == acting.email:
+            raise DomainError("an admin cannot deactivate themselves")
+        user.deactivate(reason, actor=acting.email)
+        self.record(user)
+
+    def reactivate_user(self, actor: str, email: str, reason: str | None = None) -> None:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "reactivate users")
+        user: User = self._get(user_id(self.user(email).email), f"no user '{email}'")
+        user.reactivate(actor=acting.email, reason=reason)
+        self.record(user)
 
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:

@@ -278,6 +278,60 @@ def user_roles_changed(store: ViewStore, e: Any) -> None:
     store.put("user", key, view)
 
 
+# Plan owners, agencies and amendments; re-baselining; deactivation
+
+
+@_plan
+def owner_added(view: View, e: Any) -> None:
+    view["owners"] = [*view.get("owners", []), e.email]
+
+
+@_plan
+def owner_removed(view: View, e: Any) -> None:
+    view["owners"] = [o for o in view.get("owners", []) if o != e.email]
+
+
+@_plan
+def agency_added(view: View, e: Any) -> None:
+    view["agencies"] = [*view["agencies"], e.name]
+    view["retired_agencies"] = [a for a in view.get("retired_agencies", []) if a != e.name]
+
+
+@_plan
+def agency_renamed(view: View, e: Any) -> None:
+    view["agencies"] = [e.new_name if a == e.name else a for a in view["agencies"]]
+    view.setdefault("renamed_agencies", {})[e.name] = e.new_name
+
+
+@_plan
+def agency_retired(view: View, e: Any) -> None:
+    view["agencies"] = [a for a in view["agencies"] if a != e.name]
+    view["retired_agencies"] = [*view.get("retired_agencies", []), e.name]
+
+
+@_plan
+def plan_amended(view: View, e: Any) -> None:
+    view[e.field] = iso(e.new)
+
+
+@_action
+def action_rebaselined(view: View, e: Any) -> None:
+    view["plan_start"] = iso(e.new_start)
+    view["plan_finish"] = iso(e.new_finish)
+    view["amendments"] += 1
+
+
+def _user_active(active: bool) -> Callable[[ViewStore, Any], None]:
+    def handle(store: ViewStore, e: Any) -> None:
+        key = str(e.originator_id)
+        view = store.get("user", key)
+        assert view is not None, f"user {key} has no view"
+        view["active"] = active
+        store.put("user", key, view)
+
+    return handle
+
+
 _HANDLERS: dict[str, Callable[[ViewStore, Any], None]] = {
     "Plan.Registered": plan_registered,
     "Plan.GroupAdded": group_added,
@@ -301,4 +355,13 @@ _HANDLERS: dict[str, Callable[[ViewStore, Any], None]] = {
     "GovernanceItem.SignOffRevoked": signoff_revoked,
     "User.Registered": user_registered,
     "User.RolesChanged": user_roles_changed,
+    "Plan.OwnerAdded": owner_added,
+    "Plan.OwnerRemoved": owner_removed,
+    "Plan.AgencyAdded": agency_added,
+    "Plan.AgencyRenamed": agency_renamed,
+    "Plan.AgencyRetired": agency_retired,
+    "Plan.Amended": plan_amended,
+    "Action.Rebaselined": action_rebaselined,
+    "User.Deactivated": _user_active(False),
+    "User.Reactivated": _user_active(True),
 }

@@ -40,6 +40,8 @@ def new_plan_view(plan_id: str, e: Any) -> View:
         "rag_policy": None,
         "reminder_policy": None,
         "periods": [],
+        "owners": [],
+        "retired_agencies": [],
         "registered_at": iso(e.timestamp),
         "updated_at": iso(e.timestamp),
     }
@@ -113,5 +115,6 @@ def new_user_view(e: Any) -> View:
         "name": e.name,
         "agency": e.agency,
         "roles": list(e.roles),
+        "active": True,
         "registered_at": iso(e.timestamp),
     }
