@@ -24,7 +24,7 @@ from domain.governance import GovernanceItem, item_id
 from domain.plan import Plan, plan_id
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
-from domain.values import Cadence, Rag, Status
+from domain.values import Cadence, Person, Rag, Recurrence, Status
 
 
 class DateAsISO(Transcoding):
@@ -541,8 +541,10 @@ class ActionTrail(Application[UUID]):
         document_sha256: str,
     ) -> GovernanceItem:
         acting = self.user(actor)
-        permissions.require_role(acting, "open governance items", Role.ADMIN, Role.SECRETARY)
         plan = self.plan(slug)
+        # A plan's owners open its items, as admins and board secretaries do.
+        if not permissions.is_plan_manager(acting, plan):
+            permissions.require_role(acting, "open governance items", Role.ADMIN, Role.SECRETARY)
         item = self._new_item(
             plan, key, title, agencies, document_name, document_sha256, acting.email
         )
@@ -735,6 +737,75 @@ class ActionTrail(Application[UUID]):
             actions.append(action)
         self.record(*actions)
         return list(changes)
+
+    def set_up_action(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        reason: str,
+        leads: list[Person] | None = None,
+        accountable: Person | None = None,
+        plan_finish: date | None = None,
+        recurrence: Recurrence | None = None,
+        expected_version: int | None = None,
+    ) -> list[str]:
+        """Give an action what it lacks (leads, accountable officer, a finish or a
+        recurrence) as one unit: an amendment event for each part given, one reason.
+        Returns the fields amended."""
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        own = action.is_lead(acting.email) or action.is_accountable(acting.email)
+        permissions.require_action_amender(
+            acting, None if own else self.plan(slug), action, "set up"
+        )
+        _check_version(action, f"action {ref}", expected_version)
+        changes: list[tuple[str, Any]] = []
+        if leads is not None and leads != action.leads:
+            changes.append(("leads", leads))
+        if accountable is not None and accountable != action.accountable:
+            changes.append(("accountable", accountable))
+        if plan_finish is not None and plan_finish != action.plan_finish:
+            changes.append(("plan_finish", plan_finish))
+        if recurrence is not None and recurrence != action.recurrence:
+            changes.append(("recurrence", recurrence))
+        if not changes:
+            raise InvalidInput(f"nothing to change for action {ref}")
+        for field, value in changes:
+            action.amend(field, value, reason, actor=acting.email)
+        self.record(action)
+        return [f for f, _ in changes]
+
+    def add_plan_person(
+        self,
+        actor: str,
+        slug: str,
+        email: str,
+        name: str,
+        roles: list[str],
+        agency: str,
+    ) -> User:
+        """A plan's owner registers a lead or accountable officer of one of the plan's
+        agencies (an admin may add anyone, with any role, through add_user)."""
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, "add people")
+        parsed = parse_roles(roles)
+        if not parsed:
+            raise InvalidInput(f"'{email}' needs a role (lead or accountable)")
+        allowed = {Role.LEAD, Role.ACCOUNTABLE}
+        if not acting.has(Role.ADMIN) and not set(parsed) <= allowed:
+            raise PermissionDenied(
+                f"{acting.email} may not give the role "
+                f"{', '.join(r.value for r in parsed if r not in allowed)}: "
+                "a plan's owner adds leads and accountable officers; an admin adds the rest"
+            )
+        plan.check_agency(agency)
+        if self._exists(user_id(email)):
+            raise DomainError(f"user '{email}' already exists")
+        user = User.register(email, name, agency, parsed, actor=acting.email)
+        self.record(user)
+        return user
 
     # ---- Users leaving and coming back ----
 
