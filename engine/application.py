@@ -285,12 +285,12 @@ class ActionTrail(Application[UUID]):
         rag: Mapping[str, Any] | None = None,
         reminders: Mapping[str, Any] | None = None,
     ) -> Plan:
-        """Change the named settings of a plan's RAG and reminder policies (admins). The
-        settings are applied to the plan as recorded, so a change made a moment earlier
-        by someone else is kept, not overwritten."""
+        """Change the named settings of a plan's RAG and reminder policies (admins and the
+        plan's owners). The settings are applied to the plan as recorded, so a change made
+        a moment earlier by someone else is kept, not overwritten."""
         acting = self.user(actor)
-        permissions.require_admin(acting, "change plan policies")
         plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, "change plan policies")
         plan.check_policy_reason(reason)
         new_rag, new_reminders = plan.policies_with(rag, reminders)
         plan.change_policies(acting.email, new_rag, new_reminders, reason=reason.strip())

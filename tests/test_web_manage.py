@@ -78,6 +78,7 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
     ("/plans/plan/manage/invite", {"email": OFFICER}),
     ("/plans/plan/manage/rebaseline", {"shift": "1m", "refs": "1.1", "reason": "x"}),
     ("/plans/plan/setup/1.3", {"leads": LEAD, "reason": "x"}),
+    ("/plans/plan/manage/policies", {"amber_days_before_finish": "21", "reason": "x"}),
 ]
 
 
@@ -200,3 +201,21 @@ def test_a_deactivated_person_cannot_sign_in_and_their_session_and_token_stop(
         site(LEAD)  # nor does the password
     admin.post(f"/manage/users/{LEAD}/reactivate", data={"csrf_token": admin.csrf})
     assert site(LEAD).get("/").status_code == 200
+
+
+def test_an_owner_changes_the_plans_policies_with_a_reason(site: Any, world: World) -> None:
+    c = site(OWNER)
+    form = {"csrf_token": c.csrf, "amber_days_before_finish": "21", "display": "worse"}
+    r = c.post(
+        "/plans/plan/manage/policies",
+        data={**form, "lead_times_working_days": "10,0", "reason": "the board wants more warning"},
+    )
+    assert r.status_code == 200 and "policies were changed" in r.text
+    plan = world.rt.app.plan("plan")
+    assert plan.rag_policy.amber_days_before_finish == 21
+    assert plan.reminder_policy.lead_times_working_days == [10, 0]
+    r = c.post(
+        "/plans/plan/manage/policies", data={**form, "overdue_every_days": "x", "reason": "why"}
+    )
+    assert r.status_code == 400
+    assert "policy setting overdue_every_days 'x' is not a number" in html.unescape(r.text)

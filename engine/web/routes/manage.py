@@ -43,6 +43,7 @@ NOTICES = {
     "amended": "The plan was amended.",
     "users": "The user was changed.",
     "created": "The plan was created.",
+    "policies": "The plan's policies were changed.",
 }
 
 
@@ -367,6 +368,56 @@ async def plan_invite(request: Request, slug: str, viewer: SignedIn) -> Response
         raise DomainError(f"user '{user.email}' is deactivated: an admin reactivates them first")
     await _invite(request, viewer, user.email, user.name, plan.title)
     return _back(slug, "invited")
+
+
+# RAG and reminder policies
+
+
+RAG_FIELDS = ("display", "amber_days_before_finish", "milestone_tolerance_days",
+              "indicator_tolerance_pct")  # fmt: skip
+REMINDER_FIELDS = ("lead_times_working_days", "overdue_every_days", "escalate_after_days",
+                   "period_request_working_days", "governance_chase_every_days")  # fmt: skip
+
+
+def _setting(name: str, text: str) -> Any:
+    """A typed setting from its form field; the domain checks its range."""
+    text = text.strip()
+    try:
+        if name == "display":
+            return text
+        if name == "lead_times_working_days":
+            return [int(v) for v in text.split(",") if v.strip()]
+        if name == "indicator_tolerance_pct":
+            return float(text)
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"policy setting {name} '{text}' is not a number") from None
+
+
+@router.post("/plans/{slug}/manage/policies", include_in_schema=False)
+async def plan_policies(request: Request, slug: str, viewer: SignedIn) -> Response:
+    from dataclasses import asdict
+
+    app = web(request).rt.app
+    f = await form_fields(request)
+    plan = await run_in_threadpool(managed_plan, request, viewer, slug)
+    current_rag, current_reminders = asdict(plan.rag_policy), asdict(plan.reminder_policy)
+    rag = {
+        n: _setting(n, f[n])
+        for n in RAG_FIELDS
+        if f.get(n, "").strip() and _setting(n, f[n]) != current_rag[n]
+    }
+    reminders = {
+        n: _setting(n, f[n])
+        for n in REMINDER_FIELDS
+        if f.get(n, "").strip() and _setting(n, f[n]) != current_reminders[n]
+    }
+    await run_in_threadpool(
+        lambda: app.change_policies(
+            viewer.email, slug, f.get("reason", ""), rag=rag, reminders=reminders
+        )
+    )
+    return _back(slug, "policies")
 
 
 # Imports: the dry run first, then one button records it
