@@ -285,6 +285,24 @@ def test_owner_commands_on_the_command_line(owned: World, db_url: str, tmp_path:
     assert r.returncode == 1
     assert "bad.csv, row 1, column new finish: '31/03/2010' is not a date" in r.stderr
     assert "Traceback" not in r.stderr
+    cli.ok("users", "deactivate", LEAD, "--reason", "left the council", user=ADMIN)
+    [lead] = [u for u in cli.json("users", "list") if u["email"] == LEAD]
+    assert lead["active"] is False
+    assert f"owners {OWNER}" in cli.ok("show", "plan")
+    r = cli("action", "rag", "plan", "1.1", "green", user=LEAD)
+    assert r.returncode == 1 and "lead@council.example is deactivated" in r.stderr
+
+
+def test_the_audit_timeline_describes_the_new_events(owned: World) -> None:
+    from engine.web.describe import describe
+
+    app = owned.rt.app
+    app.add_agency(OWNER, "plan", "Fire", "joined")
+    app.rebaseline_actions(OWNER, "plan", "late", shift="1m", refs=["1.1"])
+    shown = {e["kind"]: describe(e) for e in events(owned.rt)}
+    assert shown["Plan.OwnerAdded"] == f"made {OWNER} an owner of the plan"
+    assert shown["Plan.AgencyAdded"] == "added the partner agency Fire"
+    assert shown["Action.Rebaselined"] == "re-baselined: start 2009-02-01, finish 2009-10-30"
 
 
 NEW_COMMANDS = [

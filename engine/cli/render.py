@@ -32,6 +32,8 @@ def show_plan(doc: dict[str, Any]) -> None:
         header += " (demo data)"
     output.console.print(Text(header, style="bold"))
     meta = [doc.get("organisation"), doc.get("source"), f"reporting {doc['cadence']}"]
+    if doc.get("owners"):
+        meta.append("owners " + ", ".join(doc["owners"]))
     output.console.print(Text(" · ".join(m for m in meta if m)))
     output.console.print(
         Text(
