@@ -79,6 +79,7 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
     ("/plans/plan/manage/rebaseline", {"shift": "1m", "refs": "1.1", "reason": "x"}),
     ("/plans/plan/setup/1.3", {"leads": LEAD, "reason": "x"}),
     ("/plans/plan/manage/policies", {"amber_days_before_finish": "21", "reason": "x"}),
+    ("/plans/plan/manage/assign", {"ref": "1.2", "leads": LEAD, "reason": "x"}),
 ]
 
 
@@ -219,3 +220,16 @@ def test_an_owner_changes_the_plans_policies_with_a_reason(site: Any, world: Wor
     )
     assert r.status_code == 400
     assert "policy setting overdue_every_days 'x' is not a number" in html.unescape(r.text)
+
+
+def test_an_owner_replaces_the_lead_of_an_action_that_needs_no_set_up(
+    site: Any, world: World
+) -> None:
+    c = site(OWNER)
+    r = c.post(
+        "/plans/plan/manage/assign",
+        data={"csrf_token": c.csrf, "ref": "1.1", "leads": OFFICER, "reason": "handed over"},
+    )
+    assert r.status_code == 200 and "The action's people were changed." in html.unescape(r.text)
+    action = world.rt.app.action("plan", "1.1")
+    assert action.is_lead(OFFICER) and not action.is_lead(LEAD)

@@ -44,6 +44,7 @@ NOTICES = {
     "users": "The user was changed.",
     "created": "The plan was created.",
     "policies": "The plan's policies were changed.",
+    "assigned": "The action's people were changed.",
 }
 
 
@@ -575,10 +576,25 @@ async def setup_list(request: Request, slug: str, viewer: SignedIn) -> Response:
     )
 
 
+@router.post("/plans/{slug}/manage/assign", include_in_schema=False)
+async def assign(request: Request, slug: str, viewer: SignedIn) -> Response:
+    """Give any action of the plan new leads or a new accountable officer."""
+    form = await request.form()
+    ref = str(form.get("ref") or "").strip()
+    if not ref:
+        raise InvalidInput("choose the action to assign people to")
+    await _set_up(request, slug, ref, viewer, form)
+    return _back(slug, "assigned")
+
+
 @router.post("/plans/{slug}/setup/{ref}", include_in_schema=False)
 async def set_up(request: Request, slug: str, ref: str, viewer: SignedIn) -> Response:
+    await _set_up(request, slug, ref, viewer, await request.form())
+    return _back(slug, "setup", "/setup")
+
+
+async def _set_up(request: Request, slug: str, ref: str, viewer: Viewer, form: Any) -> None:
     state = web(request)
-    form = await request.form()
     people = {u["email"]: u for u in await run_in_threadpool(queries.users, state.rt.engine)}
 
     def person(email: str) -> Person:
@@ -604,4 +620,3 @@ async def set_up(request: Request, slug: str, ref: str, viewer: SignedIn) -> Res
             expected_version=int(version) if version.isdigit() else None,
         )
     )
-    return _back(slug, "setup", "/setup")
