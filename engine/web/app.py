@@ -16,7 +16,7 @@ from engine.web.accounts import Accounts
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
 from engine.web.context import WebState
-from engine.web.routes import account, actions, audit, auth, manage, plans, reports
+from engine.web.routes import account, actions, audit, auth, manage, plans, reports, setup, users
 from engine.web.security import BodyLimit, SecurityHeaders, Signer
 
 STATIC = Path(__file__).parent / "static"
@@ -64,7 +64,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     )
     app.state.web = state
     errors.install(app)
-    for module in (auth, actions, plans, audit, reports, account, manage):
+    for module in (auth, actions, plans, audit, reports, account, manage, setup, users):
         app.include_router(module.router)
     app.include_router(account.feed_router)
     app.include_router(api.router)

@@ -6,9 +6,13 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
 from config.settings import Settings
 from domain.errors import DomainError
 from engine.web.accounts import INVITATION_DAYS
+from engine.web.context import Viewer, web
 
 
 def invitation_message(
@@ -44,3 +48,13 @@ async def send_invitation(settings: Settings, message: EmailMessage) -> None:
         raise DomainError(
             f"the invitation to {message['To']} could not be sent: {result.detail or 'refused'}"
         )
+
+
+async def invite(
+    request: Request, viewer: Viewer, email: str, name: str, plan_title: str | None
+) -> None:
+    """Make a one-time link for ``email`` and send it, from the person inviting."""
+    state = web(request)
+    token = await run_in_threadpool(state.accounts.create_invitation, email, viewer.email)
+    message = invitation_message(state.rt.settings, email, name, viewer.name, token, plan_title)
+    await send_invitation(state.rt.settings, message)
