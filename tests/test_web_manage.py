@@ -30,7 +30,9 @@ def site(world: World, tmp_path: Path) -> Iterator[Any]:
 
     world.rt.app.add_plan_owner(ADMIN, "plan", OWNER)
     world.rt.app.add_action(
-        ADMIN, "plan", action_spec("1.3", leads=[], accountable=None, plan_finish=None)
+        ADMIN,
+        "plan",
+        action_spec("1.3", leads=[], accountable=None, plan_finish=None, success_criteria=[]),
     )
     accounts = Accounts(world.rt.engine)
     for email in (ADMIN, OWNER, LEAD, NHS, AUDITOR, OFFICER):
@@ -233,3 +235,11 @@ def test_an_owner_replaces_the_lead_of_an_action_that_needs_no_set_up(
     assert r.status_code == 200 and "The action's people were changed." in html.unescape(r.text)
     action = world.rt.app.action("plan", "1.1")
     assert action.is_lead(OFFICER) and not action.is_lead(LEAD)
+
+
+def test_the_action_page_and_dashboard_show_set_up(site: Any) -> None:
+    c = site(OWNER)
+    page = html.unescape(c.get("/plans/plan/actions/1.3").text)
+    assert "SET-UP" in page and "needs set-up: no lead, no accountable officer" in page
+    board = html.unescape(c.get("/plans/plan").text)
+    assert "1</span> need set-up" in board and "Needs set-up: no lead" in board
