@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -682,6 +684,98 @@ class Action(TrailAggregate):
         item.state = state
         item.decided_by = actor
         item.decision_reason = reason
+
+    # ---- Re-baselining: new planned dates for the action, one event per action ----
+
+    class Rebaselined(TrailAggregate.Event):
+        old_start: date | None
+        old_finish: date | None
+        new_start: date | None
+        new_finish: date | None
+        reason: str
+        actor: str
+
+    def rebaseline(self, start: date | None, finish: date | None, reason: str, actor: str) -> None:
+        """Move the planned start and finish together, as a plan owner re-plans."""
+        self.check_is_open()
+        if not reason.strip():
+            raise InvalidInput(f"re-baselining action {self.ref} needs a reason")
+        check_dates(self.ref, start, finish)
+        if (start, finish) == (self.plan_start, self.plan_finish):
+            raise DomainError(f"action {self.ref} already starts and finishes on those dates")
+        self._rebaseline(
+            old_start=self.plan_start,
+            old_finish=self.plan_finish,
+            new_start=start,
+            new_finish=finish,
+            reason=reason.strip(),
+            actor=actor,
+        )
+
+    @event(Rebaselined)
+    def _rebaseline(
+        self,
+        old_start: date | None,
+        old_finish: date | None,
+        new_start: date | None,
+        new_finish: date | None,
+        reason: str,
+        actor: str,
+    ) -> None:
+        self.plan_start = new_start
+        self.plan_finish = new_finish
+
+    def setup_gaps(self) -> list[str]:
+        """What an open action lacks before anyone can be reminded or held to it."""
+        return setup_gaps(
+            self.status.value,
+            bool(self.leads),
+            self.accountable is not None,
+            self.plan_finish is not None or self.recurrence is not None,
+        )
+
+
+def setup_gaps(status: str, has_lead: bool, has_accountable: bool, has_end: bool) -> list[str]:
+    """The parts of set-up an action still needs; none once it is closed."""
+    if Status(status).is_closed:
+        return []
+    gaps = []
+    if not has_lead:
+        gaps.append("lead")
+    if not has_accountable:
+        gaps.append("accountable officer")
+    if not has_end:
+        gaps.append("finish or recurrence")
+    return gaps
+
+
+_SHIFT = re.compile(r"^([+-]?)(\d{1,4})([dwmy])$")
+
+
+def parse_shift(text: str) -> tuple[int, str]:
+    """'3m', '-2w', '10d', '1y': an amount and its unit."""
+    m = _SHIFT.match(text.strip().lower())
+    if not m:
+        raise InvalidInput(
+            f"shift '{text}' is not a number of days, weeks, months or years (like 3m, -2w, 10d)"
+        )
+    amount = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+    return amount, m.group(3)
+
+
+def shifted(day: date | None, amount: int, unit: str) -> date | None:
+    """The day moved by the shift; a month shift keeps the day, or the month's last."""
+    if day is None:
+        return None
+    if unit == "d":
+        return day + timedelta(days=amount)
+    if unit == "w":
+        return day + timedelta(weeks=amount)
+    months = amount * (12 if unit == "y" else 1)
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 def _encode(field: str, value: Any) -> Any:

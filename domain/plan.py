@@ -18,7 +18,7 @@ from eventsourcing.domain import event
 
 from domain import clock
 from domain.base import TrailAggregate
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, NotFound
 from domain.periods import Period
 from domain.spec import PlanSpec
 from domain.values import Cadence, RagPolicy, ReminderPolicy
@@ -311,6 +311,164 @@ class Plan(TrailAggregate):
                 f"period {period} of plan '{self.slug}' has not begun: it starts "
                 f"{start.isoformat()} and today is {today.isoformat()}"
             )
+
+    # ---- Plan owners, partner agencies and amendments to the plan itself ----
+    # Events declared as classes so that readers (the reducer) name them with types.
+
+    owners: tuple[str, ...] = ()  # emails; a plan registered before owners has none
+    retired_agencies: tuple[str, ...] = ()
+
+    class OwnerAdded(TrailAggregate.Event):
+        email: str
+        reason: str | None
+        actor: str
+
+    class OwnerRemoved(TrailAggregate.Event):
+        email: str
+        reason: str | None
+        actor: str
+
+    class AgencyAdded(TrailAggregate.Event):
+        name: str
+        reason: str
+        actor: str
+
+    class AgencyRenamed(TrailAggregate.Event):
+        name: str
+        new_name: str
+        reason: str
+        actor: str
+
+    class AgencyRetired(TrailAggregate.Event):
+        name: str
+        reason: str
+        actor: str
+
+    class Amended(TrailAggregate.Event):
+        field: str
+        old: Any
+        new: Any
+        reason: str
+        actor: str
+
+    def is_owner(self, email: str) -> bool:
+        return email.strip().lower() in self.owners
+
+    def add_owner(self, email: str, actor: str, reason: str | None = None) -> None:
+        if email in self.owners:
+            raise DomainError(f"{email} is already an owner of plan '{self.slug}'")
+        self._add_owner(email=email, reason=_reason_or_none(reason), actor=actor)
+
+    @event(OwnerAdded)
+    def _add_owner(self, email: str, reason: str | None, actor: str) -> None:
+        self.owners = (*self.owners, email)
+
+    def remove_owner(self, email: str, actor: str, reason: str | None = None) -> None:
+        if email not in self.owners:
+            raise NotFound(f"{email} is not an owner of plan '{self.slug}'")
+        self._remove_owner(email=email, reason=_reason_or_none(reason), actor=actor)
+
+    @event(OwnerRemoved)
+    def _remove_owner(self, email: str, reason: str | None, actor: str) -> None:
+        self.owners = tuple(o for o in self.owners if o != email)
+
+    def add_agency(self, name: str, reason: str, actor: str) -> None:
+        name = _agency_name(name)
+        self._check_reason(reason, f"adding agency '{name}'")
+        if name in self.agencies:
+            raise DomainError(f"plan '{self.slug}' already has the agency '{name}'")
+        self._add_agency(name=name, reason=reason.strip(), actor=actor)
+
+    @event(AgencyAdded)
+    def _add_agency(self, name: str, reason: str, actor: str) -> None:
+        self.agencies = [*self.agencies, name]
+        self.retired_agencies = tuple(a for a in self.retired_agencies if a != name)
+
+    def rename_agency(self, name: str, new_name: str, reason: str, actor: str) -> None:
+        self.check_agency(name)
+        new_name = _agency_name(new_name)
+        self._check_reason(reason, f"renaming agency '{name}'")
+        if new_name in self.agencies:
+            raise DomainError(f"plan '{self.slug}' already has the agency '{new_name}'")
+        self._rename_agency(name=name, new_name=new_name, reason=reason.strip(), actor=actor)
+
+    @event(AgencyRenamed)
+    def _rename_agency(self, name: str, new_name: str, reason: str, actor: str) -> None:
+        self.agencies = [new_name if a == name else a for a in self.agencies]
+
+    def retire_agency(self, name: str, reason: str, actor: str) -> None:
+        self.check_agency(name)
+        self._check_reason(reason, f"retiring agency '{name}'")
+        self._retire_agency(name=name, reason=reason.strip(), actor=actor)
+
+    @event(AgencyRetired)
+    def _retire_agency(self, name: str, reason: str, actor: str) -> None:
+        self.agencies = [a for a in self.agencies if a != name]
+        self.retired_agencies = (*self.retired_agencies, name)
+
+    def check_agency(self, name: str) -> None:
+        if name not in self.agencies:
+            known = ", ".join(self.agencies) or "none"
+            raise NotFound(f"plan '{self.slug}' has no agency '{name}' (it has: {known})")
+
+    def amend(self, field: str, value: Any, reason: str, actor: str) -> None:
+        """Change the plan's title, organisation, source, boards or cadence."""
+        if field not in PLAN_AMENDABLE:
+            raise InvalidInput(
+                f"plan '{self.slug}': '{field}' cannot be amended "
+                f"(amendable: {', '.join(PLAN_AMENDABLE)})"
+            )
+        self._check_reason(reason, f"amending the {field} of plan '{self.slug}'")
+        new = _plan_value(self.slug, field, value)
+        if field == "cadence" and self.closed_periods:
+            raise DomainError(
+                f"plan '{self.slug}' has closed periods ({', '.join(self.closed_periods)}): "
+                "its cadence cannot change"
+            )
+        old = getattr(self, field)
+        old = old.value if isinstance(old, Cadence) else old
+        if old == new:
+            raise DomainError(f"plan '{self.slug}': {field} is already {new!r}")
+        self._amend_plan(field=field, old=old, new=new, reason=reason.strip(), actor=actor)
+
+    @event(Amended)
+    def _amend_plan(self, field: str, old: Any, new: Any, reason: str, actor: str) -> None:
+        setattr(self, field, Cadence(new) if field == "cadence" else new)
+
+    def _check_reason(self, reason: str | None, doing: str) -> None:
+        if not (reason and reason.strip()):
+            raise InvalidInput(f"{doing} needs a reason (--reason)")
+
+
+PLAN_AMENDABLE = ("title", "organisation", "source", "boards", "cadence")
+
+
+def _plan_value(slug: str, field: str, value: Any) -> Any:
+    if field == "boards":
+        items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        return _unique([str(v) for v in items])
+    text = " ".join(value) if isinstance(value, list | tuple) else value
+    text = (text or "").strip() or None
+    if field == "title" and text is None:
+        raise InvalidInput(f"plan '{slug}' needs a title")
+    if field == "cadence":
+        try:
+            return Cadence((text or "").lower()).value
+        except ValueError:
+            allowed = ", ".join(c.value for c in Cadence)
+            raise InvalidInput(f"cadence '{text}' is not one of {allowed}") from None
+    return text
+
+
+def _agency_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("an agency needs a name")
+    return name
+
+
+def _reason_or_none(reason: str | None) -> str | None:
+    return reason.strip() if reason and reason.strip() else None
 
 
 # Policy settings

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TrailAggregate
-from domain.errors import InvalidInput
+from domain.errors import DomainError, InvalidInput
 
 
 class Role(StrEnum):
@@ -95,6 +95,38 @@ class User(TrailAggregate):
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    # ---- Deactivation: a person who has left stops signing in; their events remain ----
+
+    active: bool = True  # users registered before deactivation existed are active
+
+    class Deactivated(TrailAggregate.Event):
+        reason: str
+        actor: str
+
+    class Reactivated(TrailAggregate.Event):
+        reason: str | None
+        actor: str
+
+    def deactivate(self, reason: str, actor: str) -> None:
+        if not self.active:
+            raise DomainError(f"user '{self.email}' is already deactivated")
+        if not reason.strip():
+            raise InvalidInput(f"deactivating '{self.email}' needs a reason")
+        self._deactivate(reason=reason.strip(), actor=actor)
+
+    @event(Deactivated)
+    def _deactivate(self, reason: str, actor: str) -> None:
+        self.active = False
+
+    def reactivate(self, actor: str, reason: str | None = None) -> None:
+        if self.active:
+            raise DomainError(f"user '{self.email}' is already active")
+        self._reactivate(reason=(reason or "").strip() or None, actor=actor)
+
+    @event(Reactivated)
+    def _reactivate(self, reason: str | None, actor: str) -> None:
+        self.active = True
 
 
 def user_id(email: str) -> UUID:

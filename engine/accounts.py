@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -92,6 +92,21 @@ web_secrets = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# One-time links that let an invited person set their first password.
+invitations = Table(
+    "web_invitations",
+    web_metadata,
+    Column("digest", String(64), primary_key=True),  # of the token; the token is not kept
+    Column("email", String(200), nullable=False, index=True),
+    Column("expires_at", String(40), nullable=False),
+    Column("used_at", String(40), nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+INVITATION_DAYS = 7
+INVITATION_PREFIX = "inv_"
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "at_"
@@ -428,6 +443,61 @@ class Accounts:
                 )
             )
         return bool(result.rowcount)
+
+    # Invitations
+
+    def create_invitation(self, email: str, by: str, days: int = INVITATION_DAYS) -> str:
+        """A one-time token for the link in an invitation email; only its digest is kept."""
+        key = normalise_email(email)
+        token = INVITATION_PREFIX + secrets.token_urlsafe(32)
+        now = datetime.now(tz=UTC)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(invitations).values(
+                    digest=_digest(token),
+                    email=key,
+                    expires_at=(now + timedelta(days=days)).isoformat(),
+                    used_at=None,
+                    created_by=by,
+                    created_at=now.isoformat(),
+                )
+            )
+        return token
+
+    def invitation(self, token: str) -> tuple[str | None, str]:
+        """(email, "") for a link that may be used now, else (None, why not)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(invitations).where(invitations.c.digest == _digest(token))
+            ).first()
+        if row is None:
+            return None, "This invitation link is not one we sent."
+        if row.used_at:
+            return None, "This invitation link has already been used. Sign in with your password."
+        if row.expires_at < _now():
+            return None, "This invitation link has expired. Ask for a new invitation."
+        return str(row.email), ""
+
+    def accept_invitation(self, token: str, password: str) -> str:
+        """Sets the invited person's password and spends the link, once: of two uses at
+        the same moment only one updates the row. Returns the email."""
+        email, why = self.invitation(token)
+        if email is None:
+            raise InvalidInput(why)
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with self.engine.begin() as conn:
+            spent = conn.execute(
+                update(invitations)
+                .where(invitations.c.digest == _digest(token), invitations.c.used_at.is_(None))
+                .values(used_at=_now())
+            )
+            if spent.rowcount != 1:
+                raise InvalidInput(
+                    "This invitation link has already been used. Sign in with your password."
+                )
+        self.set_password(email, password)
+        return email
 
     # Calendar feeds
 

@@ -26,7 +26,7 @@ from domain.governance import GovernanceItem, item_id
 from domain.plan import Plan, plan_id
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
-from domain.values import Cadence, Rag, Status
+from domain.values import Cadence, Person, Rag, Recurrence, Status
 
 
 class DateAsISO(Transcoding):
@@ -287,12 +287,12 @@ class ActionTrail(Application[UUID]):
         rag: Mapping[str, Any] | None = None,
         reminders: Mapping[str, Any] | None = None,
     ) -> Plan:
-        """Change the named settings of a plan's RAG and reminder policies (admins). The
-        settings are applied to the plan as recorded, so a change made a moment earlier
-        by someone else is kept, not overwritten."""
+        """Change the named settings of a plan's RAG and reminder policies (admins and the
+        plan's owners). The settings are applied to the plan as recorded, so a change made
+        a moment earlier by someone else is kept, not overwritten."""
         acting = self.user(actor)
-        permissions.require_admin(acting, "change plan policies")
         plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, "change plan policies")
         plan.check_policy_reason(reason)
         new_rag, new_reminders = plan.policies_with(rag, reminders)
         plan.change_policies(acting.email, new_rag, new_reminders, reason=reason.strip())
@@ -327,7 +327,14 @@ class ActionTrail(Application[UUID]):
         effective_on: date | None = None,
         expected_version: int | None = None,
     ) -> None:
-        acting, action = self._updatable(actor, slug, ref, "amend", expected_version)
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        # The plan is read only for someone who is neither a lead nor the accountable officer.
+        own = action.is_lead(acting.email) or action.is_accountable(acting.email)
+        permissions.require_action_amender(
+            acting, None if own else self.plan(slug), action, "amend"
+        )
+        _check_version(action, f"action {ref}", expected_version)
         if field == "group" and value is not None:
             self.plan(slug).check_group_exists(value)
         action.amend(field, value, reason, actor=acting.email, effective_on=effective_on)
@@ -536,8 +543,10 @@ class ActionTrail(Application[UUID]):
         document_sha256: str,
     ) -> GovernanceItem:
         acting = self.user(actor)
-        permissions.require_role(acting, "open governance items", Role.ADMIN, Role.SECRETARY)
         plan = self.plan(slug)
+        # A plan's owners open its items, as admins and board secretaries do.
+        if not permissions.is_plan_manager(acting, plan):
+            permissions.require_role(acting, "open governance items", Role.ADMIN, Role.SECRETARY)
         item = self._new_item(
             plan, key, title, agencies, document_name, document_sha256, acting.email
         )
@@ -758,6 +767,196 @@ class ActionTrail(Application[UUID]):
         )
         self.record(adoption)
         return adoption
+
+    # ---- Plan owners: running a plan after it is registered ----
+
+    def _managed(self, actor: str, slug: str, doing: str) -> tuple[User, Plan]:
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, doing)
+        return acting, plan
+
+    def add_plan_owner(self, actor: str, slug: str, email: str, reason: str | None = None) -> None:
+        """An admin or an existing owner makes a registered person an owner of the plan."""
+        acting, plan = self._managed(actor, slug, "add owners")
+        owner = self.user(email)
+        if not owner.active:
+            raise DomainError(f"user '{owner.email}' is deactivated and cannot own a plan")
+        if not any(r is not Role.AUDITOR for r in owner.roles):
+            raise InvalidInput(
+                f"user '{owner.email}' changes nothing (auditor or no roles): "
+                "give them a role before making them an owner"
+            )
+        plan.add_owner(owner.email, actor=acting.email, reason=reason)
+        self.record(plan)
+
+    def remove_plan_owner(
+        self, actor: str, slug: str, email: str, reason: str | None = None
+    ) -> None:
+        acting, plan = self._managed(actor, slug, "remove owners")
+        try:
+            key = normalise_email(email)
+        except InvalidInput:
+            raise NotFound(f"'{email}' is not an owner of plan '{slug}'") from None
+        plan.remove_owner(key, actor=acting.email, reason=reason)
+        self.record(plan)
+
+    def add_agency(self, actor: str, slug: str, name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "add agencies")
+        plan.add_agency(name, reason, actor=acting.email)
+        self.record(plan)
+
+    def rename_agency(self, actor: str, slug: str, name: str, new_name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "rename agencies")
+        plan.rename_agency(name, new_name, reason, actor=acting.email)
+        self.record(plan)
+
+    def retire_agency(self, actor: str, slug: str, name: str, reason: str) -> None:
+        acting, plan = self._managed(actor, slug, "retire agencies")
+        plan.retire_agency(name, reason, actor=acting.email)
+        self.record(plan)
+
+    def amend_plan(self, actor: str, slug: str, field: str, value: Any, reason: str) -> None:
+        """The plan's title, organisation, source, boards or cadence, with a reason."""
+        acting, plan = self._managed(actor, slug, f"amend the {field}")
+        plan.amend(field, value, reason, actor=acting.email)
+        self.record(plan)
+
+    def rebaseline_actions(
+        self,
+        actor: str,
+        slug: str,
+        reason: str,
+        dates: Mapping[str, tuple[date | None, date | None]] | None = None,
+        shift: str | None = None,
+        refs: list[str] | None = None,
+    ) -> list[str]:
+        """New planned dates for several actions, recorded as one unit with one reason:
+        either ``shift`` ("3m", "-2w") applied to ``refs``, or explicit ``dates`` by ref
+        (None keeps the date the action has). Each action's change is its own event.
+        Returns the refs re-baselined."""
+        from domain.action import parse_shift, shifted
+
+        acting, plan = self._managed(actor, slug, "re-baseline actions")
+        if not (reason and reason.strip()):
+            raise InvalidInput(f"re-baselining actions of plan '{slug}' needs a reason")
+        if (shift is None) == (dates is None):
+            raise InvalidInput("re-baseline with either a shift and refs, or a file of dates")
+        changes: dict[str, tuple[date | None, date | None] | None] = {}
+        if shift is not None:
+            amount, unit = parse_shift(shift)
+            if not refs:
+                raise InvalidInput("a shift needs the actions it moves (--refs 1.1,1.2)")
+            changes = {r.strip(): None for r in refs if r.strip()}
+        else:
+            changes = {r.strip(): d for r, d in (dates or {}).items()}
+        if not changes:
+            raise InvalidInput(f"no actions of plan '{slug}' to re-baseline")
+        actions = []
+        for ref, new in changes.items():
+            action = self.action(slug, ref)
+            if new is None:
+                new = (
+                    shifted(action.plan_start, amount, unit),
+                    shifted(action.plan_finish, amount, unit),
+                )
+                if new == (None, None):
+                    raise InvalidInput(f"action {ref} has no planned dates to shift")
+            # A date not given keeps the one the action has.
+            start = new[0] if new[0] is not None else action.plan_start
+            finish = new[1] if new[1] is not None else action.plan_finish
+            action.rebaseline(start, finish, reason, actor=acting.email)
+            actions.append(action)
+        self.record(*actions)
+        return list(changes)
+
+    def set_up_action(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        reason: str,
+        leads: list[Person] | None = None,
+        accountable: Person | None = None,
+        plan_finish: date | None = None,
+        recurrence: Recurrence | None = None,
+        expected_version: int | None = None,
+    ) -> list[str]:
+        """Give an action what it lacks (leads, accountable officer, a finish or a
+        recurrence) as one unit: an amendment event for each part given, one reason.
+        Returns the fields amended."""
+        acting = self.user(actor)
+        action = self.action(slug, ref)
+        own = action.is_lead(acting.email) or action.is_accountable(acting.email)
+        permissions.require_action_amender(
+            acting, None if own else self.plan(slug), action, "set up"
+        )
+        _check_version(action, f"action {ref}", expected_version)
+        changes: list[tuple[str, Any]] = []
+        if leads is not None and leads != action.leads:
+            changes.append(("leads", leads))
+        if accountable is not None and accountable != action.accountable:
+            changes.append(("accountable", accountable))
+        if plan_finish is not None and plan_finish != action.plan_finish:
+            changes.append(("plan_finish", plan_finish))
+        if recurrence is not None and recurrence != action.recurrence:
+            changes.append(("recurrence", recurrence))
+        if not changes:
+            raise InvalidInput(f"nothing to change for action {ref}")
+        for field, value in changes:
+            action.amend(field, value, reason, actor=acting.email)
+        self.record(action)
+        return [f for f, _ in changes]
+
+    def add_plan_person(
+        self,
+        actor: str,
+        slug: str,
+        email: str,
+        name: str,
+        roles: list[str],
+        agency: str,
+    ) -> User:
+        """A plan's owner registers a lead or accountable officer of one of the plan's
+        agencies (an admin may add anyone, with any role, through add_user)."""
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, "add people")
+        parsed = parse_roles(roles)
+        if not parsed:
+            raise InvalidInput(f"'{email}' needs a role (lead or accountable)")
+        allowed = {Role.LEAD, Role.ACCOUNTABLE}
+        if not acting.has(Role.ADMIN) and not set(parsed) <= allowed:
+            raise PermissionDenied(
+                f"{acting.email} may not give the role "
+                f"{', '.join(r.value for r in parsed if r not in allowed)}: "
+                "a plan's owner adds leads and accountable officers; an admin adds the rest"
+            )
+        plan.check_agency(agency)
+        if self._exists(user_id(email)):
+            raise DomainError(f"user '{email}' already exists")
+        user = User.register(email, name, agency, parsed, actor=acting.email)
+        self.record(user)
+        return user
+
+    # ---- Users leaving and coming back ----
+
+    def deactivate_user(self, actor: str, email: str, reason: str) -> None:
+        """A deactivated person cannot sign in or act; everything they did remains."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "deactivate users")
+        user: User = self._get(user_id(self.user(email).email), f"no user '{email}'")
+        if user.email == acting.email:
+            raise DomainError("an admin cannot deactivate themselves")
+        user.deactivate(reason, actor=acting.email)
+        self.record(user)
+
+    def reactivate_user(self, actor: str, email: str, reason: str | None = None) -> None:
+        acting = self.user(actor)
+        permissions.require_admin(acting, "reactivate users")
+        user: User = self._get(user_id(self.user(email).email), f"no user '{email}'")
+        user.reactivate(actor=acting.email, reason=reason)
+        self.record(user)
 
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:

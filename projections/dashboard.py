@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from domain.action import setup_gaps
 from domain.periods import Period
 from domain.rag_rules import (
     ActionFacts,
@@ -83,9 +84,17 @@ def assess_action(
         and not facts.status.is_closed
         and today > finish
     )
+    setup = setup_gaps(
+        view["status"],
+        bool(view["leads"]),
+        bool(view["accountable"]),
+        bool(view["plan_finish"] or view["recurrence"]),
+    )
     return {
         "ref": view["ref"],
         "group": view["group"],
+        # What the action lacks before anyone can be held to it or reminded; see setup_label.
+        "needs_setup": setup,
         "title": view["title"],
         "aim": view["aim"],
         "status": view["status"],
@@ -139,7 +148,8 @@ def rollup(actions: list[dict[str, Any]]) -> dict[str, Any]:
     live = [a for a in actions if a["status"] not in ("deferred", "cancelled")]
     counts = {r: 0 for r in ROLLUP_RAGS}
     for a in live:
-        if a["rag"]:
+        # An action nobody can be held to is not "on track": not counted green.
+        if a["rag"] and setup_label(a) is None:
             counts[a["rag"]] += 1
     done = sum(1 for a in live if a["status"] in ("completed", "verified"))
     return {
@@ -148,9 +158,21 @@ def rollup(actions: list[dict[str, Any]]) -> dict[str, Any]:
         "complete_pct": round(100 * done / len(live), 1) if live else 0.0,
         "overdue": sum(1 for a in live if a["overdue"]),
         "exceptions": sum(1 for a in live if a["exception"]),
+        "needs_setup": sum(1 for a in live if a.get("needs_setup")),
         "deferred": sum(1 for a in actions if a["status"] == "deferred"),
         "cancelled": sum(1 for a in actions if a["status"] == "cancelled"),
     }
+
+
+SETUP_LABEL = "SET-UP"
+
+
+def setup_label(action: dict[str, Any]) -> str | None:
+    """The SET-UP label where the action needs set-up and its RAG would otherwise say nothing is
+    wrong (green, grey or none); a red or amber stays, since it says more."""
+    if action.get("needs_setup") and action.get("rag") in (None, "green", "grey"):
+        return SETUP_LABEL
+    return None
 
 
 def governance_row(item: View, agencies_order: list[str]) -> dict[str, Any]:
@@ -227,6 +249,8 @@ def plan_document(
         "cadence": plan["cadence"],
         "boards": plan["boards"],
         "agencies": plan["agencies"],
+        "owners": plan.get("owners", []),
+        "retired_agencies": plan.get("retired_agencies", []),
         "demo": plan["demo"],
         "as_of": today.isoformat(),
         "rag_policy": asdict(policy),

@@ -373,3 +373,73 @@ def user_roles_changed(e: User.RolesChanged, store: ViewStore) -> None:
     assert view is not None, f"user {key} has no view"
     view.update(roles=list(e.roles), agency=e.agency)
     store.put("user", key, view)
+
+
+# Plan owners, agencies and amendments; re-baselining; deactivation
+
+
+@handles(Plan.OwnerAdded)
+@_plan
+def owner_added(view: View, e: Plan.OwnerAdded) -> None:
+    view["owners"] = [*view.get("owners", []), e.email]
+
+
+@handles(Plan.OwnerRemoved)
+@_plan
+def owner_removed(view: View, e: Plan.OwnerRemoved) -> None:
+    view["owners"] = [o for o in view.get("owners", []) if o != e.email]
+
+
+@handles(Plan.AgencyAdded)
+@_plan
+def agency_added(view: View, e: Plan.AgencyAdded) -> None:
+    view["agencies"] = [*view["agencies"], e.name]
+    view["retired_agencies"] = [a for a in view.get("retired_agencies", []) if a != e.name]
+
+
+@handles(Plan.AgencyRenamed)
+@_plan
+def agency_renamed(view: View, e: Plan.AgencyRenamed) -> None:
+    view["agencies"] = [e.new_name if a == e.name else a for a in view["agencies"]]
+    view.setdefault("renamed_agencies", {})[e.name] = e.new_name
+
+
+@handles(Plan.AgencyRetired)
+@_plan
+def agency_retired(view: View, e: Plan.AgencyRetired) -> None:
+    view["agencies"] = [a for a in view["agencies"] if a != e.name]
+    view["retired_agencies"] = [*view.get("retired_agencies", []), e.name]
+
+
+@handles(Plan.Amended)
+@_plan
+def plan_amended(view: View, e: Plan.Amended) -> None:
+    view[e.field] = iso(e.new)
+
+
+@handles(Action.Rebaselined)
+@_action
+def action_rebaselined(view: View, e: Action.Rebaselined) -> None:
+    view["plan_start"] = iso(e.new_start)
+    view["plan_finish"] = iso(e.new_finish)
+    view["amendments"] += 1
+
+
+def _set_user_active(
+    e: User.Deactivated | User.Reactivated, store: ViewStore, active: bool
+) -> None:
+    key = str(e.originator_id)
+    view = store.get("user", key)
+    assert view is not None, f"user {key} has no view"
+    view["active"] = active
+    store.put("user", key, view)
+
+
+@handles(User.Deactivated)
+def user_deactivated(e: User.Deactivated, store: ViewStore) -> None:
+    _set_user_active(e, store, False)
+
+
+@handles(User.Reactivated)
+def user_reactivated(e: User.Reactivated, store: ViewStore) -> None:
+    _set_user_active(e, store, True)

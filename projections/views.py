@@ -46,6 +46,8 @@ def new_plan_view(plan_id: str, e: Plan.Registered) -> View:
         "rag_policy": None,
         "reminder_policy": None,
         "periods": [],
+        "owners": [],
+        "retired_agencies": [],
         "registered_at": iso(e.timestamp),
         "updated_at": iso(e.timestamp),
     }
@@ -119,5 +121,6 @@ def new_user_view(e: User.Registered) -> View:
         "name": e.name,
         "agency": e.agency,
         "roles": list(e.roles),
+        "active": True,
         "registered_at": iso(e.timestamp),
     }

@@ -63,6 +63,7 @@ def users_list(ctx: typer.Context) -> None:
     rt.runner.catch_up()
     rows = [
         {"email": u["email"], "name": u["name"], "agency": u["agency"], "roles": u["roles"]}
+        | ({} if u.get("active", True) else {"active": False})
         for u in queries.users(rt.engine)
     ]
     if st.format is Format.JSON:
@@ -71,7 +72,15 @@ def users_list(ctx: typer.Context) -> None:
     output.table(
         None,
         ["Email", "Name", "Agency", "Roles"],
-        [[r["email"], r["name"], r["agency"] or "", ", ".join(r["roles"])] for r in rows],
+        [
+            [
+                r["email"] + ("" if r.get("active", True) else " (deactivated)"),
+                r["name"],
+                r["agency"] or "",
+                ", ".join(r["roles"]),
+            ]
+            for r in rows
+        ],
     )
 
 

@@ -6,6 +6,7 @@ from engine.cli import (  # noqa: F401
     audit,
     governance,
     importing,
+    owners,
     plans,
     reminders,
     reports,

@@ -124,9 +124,11 @@ def reminders_preview(
     st = state(ctx)
     day = _day(on)
     data = _preview_data(_dispatcher(st).preview(day))
+    data["needs_setup"] = _needs_setup(st)
     if _format(st, fmt) is Format.JSON:
         output.print_json(data)
         return
+    _show_needs_setup(data["needs_setup"])
     if not data["digests"] and not data["unreachable"]:
         output.info(f"no reminders on {day.isoformat()}")
         return
@@ -153,6 +155,39 @@ def reminders_preview(
                 for u in data["unreachable"]
             ],
         )
+
+
+def _needs_setup(st: CliState) -> list[dict[str, Any]]:
+    """Actions no reminder can be about: nobody to send to, or no date to remind of."""
+    from projections.setup import all_setup
+
+    rt = st.runtime()
+    rt.runner.catch_up()
+    return [
+        {
+            "plan": r["plan"],
+            "ref": r["ref"],
+            "title": r["title"],
+            "missing": r["missing"],
+            "set_up_by": r["owners"] or ["an admin"],
+            "why": "needs set-up: no " + ", no ".join(r["missing"]),
+        }
+        for r in all_setup(rt.engine)
+    ]
+
+
+def _show_needs_setup(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    output.table(
+        f"Needs set-up: no reminders for these {len(rows)} action(s) until they have "
+        "a lead, an accountable officer and a finish or recurrence",
+        ["Plan", "Ref", "Title", "Missing", "Set up by"],
+        [
+            [r["plan"], r["ref"], r["title"], ", ".join(r["missing"]), ", ".join(r["set_up_by"])]
+            for r in rows
+        ],
+    )
 
 
 @reminders_app.command("send")

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from domain.rag_rules import ARROWS
 from engine.cli import output
+from projections.dashboard import setup_label
 
 
 def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
@@ -31,11 +32,14 @@ def show_plan(doc: dict[str, Any]) -> None:
         header += " (demo data)"
     output.console.print(Text(header, style="bold"))
     meta = [doc.get("organisation"), doc.get("source"), f"reporting {doc['cadence']}"]
+    if doc.get("owners"):
+        meta.append("owners " + ", ".join(doc["owners"]))
     output.console.print(Text(" · ".join(m for m in meta if m)))
     output.console.print(
         Text(
             f"as of {doc['as_of']} · {s['actions']} actions · {s['complete_pct']}% complete · "
             f"{s['overdue']} overdue · {s['exceptions']} exceptions · "
+            + (f"{s['needs_setup']} need set-up · " if s.get("needs_setup") else "")
             + ", ".join(f"{k} {v}" for k, v in s["by_rag"].items() if v)
         )
     )
@@ -47,7 +51,7 @@ def show_plan(doc: dict[str, Any]) -> None:
                 a["ref"],
                 clip(a["title"], 48),
                 a["status"].replace("_", " "),
-                output.rag_cell(a["rag"]),
+                _rag_or_setup(a),
                 arrow,
                 a["reported_rag"] or "",
                 a["computed_rag"] or "",
@@ -67,8 +71,21 @@ def show_plan(doc: dict[str, Any]) -> None:
             why = f"EXCEPTION: {a['exception']}" if a["exception"] else "; ".join(a["rag_reasons"])
             line = f"  {a['ref']} {(a['rag'] or '').upper()}: {why}"
             output.console.print(Text(output.plain(line)))
+    unset = [a for a in doc["actions"] if a.get("needs_setup")]
+    if unset:
+        output.console.print(Text("Needs set-up (nobody can be held to these yet):", style="bold"))
+        for a in unset:
+            line = f"  {a['ref']}: no {', no '.join(a['needs_setup'])}"
+            output.console.print(Text(output.plain(line)))
     if doc["governance"]:
         show_matrix(doc["governance"])
+
+
+def _rag_or_setup(action: dict[str, Any]) -> Text:
+    label = setup_label(action)
+    if label:
+        return Text(f" {label} ", style="bold black on bright_white")
+    return output.rag_cell(action["rag"])
 
 
 def clip(text: str | None, width: int) -> str:

@@ -178,17 +178,21 @@ def import_plan(
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
     Raises ImportFileError when the file cannot be read at all, and PermissionDenied
-    unless ``actor`` is an admin. Row problems and refused rows are errors in the
-    result's report; then nothing is recorded.
+    unless ``actor`` is an admin (or, for an existing plan, one of its owners). Row
+    problems and refused rows are errors in the result's report; then nothing is recorded.
     """
     acting = rt.app.user(actor)
-    permissions.require_admin(acting, "import plans")
-    path = Path(path)
-    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
     try:
         plan: Plan | None = rt.app.plan(slug)
     except NotFound:
         plan = None
+    # A new plan is an admin's to create; an existing one's owners import into it.
+    if plan is None:
+        permissions.require_admin(acting, "import plans")
+    else:
+        permissions.require_plan_manager(acting, plan, "import a sheet")
+    path = Path(path)
+    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
     result = ImportResult(report, slug, created=plan is None, recorded=False, dry_run=dry_run)
     if not report.ok:
         return result

@@ -22,6 +22,7 @@ from engine.reports.text import (
     status_label,
     to_date,
 )
+from projections.dashboard import setup_label
 
 LIST_TITLES = {
     "completed": "Completed actions this reporting period",
@@ -84,6 +85,7 @@ class Overview:
     complete_pct: float
     overdue: int
     exceptions: int
+    needs_setup: int = 0  # open actions without a lead, accountable officer or end
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ def overview(snap: PeriodSnapshot) -> Overview:
         complete_pct=snap.summary["complete_pct"],
         overdue=snap.summary["overdue"],
         exceptions=snap.summary["exceptions"],
+        needs_setup=snap.summary.get("needs_setup", 0),
     )
 
 
@@ -246,7 +249,7 @@ def progress_table(snap: PeriodSnapshot, content: ProgressContent) -> Table:
                 a["title"],
                 status_label(a.get("status")),
                 a.get("last_rag"),
-                a.get("rag") or status_label(a.get("status")),
+                setup_label(a) or a.get("rag") or status_label(a.get("status")),
                 arrow(a.get("direction")),
                 to_date(a.get("plan_start")),
                 to_date(a.get("plan_finish")),

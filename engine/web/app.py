@@ -18,7 +18,18 @@ from engine.web.cache import ReadCache
 from engine.web.context import WebState
 from engine.web.ops import Metrics, ProbesAnyHost, RequestContext
 from engine.web.ops import router as ops_router
-from engine.web.routes import account, actions, audit, auth, plans, reports, sso
+from engine.web.routes import (
+    account,
+    actions,
+    audit,
+    auth,
+    manage,
+    plans,
+    reports,
+    setup,
+    sso,
+    users,
+)
 from engine.web.security import BodyLimit, SecurityHeaders, Signer
 from engine.web.sso import SsoConfig
 
@@ -83,7 +94,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     rt.settings.ready_max_lag_seconds  # noqa: B018
     errors.install(app)
     app.include_router(ops_router)
-    for module in (auth, sso, actions, plans, audit, reports, account):
+    for module in (auth, sso, actions, plans, audit, reports, account, manage, setup, users):
         app.include_router(module.router)
     app.include_router(account.feed_router)
     app.include_router(api.router)

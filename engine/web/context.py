@@ -114,6 +114,9 @@ def viewer_for(
 
     view = people(state.cache, at).get(email.strip().lower())
     if view is not None:
+        # A deactivated person has no viewer: no sign-in, session, token or link works.
+        if not view.get("active", True):
+            return None
         return Viewer(
             email=view["email"],
             name=view["name"],
@@ -124,6 +127,8 @@ def viewer_for(
     try:
         user = state.rt.app.user(email)
     except NotFound:
+        return None
+    if not user.active:
         return None
     return Viewer(
         email=user.email,

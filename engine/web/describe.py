@@ -83,6 +83,16 @@ DESCRIBE: dict[str, Callable[[Row], str]] = {
     "Plan.GroupAdded": lambda d: f"added grouping {d.get('ref')}: {d.get('title')}",
     "Plan.PoliciesChanged": lambda d: "changed the RAG and reminder policies",
     "Plan.PeriodClosed": lambda d: f"closed reporting period {d.get('period')}",
+    "Plan.OwnerAdded": lambda d: f"made {d.get('email')} an owner of the plan",
+    "Plan.OwnerRemoved": lambda d: f"stopped {d.get('email')} owning the plan",
+    "Plan.AgencyAdded": lambda d: f"added the partner agency {d.get('name')}",
+    "Plan.AgencyRenamed": lambda d: f"renamed the agency {d.get('name')} {d.get('new_name')}",
+    "Plan.AgencyRetired": lambda d: f"retired the partner agency {d.get('name')}",
+    "Plan.Amended": lambda d: f"changed the plan's {d.get('field')} to {_short(d.get('new'))}",
+    "Action.Rebaselined": lambda d: (
+        f"re-baselined: start {d.get('new_start') or 'none'}, "
+        f"finish {d.get('new_finish') or 'none'}"
+    ),
 }
 
 
