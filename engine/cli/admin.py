@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from domain import clock
 from domain.periods import Period
 from domain.values import Cadence
-from engine.cli import app, output
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
-from engine.closing import close_period, parse_period
-from projections import queries
-from projections.lists import lists_for
+
+if TYPE_CHECKING:
+    from engine.closing import close_period, parse_period
+    from projections import queries
+    from projections.lists import lists_for
+else:
+    close_period = lazy.function("engine.closing", "close_period")
+    parse_period = lazy.function("engine.closing", "parse_period")
+    queries = lazy.module("projections.queries")
+    lists_for = lazy.function("projections.lists", "lists_for")
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 period_app = typer.Typer(help="Reporting periods.", no_args_is_help=True)
@@ -189,6 +195,8 @@ def projections_rebuild(
             f"no projection '{name}' (known: {', '.join(runner.names())})", param_hint="NAME"
         )
     head = runner.head()
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("rebuilding"),
         BarColumn(),

@@ -5,22 +5,43 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain import clock
-from domain.plan import plan_id
-from engine.audit.as_of import document_as_of, document_effective
-from engine.audit.chain import HASH_PREFIX
-from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
-from engine.audit.diff import diff_plan
-from engine.audit.export import export_plan
-from engine.audit.restore import restore_plan
-from engine.audit.verify import Verification, verify_store
-from engine.cli import app, output, render
+from engine.cli import app, lazy, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.times import parse_moment
+
+if TYPE_CHECKING:
+    from domain.plan import plan_id
+    from engine.audit.as_of import document_as_of, document_effective
+    from engine.audit.checkpoint import (
+        check_checkpoint,
+        read_checkpoint,
+        require_plan,
+        take_checkpoint,
+    )
+    from engine.audit.diff import diff_plan
+    from engine.audit.export import export_plan
+    from engine.audit.restore import restore_plan
+    from engine.audit.verify import Verification, verify_store
+else:
+    plan_id = lazy.function("domain.plan", "plan_id")
+    document_as_of = lazy.function("engine.audit.as_of", "document_as_of")
+    document_effective = lazy.function("engine.audit.as_of", "document_effective")
+    check_checkpoint = lazy.function("engine.audit.checkpoint", "check_checkpoint")
+    read_checkpoint = lazy.function("engine.audit.checkpoint", "read_checkpoint")
+    require_plan = lazy.function("engine.audit.checkpoint", "require_plan")
+    take_checkpoint = lazy.function("engine.audit.checkpoint", "take_checkpoint")
+    diff_plan = lazy.function("engine.audit.diff", "diff_plan")
+    export_plan = lazy.function("engine.audit.export", "export_plan")
+    restore_plan = lazy.function("engine.audit.restore", "restore_plan")
+    verify_store = lazy.function("engine.audit.verify", "verify_store")
+
+# The prefix of every hash shown (engine.audit.chain.HASH_PREFIX, which loads the store).
+HASH_PREFIX = "sha256:"
 
 
 def say(text: str) -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.cli import app, output
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
 from engine.cli.plans import current_document
-from engine.importing.export_sheet import write_sheet
-from engine.importing.record import ImportResult, import_plan
+
+if TYPE_CHECKING:
+    from engine.importing.export_sheet import write_sheet
+    from engine.importing.record import ImportResult, import_plan
+else:
+    write_sheet = lazy.function("engine.importing.export_sheet", "write_sheet")
+    import_plan = lazy.function("engine.importing.record", "import_plan")
 
 
 class SheetFormat(StrEnum):

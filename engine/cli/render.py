@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from domain.rag_rules import ARROWS
-from engine.cli import output
+from engine.cli import lazy, output
+
+if TYPE_CHECKING:
+    from rich.text import Text
+else:
+    Text = lazy.function("rich.text", "Text")
 
 
 def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
