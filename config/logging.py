@@ -1,14 +1,35 @@
-"""structlog set-up: readable lines on a terminal, JSON lines for log collectors."""
+"""structlog set-up: readable lines on a terminal, JSON lines for log collectors.
+
+structlog (with the console renderer and Rich's tracebacks it brings) loads when
+something is first logged, not when a module that logs is imported: a command that
+logs nothing does not pay for it. ``get_logger`` gives such a logger; modules that
+import structlog themselves get the configuration when they load it first.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
-import structlog
+_pending: dict[str, str] = {}
 
 
 def configure_logging(level: str = "warning", fmt: str = "console") -> None:
+    """Configure now if structlog is loaded, else when it is first used here."""
+    _pending.clear()
+    _pending.update(level=level, fmt=fmt)
+    if "structlog" in sys.modules:
+        _apply()
+
+
+def _apply() -> None:
+    if not _pending:
+        return
+    import structlog
+
+    level, fmt = _pending["level"], _pending["fmt"]
+    _pending.clear()
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.WARNING
@@ -28,3 +49,20 @@ def configure_logging(level: str = "warning", fmt: str = "console") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+class _Logger:
+    """structlog's logger for a module, made when it is first used."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        import structlog
+
+        _apply()
+        return getattr(structlog.get_logger(self._name), method)
+
+
+def get_logger(name: str) -> Any:
+    return _Logger(name)

@@ -39,11 +39,11 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-import structlog
 
+from config.logging import get_logger
 from notifiers.transport import Outcome, SendResult, message_key
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Security = Literal["none", "starttls", "tls"]
 

@@ -110,10 +110,14 @@ def apply_common_options(app: typer.Typer) -> typer.Typer:
 def _option_names(signature: inspect.Signature) -> set[str]:
     names: set[str] = set()
     for p in signature.parameters.values():
-        for meta in getattr(p.annotation, "__metadata__", ()):
-            names.update(getattr(meta, "param_decls", ()) or ())
-        default = p.default
-        names.update(getattr(default, "param_decls", ()) or ())
+        infos = [*getattr(p.annotation, "__metadata__", ()), p.default]
+        for info in infos:
+            if not isinstance(info, typer.models.OptionInfo):
+                continue
+            # In Annotated, Option's positional arguments are its names (held as the
+            # default, then the declarations); as a default, the first is the value.
+            decls = [info.default, *(info.param_decls or ())]
+            names.update(d for d in decls if isinstance(d, str) and d.startswith("-"))
     return names
 
 
@@ -152,7 +156,7 @@ def _apply(values: dict[str, Any]) -> CliState:
 
     from engine.cli.context import state
 
-    st = state(get_current_context())
+    st = state(get_current_context())  # type: ignore[arg-type]  (typer's Context is click's)
     fmt = values.get("common_format_")
     if fmt is not None:
         st.format = Format(fmt)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 
-import structlog
-
+from config.logging import get_logger
 from config.settings import Settings
 from domain.dispatch import Dispatch
 from domain.errors import InvalidInput
@@ -18,7 +17,7 @@ from notifiers.outbox_dir import DirectoryTransport
 from notifiers.smtp import SmtpConfigError, SmtpSettings, SmtpTransport
 from notifiers.transport import KEY_HEADER, Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def make_transport(settings: Settings) -> Transport:

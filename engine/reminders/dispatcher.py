@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID
 
-import structlog
 from eventsourcing.application import AggregateNotFoundError
 
+from config.logging import get_logger
 from domain import clock
 from domain.dispatch import Dispatch, DispatchStatus, NotClaimable, RetryPolicy, dispatch_id
 from domain.errors import Conflict, DomainError
@@ -43,7 +43,7 @@ from engine.reminders.outbox import Outbox
 from engine.runtime import Runtime
 from notifiers.transport import Outcome, SendResult, Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
