@@ -156,7 +156,8 @@ def _apply(values: dict[str, Any]) -> CliState:
 
     from engine.cli.context import state
 
-    st = state(get_current_context())  # type: ignore[arg-type]  (typer's Context is click's)
+    # Typer hands commands its own Context class, a subclass of the one this returns.
+    st = state(get_current_context())  # type: ignore[arg-type]
     fmt = values.get("common_format_")
     if fmt is not None:
         st.format = Format(fmt)
