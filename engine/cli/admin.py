@@ -93,7 +93,7 @@ def period_close(
     st = state(ctx)
     result = close_period(st.runtime(), st.require_actor(), plan, period)
     if st.format is Format.JSON:
-        output.print_json(result)
+        st.result.update(result)  # printed with what was recorded
     else:
         output.info(f"period {result['period']} of {plan} closed ({result['actions']} actions)")
 
@@ -208,6 +208,7 @@ def projections_rebuild(
             [name] if name else None,
             progress=lambda pos, total: bar.update(task, completed=pos, total=total),
         )
+    state(ctx).result.update(rebuilt=[name] if name else runner.names(), events=count)
     output.info(f"rebuilt {name or ', '.join(runner.names())} from {count} events")
 
 

@@ -45,8 +45,10 @@ HASH_PREFIX = "sha256:"
 
 
 def say(text: str) -> None:
-    """A line of its own, never wrapped: hashes and positions must survive copy and paste."""
-    sys.stdout.write(output.plain(text) + "\n")
+    """A line of its own, never wrapped: hashes and positions must survive copy and paste.
+    (On standard error under --format json, which keeps standard output for JSON.)"""
+    stream = sys.stderr if output.json_mode() else sys.stdout
+    stream.write(output.plain(text) + "\n")
 
 
 def chosen_format(ctx: typer.Context, fmt: str | None, allowed: tuple[str, ...]) -> str:
@@ -345,6 +347,7 @@ def export(
     rt = state(ctx).runtime()
     if str(out) == "-":
         summary = export_plan(rt, plan, sys.stdout)
+        output.mark_printed()  # the export is the output, whatever the format
         return
     try:
         with out.open("w", encoding="ascii", newline="\n") as f:
@@ -354,6 +357,14 @@ def export(
     except BaseException:
         out.unlink(missing_ok=True)
         raise
+    state(ctx).result.update(
+        plan=plan,
+        output=str(out),
+        events=summary.events,
+        plan_events=summary.plan_events,
+        users=summary.users,
+        digest=f"{HASH_PREFIX}{summary.digest}",
+    )
     say(
         f"exported plan {plan}: {summary.events} events ({summary.plan_events} of the plan, "
         f"the rest of {summary.users} users) to {out}; plan digest "
@@ -372,6 +383,13 @@ def restore(
         raise typer.BadParameter(f"no file {file}", param_hint="FILE")
     rt = state(ctx).runtime()
     summary = restore_plan(rt, file)
+    state(ctx).result.update(
+        plan=summary.plan,
+        events=summary.events,
+        plan_events=summary.plan_events,
+        digest=f"{HASH_PREFIX}{summary.digest}",
+        verified=True,
+    )
     say(
         f"restored plan {summary.plan}: {summary.events} events ({summary.plan_events} of the "
         f"plan); verified, plan digest {HASH_PREFIX}{summary.digest}"

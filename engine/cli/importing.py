@@ -50,8 +50,18 @@ def import_command(
         typer.Option("--title", help="Title of a new plan (default: the sheet's title row)."),
     ] = None,
     fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table or json: how the report is shown (as after any command). "
+            "csv, tsv or xlsx: the file's format, as --sheet-format.",
+        ),
+    ] = None,
+    sheet_format: Annotated[
         SheetFormat | None,
-        typer.Option("--format", help="The file's format when its extension does not say."),
+        typer.Option(
+            "--sheet-format", help="The file's format when its extension does not say."
+        ),
     ] = None,
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="The workbook sheet to read.")
@@ -67,7 +77,7 @@ def import_command(
     report_format: Annotated[
         Format | None,
         typer.Option(
-            "--format-report", help="table or json (default: the --format before the command)."
+            "--format-report", help="table or json (default: --format)."
         ),
     ] = None,
 ) -> None:
@@ -76,6 +86,18 @@ def import_command(
     Exits with status 1, recording nothing, when the report has errors.
     """
     st = state(ctx)
+    shown = report_format or st.format
+    if fmt is not None:
+        if fmt.lower() in {f.value for f in Format}:
+            shown = report_format or Format(fmt.lower())
+        elif fmt.lower() in {f.value for f in SheetFormat}:
+            sheet_format = sheet_format or SheetFormat(fmt.lower())
+        else:
+            raise typer.BadParameter(
+                f"'{fmt}' is not one of table, json (the report) or csv, tsv, xlsx (the file)",
+                param_hint="--format",
+            )
+    st.format = shown
     checked = parse_mapping(mapping or [])
     result = import_plan(
         st.runtime(),
@@ -83,12 +105,12 @@ def import_command(
         file,
         slug=plan,
         title=title,
-        fmt=fmt.value if fmt else None,
+        fmt=sheet_format.value if sheet_format else None,
         sheet=sheet,
         mapping=checked,
         dry_run=dry_run,
     )
-    _show(result, report_format or st.format)
+    _show(result, shown)
     if not result.ok:
         output.error(
             f"{file.name}: {len(result.report.errors)} errors (rows "
@@ -114,4 +136,5 @@ def export_sheet_command(
     """Write a plan as a spreadsheet in the monthly progress report layout."""
     doc = current_document(ctx, plan)
     rows = write_sheet(doc, out)
+    state(ctx).result.update(plan=plan, output=str(out), actions=len(doc["actions"]), rows=rows)
     output.info(f"plan {plan} written to {out}: {len(doc['actions'])} actions, {rows} rows")

@@ -14,7 +14,9 @@ html or md) keeps it: it should fall back to ``state(ctx).format`` when not give
 With ``--format json``, a command that records something and prints no JSON of its own
 prints what it recorded: each aggregate changed, its new version, and each event's kind
 and position in the store's sequence (see ``engine.recorded``). A command may add its
-own facts to that object with ``state(ctx).result.update(...)``.
+own facts to that object with ``state(ctx).result.update(...)``; a command that records
+no event but does something (writes a file, sets a password) puts what it did there, and
+that alone is printed. Sentences (``output.info``) go to standard error under JSON.
 
 Commands that write a file take ``-o/--output FILE`` (``output_option`` below), with
 ``-`` meaning standard output where the format allows it.
@@ -137,8 +139,11 @@ def with_common_options(callback: Callable[..., Any]) -> Callable[..., Any]:
         output.set_json(st.format is Format.JSON)
         with collecting() as changes:
             result = callback(*args, **kwargs)
-        if st.format is Format.JSON and changes and not output.printed_json():
-            output.print_json({**st.result, "recorded": [c.as_json() for c in changes]})
+        if st.format is Format.JSON and not output.printed_json():
+            if changes:
+                output.print_json({**st.result, "recorded": [c.as_json() for c in changes]})
+            elif st.result:
+                output.print_json(st.result)
         return result
 
     params = list(signature.parameters.values()) + [

@@ -54,6 +54,15 @@ def set_json(on: bool) -> None:
     _json["mode"] = on
 
 
+def json_mode() -> bool:
+    return _json["mode"]
+
+
+def mark_printed() -> None:
+    """The command wrote its own machine-readable output: nothing is added to it."""
+    _json["printed"] = True
+
+
 def printed_json() -> bool:
     """Whether the command has printed JSON of its own."""
     return _json["printed"]

@@ -42,6 +42,7 @@ def init(ctx: typer.Context) -> None:
     """Create the database tables (the event store and the read models)."""
     rt = state(ctx).runtime()
     rt.runner.catch_up()
+    state(ctx).result.update(database=rt.db.shown_url, ready=True)
     output.info(f"ready: {rt.db.shown_url}")
 
 
@@ -407,7 +408,10 @@ def plan_policy(
         before = None
     shown = plan_policies(ctx, plan)
     if st.format is Format.JSON:
-        output.print_json(shown)
+        if before is None:
+            output.print_json(shown)
+        else:
+            st.result.update(shown)  # printed with what was recorded
         return
     if before is not None:
         changed = [

@@ -11,7 +11,7 @@ import typer
 from domain.errors import DomainError, NotFound
 from engine.cli import app, output
 from engine.cli.admin import users_app
-from engine.cli.context import state
+from engine.cli.context import Format, state
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -251,6 +251,7 @@ def users_password(
     from engine.web.accounts import Accounts
 
     Accounts(rt.engine).set_password(user.email, password)
+    st.result.update(email=user.email, password_set=True)
     output.info(f"password set for {user.email}")
 
 
@@ -270,4 +271,7 @@ def users_token(
     from engine.web.accounts import Accounts
 
     token = Accounts(rt.engine).create_token(user.email, label)
+    if st.format is Format.JSON:
+        output.print_json({"email": user.email, "label": label, "token": token})
+        return
     sys.stdout.write(token + "\n")
