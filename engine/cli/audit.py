@@ -302,17 +302,7 @@ def show_diff(result: dict[str, Any]) -> None:
 
 
 def _cell(value: Any, limit: int = 300) -> str:
-    if value is None:
-        text = "-"
-    elif isinstance(value, list):
-        text = "; ".join(str(_cell(v)) for v in value) or "(none)"
-    elif isinstance(value, dict):
-        text = ", ".join(
-            f"{k}=({_cell(v)})" if isinstance(v, dict) else f"{k}={_cell(v)}"
-            for k, v in value.items()
-        )
-    else:
-        text = str(value)
+    text = render.readable(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
