@@ -125,7 +125,8 @@ class SmtpSettings:
 
     def describe(self) -> str:
         trusting = f", trusting {self.cafile}" if self.cafile else ""
-        return f"{self.security} SMTP on {self.host}:{self.port}{trusting}"
+        how = {"starttls": " with STARTTLS", "tls": " over TLS"}.get(self.security, "")
+        return f"SMTP at {self.host}:{self.port}{how}{trusting}"
 
 
 def _check_cafile(settings: SmtpSettings, shown: str) -> None:

@@ -39,7 +39,7 @@ def smtp_settings(url: str) -> SmtpSettings:
 def describe_transport(settings: Settings) -> str:
     if settings.smtp_url:
         return smtp_settings(settings.smtp_url).describe()
-    return f".eml files in {settings.outbox_dir}"
+    return f"outbox folder {settings.outbox_dir}"
 
 
 def action_links(settings: Settings) -> LinkMaker:
