@@ -23,6 +23,7 @@ app.add_typer(reminders_app, name="reminders")
 
 ON_HELP = "The day (YYYY-MM-DD); default today in London."
 FORMAT_HELP = "table or json."
+ROLE_NAMES = {"accountable": "accountable officer"}
 
 
 class OutboxStatus(StrEnum):
@@ -149,7 +150,13 @@ def reminders_preview(
             "Not sent: nobody to send to",
             ["Name", "Plan", "Ref", "Rule", "Why"],
             [
-                [u["name"] or f"(no {u['role']})", u["plan"], u["ref"], u["rule"], u["why"]]
+                [
+                    u["name"] or f"(no {ROLE_NAMES.get(u['role'], u['role'])})",
+                    u["plan"],
+                    u["ref"],
+                    u["rule"],
+                    u["why"],
+                ]
                 for u in data["unreachable"]
             ],
         )
