@@ -99,3 +99,24 @@ def test_the_hash_prefix_shown_is_the_chains() -> None:
     from engine.cli import audit
 
     assert audit.HASH_PREFIX == HASH_PREFIX
+
+
+def test_shell_completion_is_offered_and_completes_commands(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    script = subprocess.run(
+        [str(BIN), "--show-completion", "bash"], capture_output=True, text=True, timeout=120
+    )
+    assert script.returncode == 0 and "_actiontrail_completion" in script.stdout, script.stderr
+    # What bash asks when the user presses Tab after "actiontrail pla".
+    env = {
+        **os.environ,
+        "_ACTIONTRAIL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "actiontrail pla",
+        "COMP_CWORD": "1",
+    }
+    done = subprocess.run(
+        [str(BIN)], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0
+    assert sorted(done.stdout.split()) == ["plan", "plans"]
