@@ -12,6 +12,7 @@ import typer
 from domain import clock
 from engine.cli import app, lazy, output, render
 from engine.cli.context import Format, parse_date, state
+from engine.cli.options import output_option
 from engine.times import parse_moment
 
 if TYPE_CHECKING:
@@ -329,7 +330,7 @@ def export(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
     out: Annotated[
-        Path, typer.Option("-o", "--output", help="The file to write (JSON lines); - for stdout.")
+        Path, output_option("The file to write (JSON lines); - for stdout.")
     ],
 ) -> None:
     """Write every event of a plan, and of the users its events refer to, exactly as stored,

@@ -11,6 +11,7 @@ import typer
 
 from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
+from engine.cli.options import output_option
 from engine.cli.plans import current_document
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def _show(result: ImportResult, fmt: Format) -> None:
 def export_sheet_command(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
-    out: Annotated[Path, typer.Option("-o", "--output", help="The file to write (.xlsx or .csv).")],
+    out: Annotated[Path, output_option("The file to write (.xlsx or .csv).")],
 ) -> None:
     """Write a plan as a spreadsheet in the monthly progress report layout."""
     doc = current_document(ctx, plan)

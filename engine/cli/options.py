@@ -19,7 +19,7 @@ no event but does something (writes a file, sets a password) puts what it did th
 that alone is printed. Sentences (``output.info``) go to standard error under JSON.
 
 Commands that write a file take ``-o/--output FILE`` (``output_option`` below), with
-``-`` meaning standard output where the format allows it.
+``-`` meaning standard output where the format allows it (``export``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -39,10 +38,8 @@ OUTPUT_HELP = "The file to write."
 
 
 def output_option(help_text: str = OUTPUT_HELP) -> Any:
-    return typer.Option("-o", "--output", help=help_text, dir_okay=False)
-
-
-OutputFile = Annotated[Path, output_option()]
+    """The option of a command that writes a file: `FILE: Annotated[Path, output_option()]`."""
+    return typer.Option("-o", "--output", help=help_text)
 
 PANEL = "Options for every command"
 

@@ -13,6 +13,7 @@ from domain import clock
 from domain.errors import InvalidInput
 from engine.cli import app, output
 from engine.cli.context import state
+from engine.cli.options import output_option
 
 if TYPE_CHECKING:
     from engine.reports import ReportFormat
@@ -50,7 +51,7 @@ def report(
         typer.Option("--format", help="html, md, csv or xlsx; default from -o, else html."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
+        Path | None, output_option("Write to this file, not stdout.")
     ] = None,
 ) -> None:
     """A board report for one period. A closed period's report shows what was recorded
