@@ -120,3 +120,44 @@ def test_shell_completion_is_offered_and_completes_commands(tmp_path) -> None:  
     )
     assert done.returncode == 0
     assert sorted(done.stdout.split()) == ["plan", "plans"]
+
+
+# A command that opens the store needs SQLAlchemy (which loads asyncio) and
+# eventsourcing, but none of the others.
+NOT_FOR_SHOW = tuple(
+    h
+    for h in HEAVY
+    if h not in ("sqlalchemy", "asyncio", "engine.runtime", "projections.queries")
+)
+
+
+def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from tests.cli import Cli
+
+    url = f"sqlite:///{tmp_path / 'at.db'}"
+    cli = Cli(tmp_path, url)
+    cli.ok("users", "add", "admin@c.example", "--name", "Ada", "--role", "admin")
+    cli.ok("plan", "create", "p", "--title", "Plan", "--as", "admin@c.example")
+    code = (
+        "import sys; sys.argv = ['actiontrail', 'show', 'p']\n"
+        "from engine.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ACTIONTRAIL_DATABASE_URL": url}
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0 and "Plan [p]" in r.stdout, r.stderr[-2000:]
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in r.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "sqlalchemy" in names  # the run did open the store
+    loaded = sorted(
+        n for n in names if any(n == h or n.startswith(h + ".") for h in NOT_FOR_SHOW)
+    )
+    assert loaded == []
