@@ -15,7 +15,9 @@ Rules, as applied by ``reminders_due``:
   "on the day" rung of the ladder.
 * escalation: from ``escalate_after_days`` days overdue (day 14 by default, counted
   inclusively) each overdue notice also goes to the accountable officer, unless they
-  are already one of the leads.
+  are already one of the leads. An action that names no accountable officer escalates
+  to the people given as ``escalate_to`` (the plan's owners and the admins) instead,
+  and with nobody there either it is reported as unaddressed.
 * update: every lead with open actions is asked for a progress update on the working
   day ``period_request_working_days`` working days before a reporting period closes.
 * approval: every ``governance_chase_every_days`` days after an agency's approval of
@@ -194,6 +196,9 @@ class Reminder:
     days_overdue: int | None = None
     working_days_left: int | None = None
     days_waiting: int | None = None
+    # An escalation sent to the plan's owners or admins: the action names no
+    # accountable officer to escalate to.
+    fallback: bool = False
 
     @property
     def key(self) -> str:
@@ -234,6 +239,8 @@ class Unaddressed:
             return f"no user has the approver role for {self.subject.agency}"
         if self.role == "secretary":
             return "no user has the secretary role"
+        if self.role == "accountable":
+            return "the action names no accountable officer, and the plan no owner nor any admin"
         return "the action names no lead"
 
 
@@ -304,13 +311,15 @@ def compute_reminders(
     ready: Iterable[ReadyForSignoff],
     periods: Iterable[OpenPeriod],
     policy: ReminderPolicy,
+    escalate_to: Sequence[Person] = (),
 ) -> DueReminders:
-    """As ``reminders_due``, also returning reminders whose recipient has no email."""
+    """As ``reminders_due``, also returning reminders whose recipient has no email.
+    ``escalate_to``: who hears of an overdue action that names no accountable officer."""
     out = DueReminders()
     if not is_working_day(day):
         return out
     cal = _Calendar(day, policy)
-    _deadline_reminders(cal, deadlines, policy, out)
+    _deadline_reminders(cal, deadlines, policy, out, _distinct(list(escalate_to)))
     _period_reminders(cal, periods, out)
     _approval_reminders(cal, approvals, policy, out)
     _signoff_reminders(cal, ready, out)
@@ -421,7 +430,11 @@ def _deadline_subject(d: Deadline) -> Subject:
 
 
 def _deadline_reminders(
-    cal: _Calendar, deadlines: Iterable[Deadline], policy: ReminderPolicy, out: DueReminders
+    cal: _Calendar,
+    deadlines: Iterable[Deadline],
+    policy: ReminderPolicy,
+    out: DueReminders,
+    escalate_to: list[Person],
 ) -> None:
     # The hot loop: 100,000 deadlines per run is normal, so a deadline with nothing
     # due costs a set test, a dict lookup and a modulo, and nothing is built for it.
@@ -467,13 +480,25 @@ def _deadline_reminders(
             (sent if lead.email else unreachable)(
                 Reminder(lead, overdue, overdue_section, day, subject, days_overdue)
             )
+        if days_overdue - late_by < escalate_after:
+            continue
         officer = d.accountable
-        if officer is not None and days_overdue - late_by >= escalate_after:
+        if officer is not None:
             officer_key = officer.key
             if all(lead.key != officer_key for lead in leads):
                 (sent if officer.email else unreachable)(
                     Reminder(officer, escalation, overdue_section, day, subject, days_overdue)
                 )
+        elif escalate_to:
+            lead_keys = {lead.key for lead in leads}
+            for person in escalate_to:
+                if person.key not in lead_keys:
+                    (sent if person.email else unreachable)(
+                        Reminder(person, escalation, overdue_section, day, subject,
+                                 days_overdue, None, None, True)
+                    )
+        else:
+            nobody(Unaddressed("accountable", escalation, overdue_section, day, subject))
 
 
 def _period_reminders(cal: _Calendar, periods: Iterable[OpenPeriod], out: DueReminders) -> None:

@@ -27,6 +27,7 @@ from domain.plan import Plan, plan_id
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status
+from engine import recorded
 
 
 class DateAsISO(Transcoding):
@@ -60,8 +61,10 @@ class ActionTrail(Application[UUID]):
 
     # Persistence helpers
 
-    def record(self, *aggregates: Any) -> None:
-        """Save aggregates in one transaction; a stale write becomes a Conflict."""
+    def record(self, *aggregates: Any) -> list[Recording[UUID]]:
+        """Save aggregates in one transaction; a stale write becomes a Conflict. Returns
+        the recordings, which ``engine.recorded.collecting`` also gathers for interfaces
+        that tell their user what was recorded."""
         try:
             recordings = self.save(*aggregates)
         except IntegrityError as e:
@@ -72,6 +75,8 @@ class ActionTrail(Application[UUID]):
             ) from e
         if self.after_save is not None and _deferring.get() == 0:
             self.after_save(recordings)
+        recorded.note({a.id: _describe(a) for a in aggregates}, recordings)
+        return recordings
 
     @contextmanager
     def deferred_projection(self) -> Iterator[None]:

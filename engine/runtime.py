@@ -8,13 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-import structlog
 from eventsourcing.persistence import PersistenceError
-from psycopg import sql
 from sqlalchemy import Engine, StaticPool, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from config.logging import get_logger
 from config.settings import Settings
 from engine.application import ActionTrail
 from engine.audit.schema import audit_metadata
@@ -25,13 +23,26 @@ from projections.projectors import all_projections
 from projections.runner import ProjectionRunner
 from projections.schema import metadata
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # How long to wait for a PostgreSQL server to answer before saying it does not.
 CONNECT_TIMEOUT_SECONDS = 30
 
-# What opening a database can fail with when the URL names something unusable.
-_OPEN_ERRORS = (sqlite3.Error, psycopg.Error, PersistenceError, SQLAlchemyError, OSError)
+
+def _open_errors(db: Database) -> tuple[type[BaseException], ...]:
+    """What opening a database can fail with when the URL names something unusable.
+    The PostgreSQL driver loads only for a PostgreSQL database."""
+    errors: tuple[type[BaseException], ...] = (
+        sqlite3.Error,
+        PersistenceError,
+        SQLAlchemyError,
+        OSError,
+    )
+    if db.kind != "sqlite":
+        import psycopg
+
+        errors += (psycopg.Error,)
+    return errors
 
 
 @dataclass
@@ -64,7 +75,7 @@ class Runtime:
                 engine = read_model_engine(db)
                 metadata.create_all(engine)
                 audit_metadata.create_all(engine)
-        except _OPEN_ERRORS as e:
+        except _open_errors(db) as e:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
                 app.close()
@@ -142,6 +153,9 @@ def _tables_lock(db: Database, timeout: int) -> Iterator[None]:
     if db.kind != "postgres":
         yield
         return
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(
         host=db.host,
         port=db.port,

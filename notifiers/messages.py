@@ -301,7 +301,13 @@ def why(r: Reminder) -> str:
         note = f"{days} day{'s' if days != 1 else ''} overdue"
         if r.rule is Rule.ESCALATION:
             leads = ", ".join(p.name for p in s.leads) or "no lead named"
-            note += f"; escalated to you as accountable officer (lead: {leads})"
+            if r.fallback:
+                note += (
+                    "; escalated to you as the plan's owner or an admin: the action names "
+                    f"no accountable officer (lead: {leads})"
+                )
+            else:
+                note += f"; escalated to you as accountable officer (lead: {leads})"
         return note
     if r.section is Section.DUE:
         left = r.working_days_left or 0

@@ -39,11 +39,11 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-import structlog
 
+from config.logging import get_logger
 from notifiers.transport import Outcome, ResultHook, SendResult, message_key
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -125,7 +125,8 @@ class SmtpSettings:
 
     def describe(self) -> str:
         trusting = f", trusting {self.cafile}" if self.cafile else ""
-        return f"{self.security} SMTP on {self.host}:{self.port}{trusting}"
+        how = {"starttls": " with STARTTLS", "tls": " over TLS"}.get(self.security, "")
+        return f"SMTP at {self.host}:{self.port}{how}{trusting}"
 
 
 def _check_cafile(settings: SmtpSettings, shown: str) -> None:

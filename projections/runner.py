@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from config.logging import get_logger
 from projections.projectors import Projection, all_projections
 from projections.schema import positions
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Progress = Callable[[int, int], None]
 
@@ -105,7 +105,8 @@ class ProjectionRunner:
             ]
             if missing:
                 # Another runner may be adding the same rows at this moment.
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                # The PostgreSQL dialect's module loads only for PostgreSQL.
+                dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
                 conn.execute(dialect.insert(positions).values(missing).on_conflict_do_nothing())
         self._positions_ready = True
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import views
 from projections.views import View
@@ -23,7 +23,8 @@ def upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[
     cache_key = (conn.dialect.name, table.name, tuple(keys))
     stmt = _UPSERTS.get(cache_key)
     if stmt is None:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        # The PostgreSQL dialect's module loads only for PostgreSQL.
+        dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
         insert = dialect.insert(table)
         updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
         stmt = _UPSERTS[cache_key] = insert.on_conflict_do_update(index_elements=keys, set_=updates)

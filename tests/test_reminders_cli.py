@@ -8,13 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from domain.clock import FixedClock, using_clock
+from domain.clock import LONDON, FixedClock, using_clock
+from domain.clock import today as real_today
 from domain.values import Person
 from tests.conftest import LEAD, LEAD2, NHS, OFFICER, SECRETARY, open_runtime
 from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
@@ -119,7 +120,8 @@ def test_preview_lists_an_agency_with_no_approver_as_unreachable(
 def test_send_twice_sends_nothing_the_second_time(cli: Cli, server: MailServer) -> None:
     first = cli.json("reminders", "send", "--on", DAY)
     assert (first["queued"], first["sent"], first["failed"]) == (3, 3, 0)
-    assert first["transport"] == f"none SMTP on 127.0.0.1:{server.port}"
+    assert first["transport"] == f"SMTP at 127.0.0.1:{server.port}"
+    assert first["waiting_to_retry"] == 0 and first["next_retry_at"] is None
 
     second = cli.json("reminders", "send", "--on", DAY)
     assert (second["queued"], second["already_queued"], second["sent"]) == (0, 3, 0)
@@ -129,6 +131,7 @@ def test_send_twice_sends_nothing_the_second_time(cli: Cli, server: MailServer) 
     assert {d["outbox"] for d in preview["digests"]} == {"sent"}
     text = cli.ok("reminders", "send", "--on", DAY)
     assert "0 digest(s) queued (3 already), 0 sent" in text
+    assert f"none waiting to be retried; via SMTP at 127.0.0.1:{server.port}" in text
 
 
 def test_a_refused_recipient_is_shown_by_outbox_status_failed(cli: Cli, server: MailServer) -> None:
@@ -171,7 +174,7 @@ def test_with_no_smtp_server_configured_digests_are_written_to_the_outbox_folder
     result = cli.json("reminders", "send", "--on", DAY)
 
     assert result["sent"] == 3
-    assert result["transport"] == ".eml files in outbox"
+    assert result["transport"] == "outbox folder outbox"
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 3
     assert {r["status"] for r in cli.json("outbox")} == {"sent"}
@@ -201,3 +204,32 @@ def test_a_bad_smtp_url_is_a_clear_error(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "ACTIONTRAIL_SMTP_URL: unsupported scheme 'smtp+ssl'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_digests_turned_away_for_now_are_counted_with_their_next_try(
+    cli: Cli, server: MailServer
+) -> None:
+    server.inbox.refuse[LEAD2] = "451 4.3.0 Try again later"
+    result = cli.json("reminders", "send", "--on", DAY)
+    assert (result["sent"], result["failed"], result["waiting_to_retry"]) == (2, 0, 1)
+    (waiting,) = cli.json("outbox", "--status", "queued")
+    assert waiting["recipient"] == LEAD2 and waiting["attempts"] == 1
+    assert result["next_retry_at"] == waiting["retry_at"]
+    # Sent again before its next try: still waiting, and said so in words.
+    text = cli.ok("reminders", "send", "--on", DAY)
+    next_try = datetime.fromisoformat(waiting["retry_at"]).astimezone(LONDON)
+    assert f"1 waiting to be retried (next try {next_try:%Y-%m-%d %H:%M})" in text
+
+
+def test_sending_a_day_after_today_needs_force(cli: Cli, server: MailServer) -> None:
+    later = (real_today() + timedelta(days=7)).isoformat()
+    r = subprocess.run(
+        [str(BIN), "reminders", "send", "--on", later], cwd=cli.cwd, env=cli.env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert f"{later} is after today" in r.stderr and "--force" in r.stderr
+    assert cli.json("outbox") == []
+    forced = cli.json("reminders", "send", "--on", later, "--force")
+    assert forced["day"] == later
+    assert cli.json("reminders", "preview", "--on", later)["day"] == later  # no --force needed

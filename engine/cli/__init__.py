@@ -1,4 +1,16 @@
-"""The `actiontrail` command."""
+"""The `actiontrail` command.
+
+Start-up is kept light: this package and the command modules import only Typer and
+small modules at the top, and each command imports what it needs (the runtime,
+SQLAlchemy, report or web code) when it runs; tests/test_cli_startup.py holds the list
+of modules `import engine.cli` must not load.
+
+Options anywhere: `--format table|json`, `--as EMAIL` and `--db URL` are taken before
+the command (the root callback below) and after it (engine/cli/options.py, applied to
+every command of the tree by `main()`; the one after wins). A new command needs nothing
+for them: see engine/cli/options.py for how it reads them, how it reports what it
+recorded under `--format json`, and the `-o/--output FILE` convention.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +20,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from config.logging import configure_logging
-from config.settings import Settings
 from domain.errors import DomainError, MalformedValue
-from engine.cli import output
 from engine.cli.context import CliState, Format
 
 
@@ -46,8 +55,22 @@ app = typer.Typer(
     help="Event-sourced workflow engine for multi-agency improvement plans.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Plain help and usage errors, as git and kubectl print them: Rich's boxes would
+    # cost a third of a second of imports on every `--help`.
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            shown = version("actiontrail")
+        except PackageNotFoundError:
+            shown = "unknown"
+        typer.echo(f"actiontrail {shown}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -65,23 +88,38 @@ def root(
     fmt: Annotated[
         Format, typer.Option("--format", help="Output for lists and views.")
     ] = Format.TABLE,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
+    from config.settings import Settings
+
     settings = Settings.load()
     if db:
         settings = Settings(**{**settings.__dict__, "database_url": db})
-    configure_logging(settings.log_level, settings.log_format)
     state = CliState(settings=settings, actor=as_user or settings.user, format=fmt)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
 
-def main() -> None:
+def command() -> typer.Typer:
+    """The whole command tree, every command with the options it takes anywhere."""
     from engine.cli import commands  # noqa: F401  (registers the commands)
+    from engine.cli.options import apply_common_options
 
+    return apply_common_options(app)
+
+
+def main() -> None:
     # Usage errors exit with status 2 inside app(); a refused command exits with 1 here.
     try:
-        app()
+        command()()
     except DomainError as e:
+        from engine.cli import output
+
         output.error(str(e))
         sys.exit(1)
     except KeyboardInterrupt:

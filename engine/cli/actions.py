@@ -304,6 +304,7 @@ def evidence_add(
         evidence_id = rt.app.submit_evidence(
             actor, plan, ref, url or "", url=url, criterion=criterion, note=note
         )
+    st.result.update(evidence=evidence_id)
     output.info(f"action {ref}: evidence {evidence_id} submitted")
 
 

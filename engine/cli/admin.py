@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from domain import clock
 from domain.periods import Period
 from domain.values import Cadence
-from engine.cli import app, output
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
-from engine.closing import close_period, parse_period
-from projections import queries
-from projections.lists import lists_for
+
+if TYPE_CHECKING:
+    from engine.closing import close_period, parse_period
+    from projections import queries
+    from projections.lists import lists_for
+else:
+    close_period = lazy.function("engine.closing", "close_period")
+    parse_period = lazy.function("engine.closing", "parse_period")
+    queries = lazy.module("projections.queries")
+    lists_for = lazy.function("projections.lists", "lists_for")
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 period_app = typer.Typer(help="Reporting periods.", no_args_is_help=True)
@@ -96,7 +102,7 @@ def period_close(
     st = state(ctx)
     result = close_period(st.runtime(), st.require_actor(), plan, period)
     if st.format is Format.JSON:
-        output.print_json(result)
+        st.result.update(result)  # printed with what was recorded
     else:
         output.info(f"period {result['period']} of {plan} closed ({result['actions']} actions)")
 
@@ -198,6 +204,8 @@ def projections_rebuild(
             f"no projection '{name}' (known: {', '.join(runner.names())})", param_hint="NAME"
         )
     head = runner.head()
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("rebuilding"),
         BarColumn(),
@@ -209,6 +217,7 @@ def projections_rebuild(
             [name] if name else None,
             progress=lambda pos, total: bar.update(task, completed=pos, total=total),
         )
+    state(ctx).result.update(rebuilt=[name] if name else runner.names(), events=count)
     output.info(f"rebuilt {name or ', '.join(runner.names())} from {count} events")
 
 

@@ -5,27 +5,51 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain import clock
-from domain.plan import plan_id
-from engine.audit.as_of import document_as_of, document_effective
-from engine.audit.chain import HASH_PREFIX
-from engine.audit.checkpoint import check_checkpoint, read_checkpoint, require_plan, take_checkpoint
-from engine.audit.diff import diff_plan
-from engine.audit.export import export_plan
-from engine.audit.restore import restore_plan
-from engine.audit.verify import Verification, verify_store
-from engine.cli import app, output, render
+from engine.cli import app, lazy, output, render
 from engine.cli.context import Format, parse_date, state
+from engine.cli.options import output_option
 from engine.times import parse_moment
+
+if TYPE_CHECKING:
+    from domain.plan import plan_id
+    from engine.audit.as_of import document_as_of, document_effective
+    from engine.audit.checkpoint import (
+        check_checkpoint,
+        read_checkpoint,
+        require_plan,
+        take_checkpoint,
+    )
+    from engine.audit.diff import diff_plan
+    from engine.audit.export import export_plan
+    from engine.audit.restore import restore_plan
+    from engine.audit.verify import Verification, verify_store
+else:
+    plan_id = lazy.function("domain.plan", "plan_id")
+    document_as_of = lazy.function("engine.audit.as_of", "document_as_of")
+    document_effective = lazy.function("engine.audit.as_of", "document_effective")
+    check_checkpoint = lazy.function("engine.audit.checkpoint", "check_checkpoint")
+    read_checkpoint = lazy.function("engine.audit.checkpoint", "read_checkpoint")
+    require_plan = lazy.function("engine.audit.checkpoint", "require_plan")
+    take_checkpoint = lazy.function("engine.audit.checkpoint", "take_checkpoint")
+    diff_plan = lazy.function("engine.audit.diff", "diff_plan")
+    export_plan = lazy.function("engine.audit.export", "export_plan")
+    restore_plan = lazy.function("engine.audit.restore", "restore_plan")
+    verify_store = lazy.function("engine.audit.verify", "verify_store")
+
+# The prefix of every hash shown (engine.audit.chain.HASH_PREFIX, which loads the store).
+HASH_PREFIX = "sha256:"
 
 
 def say(text: str) -> None:
-    """A line of its own, never wrapped: hashes and positions must survive copy and paste."""
-    sys.stdout.write(output.plain(text) + "\n")
+    """A line of its own, never wrapped: hashes and positions must survive copy and paste.
+    (On standard error under --format json, which keeps standard output for JSON.)"""
+    stream = sys.stderr if output.json_mode() else sys.stdout
+    stream.write(output.plain(text) + "\n")
 
 
 def chosen_format(ctx: typer.Context, fmt: str | None, allowed: tuple[str, ...]) -> str:
@@ -313,17 +337,7 @@ def show_diff(result: dict[str, Any]) -> None:
 
 
 def _cell(value: Any, limit: int = 300) -> str:
-    if value is None:
-        text = "-"
-    elif isinstance(value, list):
-        text = "; ".join(str(_cell(v)) for v in value) or "(none)"
-    elif isinstance(value, dict):
-        text = ", ".join(
-            f"{k}=({_cell(v)})" if isinstance(v, dict) else f"{k}={_cell(v)}"
-            for k, v in value.items()
-        )
-    else:
-        text = str(value)
+    text = render.readable(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -350,7 +364,7 @@ def export(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
     out: Annotated[
-        Path, typer.Option("-o", "--output", help="The file to write (JSON lines); - for stdout.")
+        Path, output_option("The file to write (JSON lines); - for stdout.")
     ],
 ) -> None:
     """Write every event of a plan, and of the users its events refer to, exactly as stored,
@@ -358,6 +372,7 @@ def export(
     rt = state(ctx).runtime()
     if str(out) == "-":
         summary = export_plan(rt, plan, sys.stdout)
+        output.mark_printed()  # the export is the output, whatever the format
         return
     try:
         with out.open("w", encoding="ascii", newline="\n") as f:
@@ -367,6 +382,14 @@ def export(
     except BaseException:
         out.unlink(missing_ok=True)
         raise
+    state(ctx).result.update(
+        plan=plan,
+        output=str(out),
+        events=summary.events,
+        plan_events=summary.plan_events,
+        users=summary.users,
+        digest=f"{HASH_PREFIX}{summary.digest}",
+    )
     say(
         f"exported plan {plan}: {summary.events} events ({summary.plan_events} of the plan, "
         f"the rest of {summary.users} users) to {out}; plan digest "
@@ -385,6 +408,13 @@ def restore(
         raise typer.BadParameter(f"no file {file}", param_hint="FILE")
     rt = state(ctx).runtime()
     summary = restore_plan(rt, file)
+    state(ctx).result.update(
+        plan=summary.plan,
+        events=summary.events,
+        plan_events=summary.plan_events,
+        digest=f"{HASH_PREFIX}{summary.digest}",
+        verified=True,
+    )
     say(
         f"restored plan {summary.plan}: {summary.events} events ({summary.plan_events} of the "
         f"plan); verified, plan digest {HASH_PREFIX}{summary.digest}"

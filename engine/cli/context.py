@@ -1,15 +1,21 @@
-"""What every command needs: settings, the acting user, the output format, the runtime."""
+"""What every command needs: settings, the acting user, the output format, the runtime.
+
+Loaded by every command, `--help` included: heavy modules (the runtime, SQLAlchemy,
+the database drivers) are imported only when a command opens the runtime."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from config.settings import Settings
-from engine.runtime import Runtime
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
 
 # A command waits this long for a PostgreSQL server before saying it does not answer.
 CLI_CONNECT_TIMEOUT_SECONDS = 5
@@ -26,9 +32,21 @@ class CliState:
     actor: str | None
     format: Format
     _runtime: Runtime | None = field(default=None)
+    # Facts a command that records something adds to its JSON (see engine.cli.options).
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def use_database(self, url: str) -> None:
+        """Another database than the settings name (`--db`), before the runtime opens."""
+        if self._runtime is not None:
+            raise RuntimeError("the database is already open")
+        self.settings = Settings(**{**self.settings.__dict__, "database_url": url})
 
     def runtime(self) -> Runtime:
         if self._runtime is None:
+            from config.logging import configure_logging
+            from engine.runtime import Runtime
+
+            configure_logging(self.settings.log_level, self.settings.log_format)
             self._runtime = Runtime.open(self.settings, connect_timeout=CLI_CONNECT_TIMEOUT_SECONDS)
         return self._runtime
 

@@ -66,6 +66,7 @@ def revise(
         version = rt.app.revise_item(
             st.require_actor(), plan, item, stored.name, stored.sha256, reason
         )
+    st.result.update(item=item, document_version=version)
     output.info(f"governance item {item} is now v{version}")
 
 

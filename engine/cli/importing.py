@@ -5,15 +5,21 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.cli import app, output
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
+from engine.cli.options import output_option
 from engine.cli.plans import current_document
-from engine.importing.export_sheet import write_sheet
-from engine.importing.record import ImportResult, import_plan
+
+if TYPE_CHECKING:
+    from engine.importing.export_sheet import write_sheet
+    from engine.importing.record import ImportResult, import_plan
+else:
+    write_sheet = lazy.function("engine.importing.export_sheet", "write_sheet")
+    import_plan = lazy.function("engine.importing.record", "import_plan")
 
 
 class SheetFormat(StrEnum):
@@ -46,8 +52,18 @@ def import_command(
         typer.Option("--title", help="Title of a new plan (default: the sheet's title row)."),
     ] = None,
     fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table or json: how the report is shown (as after any command). "
+            "csv, tsv or xlsx: the file's format, as --sheet-format.",
+        ),
+    ] = None,
+    sheet_format: Annotated[
         SheetFormat | None,
-        typer.Option("--format", help="The file's format when its extension does not say."),
+        typer.Option(
+            "--sheet-format", help="The file's format when its extension does not say."
+        ),
     ] = None,
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="The workbook sheet to read.")
@@ -63,7 +79,7 @@ def import_command(
     report_format: Annotated[
         Format | None,
         typer.Option(
-            "--format-report", help="table or json (default: the --format before the command)."
+            "--format-report", help="table or json (default: --format)."
         ),
     ] = None,
 ) -> None:
@@ -72,6 +88,18 @@ def import_command(
     Exits with status 1, recording nothing, when the report has errors.
     """
     st = state(ctx)
+    shown = report_format or st.format
+    if fmt is not None:
+        if fmt.lower() in {f.value for f in Format}:
+            shown = report_format or Format(fmt.lower())
+        elif fmt.lower() in {f.value for f in SheetFormat}:
+            sheet_format = sheet_format or SheetFormat(fmt.lower())
+        else:
+            raise typer.BadParameter(
+                f"'{fmt}' is not one of table, json (the report) or csv, tsv, xlsx (the file)",
+                param_hint="--format",
+            )
+    st.format = shown
     checked = parse_mapping(mapping or [])
     result = import_plan(
         st.runtime(),
@@ -79,12 +107,12 @@ def import_command(
         file,
         slug=plan,
         title=title,
-        fmt=fmt.value if fmt else None,
+        fmt=sheet_format.value if sheet_format else None,
         sheet=sheet,
         mapping=checked,
         dry_run=dry_run,
     )
-    _show(result, report_format or st.format)
+    _show(result, shown)
     if not result.ok:
         output.error(
             f"{file.name}: {len(result.report.errors)} errors (rows "
@@ -105,9 +133,10 @@ def _show(result: ImportResult, fmt: Format) -> None:
 def export_sheet_command(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
-    out: Annotated[Path, typer.Option("-o", "--output", help="The file: .xlsx, .csv or .docx.")],
+    out: Annotated[Path, output_option("The file to write (.xlsx, .csv or .docx).")],
 ) -> None:
     """Write a plan as a spreadsheet in the monthly progress report layout."""
     doc = current_document(ctx, plan)
     rows = write_sheet(doc, out)
+    state(ctx).result.update(plan=plan, output=str(out), actions=len(doc["actions"]), rows=rows)
     output.info(f"plan {plan} written to {out}: {len(doc['actions'])} actions, {rows} rows")

@@ -8,22 +8,30 @@ from dataclasses import asdict
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from domain import clock
 from domain.errors import InvalidInput
 from domain.person_text import parse_person
-from domain.plan import PolicyRefused, shown_setting
+from domain.plan import shown_setting
 from domain.safe_text import csv_cell, json_text
 from domain.spec import ActionSpec
 from domain.values import Cadence, Person, ReminderPolicy
-from engine.cli import app, output, render
+from engine.cli import app, lazy, output, render
 from engine.cli.context import Format, parse_date, state
-from engine.planfile import read_plan_file
-from projections import queries
-from projections.dashboard import rag_policy
+
+if TYPE_CHECKING:
+    from domain.plan import shown_setting
+    from engine.planfile import read_plan_file
+    from projections import queries
+    from projections.dashboard import rag_policy
+else:
+    shown_setting = lazy.function("domain.plan", "shown_setting")
+    read_plan_file = lazy.function("engine.planfile", "read_plan_file")
+    queries = lazy.module("projections.queries")
+    rag_policy = lazy.function("projections.dashboard", "rag_policy")
 
 plan_app = typer.Typer(help="Create and load plans.", no_args_is_help=True)
 group_app = typer.Typer(help="Groupings of actions.", no_args_is_help=True)
@@ -36,6 +44,7 @@ def init(ctx: typer.Context) -> None:
     """Create the database tables (the event store and the read models)."""
     rt = state(ctx).runtime()
     rt.runner.catch_up()
+    state(ctx).result.update(database=rt.db.shown_url, ready=True)
     output.info(f"ready: {rt.db.shown_url}")
 
 
@@ -378,6 +387,8 @@ def plan_policy(
     if any(changes.values()):
         actor = st.require_actor()
         before = plan_policies(ctx, plan)
+        from domain.plan import PolicyRefused
+
         try:
             st.runtime().app.change_policies(
                 actor,
@@ -399,7 +410,10 @@ def plan_policy(
         before = None
     shown = plan_policies(ctx, plan)
     if st.format is Format.JSON:
-        output.print_json(shown)
+        if before is None:
+            output.print_json(shown)
+        else:
+            st.result.update(shown)  # printed with what was recorded
         return
     if before is not None:
         changed = [

@@ -23,6 +23,7 @@ app.add_typer(reminders_app, name="reminders")
 
 ON_HELP = "The day (YYYY-MM-DD); default today in London."
 FORMAT_HELP = "table or json."
+ROLE_NAMES = {"accountable": "accountable officer"}
 
 
 class OutboxStatus(StrEnum):
@@ -151,7 +152,13 @@ def reminders_preview(
             "Not sent: nobody to send to",
             ["Name", "Plan", "Ref", "Rule", "Why"],
             [
-                [u["name"] or f"(no {u['role']})", u["plan"], u["ref"], u["rule"], u["why"]]
+                [
+                    u["name"] or f"(no {ROLE_NAMES.get(u['role'], u['role'])})",
+                    u["plan"],
+                    u["ref"],
+                    u["rule"],
+                    u["why"],
+                ]
                 for u in data["unreachable"]
             ],
         )
@@ -195,12 +202,24 @@ def reminders_send(
     ctx: typer.Context,
     on: Annotated[str | None, typer.Option("--on", help=ON_HELP)] = None,
     fmt: Annotated[Format | None, typer.Option("--format", help=FORMAT_HELP)] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send a day after today's reminders now.")
+    ] = False,
 ) -> None:
     """Queue the day's digests and send everything waiting. Running it again sends nothing
-    already sent."""
+    already sent; a day after today needs --force."""
     st = state(ctx)
     day = _day(on)
-    queued, sent = _dispatcher(st).run(day)
+    today = clock.today()
+    if day > today and not force:
+        raise typer.BadParameter(
+            f"{day.isoformat()} is after today ({today.isoformat()}): its reminders would "
+            "go out early; preview them with `reminders preview --on`, or send with --force",
+            param_hint="--on",
+        )
+    dispatcher = _dispatcher(st)
+    queued, sent = dispatcher.run(day)
+    waiting = _waiting_to_retry(dispatcher)
     data = {
         "day": day.isoformat(),
         "transport": _transport(st),
@@ -214,17 +233,42 @@ def reminders_send(
         "skipped": sent.skipped,
         "reclaimed": sent.reclaimed,
         "left_out": sent.left_out,
+        # Every digest waiting for another try, whichever day it was queued for.
+        "waiting_to_retry": len(waiting),
+        "next_retry_at": min(waiting) if waiting else None,
     }
     if _format(st, fmt) is Format.JSON:
         output.print_json(data)
         return
+    retry = (
+        f"{len(waiting)} waiting to be retried (next try {_local(min(waiting))})"
+        if waiting
+        else "none waiting to be retried"
+    )
     output.info(
         f"{day.isoformat()}: {queued.queued} digest(s) queued ({queued.already} already), "
-        f"{sent.sent} sent, {sent.retrying} to retry, {sent.failed} failed "
-        f"via {data['transport']}"
+        f"{sent.sent} sent, {sent.failed} failed, {retry}; via {data['transport']}"
     )
     for line in sent.left_out:
         output.error(f"left out of a digest (the rest of it was sent): {line}")
+
+
+def _waiting_to_retry(dispatcher: Dispatcher) -> list[str]:
+    """When each digest a mail server turned away for now is to be tried again."""
+    box = dispatcher.outbox
+    box.catch_up()
+    return [
+        r.retry_at or r.updated_at
+        for r in box.rows(status=OutboxStatus.QUEUED.value)
+        if r.attempts > 0
+    ]
+
+
+def _local(stamp: str) -> str:
+    """A stored time as London time to the minute."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).astimezone(clock.LONDON).strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("outbox")

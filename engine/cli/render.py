@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from domain.rag_rules import ARROWS
-from engine.cli import output
+from engine.cli import lazy, output
 from projections.dashboard import setup_label
+
+if TYPE_CHECKING:
+    from rich.text import Text
+else:
+    Text = lazy.function("rich.text", "Text")
 
 
 def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
@@ -156,7 +159,73 @@ def summarise(data: dict[str, Any], limit: int = 120) -> str:
     for k, v in data.items():
         if v in (None, [], {}, "") or k in HIDDEN_DETAILS:
             continue
-        text = v if isinstance(v, str) else str(v)
-        parts.append(f"{k}={text}")
+        parts.append(f"{k}={readable(v)}")
     joined = ", ".join(parts)
     return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+
+
+# The keys a person is recorded with; a mapping with a name and no other keys is one.
+PERSON_KEYS = frozenset({"name", "email", "agency", "title", "role", "roles", "key"})
+
+
+def readable(value: Any) -> str:
+    """A recorded value as a person reads it, never as Python's text for it: people as
+    "Mary Lyons (NHS Leeds)", dates and times as dates, lists joined, other mappings as
+    "key: value" pairs."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return _moment(value)
+    if isinstance(value, dict):
+        if "name" in value and set(value) <= PERSON_KEYS:
+            return person(value)
+        if "text" in value and set(value) <= {"text", "due", "number"}:
+            due = value.get("due")
+            return value["text"] + (f" (by {_moment(str(due))})" if due else "")
+        return ", ".join(
+            f"{k}: ({readable(v)})" if _nested(v) else f"{k}: {readable(v)}"
+            for k, v in value.items()
+            if v not in (None, [], {}, "")
+        )
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [readable(v) for v in value]
+        if not items:
+            return "none"
+        # Items that hold commas of their own are kept apart by semicolons.
+        return ("; " if any("," in i for i in items) or any(
+            isinstance(v, dict) for v in value
+        ) else ", ").join(items)
+    if hasattr(value, "isoformat"):
+        return _moment(value.isoformat())
+    return str(value)
+
+
+def _nested(value: Any) -> bool:
+    """A mapping shown inside another, which parentheses keep apart."""
+    return isinstance(value, dict) and not ("name" in value and set(value) <= PERSON_KEYS)
+
+
+def person(value: dict[str, Any]) -> str:
+    """ "Mary Lyons (NHS Leeds)"; the email stands in for a missing name."""
+    name = value.get("name") or value.get("email") or "?"
+    return f"{name} ({value['agency']})" if value.get("agency") else str(name)
+
+
+def _moment(text: str) -> str:
+    """An ISO date stays as it is; an ISO time loses its seconds and a midnight UTC
+    time (a date recorded as a time) is shown as the date."""
+    if len(text) < 16 or text[4:5] != "-" or text[10:11] != "T":
+        return text
+    try:
+        from datetime import datetime
+
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain.errors import DomainError, NotFound
 from engine.cli import app, output
 from engine.cli.admin import users_app
-from engine.cli.context import state
-from engine.runtime import Runtime
-from engine.web.background import Jobs, SchedulerUnavailable, run_jobs
+from engine.cli.context import Format, state
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from engine.web.background import Jobs
 
 DEMO_PASSWORD = "leeds-demo-2009"
 
@@ -79,6 +79,8 @@ def choose_parts(
             "--no-web, --no-projections and --no-scheduler together leave nothing to run",
             param_hint="--no-web",
         )
+    from engine.web.background import Jobs
+
     return Parts(web=on["web"], jobs=Jobs(projections=on["projections"], scheduler=on["scheduler"]))
 
 
@@ -177,6 +179,10 @@ def _run_jobs(rt: Runtime, parts: Parts) -> None:
         output.info(f"actiontrail running ({parts.describe()}); SIGTERM or Ctrl-C stops it")
         sys.stdout.flush()
 
+    import asyncio
+
+    from engine.web.background import SchedulerUnavailable, run_jobs
+
     try:
         asyncio.run(run_jobs(rt, parts.jobs, started))
     except SchedulerUnavailable:
@@ -234,6 +240,8 @@ def users_password(
     st = state(ctx)
     rt = st.runtime()
     user = rt.app.user(email)
+    import getpass
+
     if stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -243,6 +251,7 @@ def users_password(
     from engine.accounts import Accounts
 
     Accounts(rt.engine).set_password(user.email, password)
+    st.result.update(email=user.email, password_set=True)
     output.info(f"password set for {user.email}")
 
 
@@ -262,4 +271,7 @@ def users_token(
     from engine.accounts import Accounts
 
     token = Accounts(rt.engine).create_token(user.email, label)
+    if st.format is Format.JSON:
+        output.print_json({"email": user.email, "label": label, "token": token})
+        return
     sys.stdout.write(token + "\n")

@@ -7,8 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-import structlog
-
+from config.logging import get_logger
 from config.settings import Settings
 from domain.dispatch import Dispatch
 from domain.errors import InvalidInput
@@ -21,7 +20,7 @@ from notifiers.outbox_dir import DirectoryTransport
 from notifiers.smtp import SmtpConfigError, SmtpSettings, SmtpTransport
 from notifiers.transport import KEY_HEADER, Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -43,7 +42,7 @@ def smtp_settings(url: str) -> SmtpSettings:
 def describe_transport(settings: Settings) -> str:
     if settings.smtp_url:
         return smtp_settings(settings.smtp_url).describe()
-    return f".eml files in {settings.outbox_dir}"
+    return f"outbox folder {settings.outbox_dir}"
 
 
 def action_links(settings: Settings) -> LinkMaker:

@@ -27,8 +27,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID
 
-import structlog
-
+from config.logging import get_logger
 from domain import clock
 from domain.dispatch import Attempt, Dispatch, DispatchStatus, RetryPolicy, dispatch_id
 from domain.reminders import Digest, Reminder, Unaddressed, build_digests
@@ -46,7 +45,7 @@ from engine.reminders.sender import SenderSlot, take_slot
 from engine.runtime import Runtime
 from notifiers.transport import Outcome, SendResult, Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ class PlanFacts:
     policy: ReminderPolicy
     rag_policy: RagPolicy
     closed_periods: frozenset[str]
+    # Who hears of an overdue action that names no accountable officer, with the admins.
+    owners: tuple[Person, ...] = ()
 
 
 @dataclass
@@ -148,6 +150,7 @@ def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayRemind
     by_plan = _deadlines(engine, day, plans, out.action_ids)
     approvals, ready = _governance(engine, plans, digest_hour)
     periods = _periods(engine, day, plans)
+    admins = _admins(engine)
     for plan_id, plan in plans.items():
         due = compute_reminders(
             day,
@@ -156,6 +159,7 @@ def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayRemind
             ready.get(plan_id, ()),
             periods.get(plan_id, ()),
             plan.policy,
+            escalate_to=[*plan.owners, *admins],
         )
         out.reminders += due.reminders
         out.unreachable += due.unreachable
@@ -183,8 +187,30 @@ def _plans(engine: Engine) -> list[PlanFacts]:
             else ReminderPolicy(),
             rag_policy=rag_policy(p),
             closed_periods=frozenset(c["period"] for c in p["periods"]),
+            owners=_owners(p),
         )
         for p in _docs(engine, "plan")
+    ]
+
+
+def _owners(plan: dict[str, Any]) -> tuple[Person, ...]:
+    """The plan's owners, where its view records any: people, or their emails."""
+    found = []
+    for owner in plan.get("owners") or ():
+        if isinstance(owner, str):
+            found.append(Person(owner, owner.lower()))
+        elif isinstance(owner, dict) and (owner.get("name") or owner.get("email")):
+            found.append(
+                Person(owner.get("name") or owner["email"], owner.get("email"), owner.get("agency"))
+            )
+    return tuple(found)
+
+
+def _admins(engine: Engine) -> list[Person]:
+    return [
+        Person(u["name"], u["email"], u.get("agency"))
+        for u in _docs(engine, "user")
+        if Role.ADMIN.value in u["roles"]
     ]
 
 

@@ -44,6 +44,8 @@ def item_data(r: Reminder, rating: Rating | None = None) -> dict[str, Any]:
         "days_overdue": r.days_overdue,
         "working_days_left": r.working_days_left,
         "days_waiting": r.days_waiting,
+        # Only when true, so that the items of every other reminder stay as they were.
+        **({"fallback": True} if r.fallback else {}),
     }
 
 
@@ -74,6 +76,7 @@ def reminder_from(data: dict[str, Any], recipient: Person, day: date) -> Reminde
         days_overdue=data["days_overdue"],
         working_days_left=data["working_days_left"],
         days_waiting=data["days_waiting"],
+        fallback=bool(data.get("fallback", False)),
     )
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -38,6 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from config.logging import get_logger
 from domain import clock as domain_clock
 from domain.clock import LONDON, Clock, using_clock
 from domain.errors import InvalidInput
@@ -46,7 +46,7 @@ from engine.reminders.dispatcher import DispatchConfig, Dispatcher
 from engine.runtime import Runtime
 from notifiers.transport import Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 JOBS_TABLE = "reminder_scheduler_jobs"
 SWEEP_JOB = "reminders-sweep"

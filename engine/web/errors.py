@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from config.logging import get_logger
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from engine.web.context import (
     ApiAuthRequired,
@@ -23,7 +23,7 @@ from engine.web.security import SECURITY_HEADERS
 from engine.web.templating import action_url, render
 from engine.web.throttle import Throttled
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Most specific first: the first class an error is an instance of decides.
 DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [

@@ -1,0 +1,163 @@
+"""Start-up cost of the command line: what `import engine.cli` loads, and `--help`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.cli import BIN
+
+# Modules a command that does not need them must not pay for: the read models' SQL
+# toolkit, the database drivers, the event store's PostgreSQL module, spreadsheets,
+# reports, templates, the web framework, mail, the log console and Rich's help screens.
+HEAVY = (
+    "sqlalchemy",
+    "psycopg",
+    "eventsourcing.postgres",
+    "openpyxl",
+    "docx",
+    "weasyprint",
+    "jinja2",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "aiosmtplib",
+    "structlog",
+    "rich.markdown",
+    "rich.traceback",
+    "rich.progress",
+    "engine.runtime",
+    "engine.reports",
+    "engine.web",
+    "engine.importing",
+    "projections.queries",
+    "asyncio",
+)
+
+
+def imported(code: str) -> set[str]:
+    """Every module Python reports loading while running ``code``."""
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    names = set()
+    for line in r.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def heavy_among(names: set[str]) -> list[str]:
+    return sorted(n for n in names if any(n == h or n.startswith(h + ".") for h in HEAVY))
+
+
+def test_importtime_is_read() -> None:
+    # The parsing itself must see what a heavy import brings, or the tests below prove nothing.
+    assert "sqlalchemy" in heavy_among(imported("import sqlalchemy"))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import engine.cli",
+        # Every command module, as `--help` and every command load them.
+        "import engine.cli.commands",
+        "from engine.cli import command; command()",
+    ],
+)
+def test_starting_the_command_line_loads_no_heavy_module(code: str) -> None:
+    assert heavy_among(imported(code)) == []
+
+
+def test_help_loads_no_heavy_module() -> None:
+    code = (
+        "import sys; sys.argv = ['actiontrail', '--help']\n"
+        "from engine.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    assert heavy_among(imported(code)) == []
+
+
+def test_help_and_version_run() -> None:
+    r = subprocess.run([str(BIN), "--help"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "Commands:" in r.stdout, r.stderr
+    r = subprocess.run([str(BIN), "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("actiontrail "), r.stderr
+    from importlib.metadata import version
+
+    assert r.stdout.split()[1] == version("actiontrail")
+
+
+def test_the_hash_prefix_shown_is_the_chains() -> None:
+    from engine.audit.chain import HASH_PREFIX
+    from engine.cli import audit
+
+    assert audit.HASH_PREFIX == HASH_PREFIX
+
+
+def test_shell_completion_is_offered_and_completes_commands(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    script = subprocess.run(
+        [str(BIN), "--show-completion", "bash"], capture_output=True, text=True, timeout=120
+    )
+    assert script.returncode == 0 and "_actiontrail_completion" in script.stdout, script.stderr
+    # What bash asks when the user presses Tab after "actiontrail pla".
+    env = {
+        **os.environ,
+        "_ACTIONTRAIL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "actiontrail pla",
+        "COMP_CWORD": "1",
+    }
+    done = subprocess.run(
+        [str(BIN)], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0
+    assert sorted(done.stdout.split()) == ["plan", "plans"]
+
+
+# A command that opens the store needs SQLAlchemy (which loads asyncio) and
+# eventsourcing, but none of the others.
+NOT_FOR_SHOW = tuple(
+    h
+    for h in HEAVY
+    if h not in ("sqlalchemy", "asyncio", "engine.runtime", "projections.queries")
+)
+
+
+def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from tests.cli import Cli
+
+    url = f"sqlite:///{tmp_path / 'at.db'}"
+    cli = Cli(tmp_path, url)
+    cli.ok("users", "add", "admin@c.example", "--name", "Ada", "--role", "admin")
+    cli.ok("plan", "create", "p", "--title", "Plan", "--as", "admin@c.example")
+    code = (
+        "import sys; sys.argv = ['actiontrail', 'show', 'p']\n"
+        "from engine.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "ACTIONTRAIL_DATABASE_URL": url}
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0 and "Plan [p]" in r.stdout, r.stderr[-2000:]
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in r.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "sqlalchemy" in names  # the run did open the store
+    loaded = sorted(
+        n for n in names if any(n == h or n.startswith(h + ".") for h in NOT_FOR_SHOW)
+    )
+    assert loaded == []
