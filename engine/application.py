@@ -627,6 +627,24 @@ class ActionTrail(Application[UUID]):
         plan.close_period(period, actions, lists, summary, as_of, actor=acting.email)
         self.record(plan)
 
+    # Spreadsheet imports
+
+    def importer(self, actor: str) -> User:
+        """The admin an import is made by; only admins import plans. The importer asks
+        this before reading the file, so a refused user learns it at once."""
+        acting = self.user(actor)
+        permissions.require_admin(acting, "import plans")
+        return acting
+
+    def apply_import(self, actor: str, aggregates: list[Any]) -> None:
+        """Record what an import built (a new plan with its actions, the changes to one,
+        the people it adds) as one transaction: every event or none."""
+        self.importer(actor)
+        for aggregate in aggregates:
+            if not isinstance(aggregate, Plan | Action | User):
+                raise DomainError(f"an import cannot record {type(aggregate).__name__}")
+        self.record(*aggregates)
+
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:
     if expected is not None and aggregate.version != expected:

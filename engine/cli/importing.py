@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from domain.errors import InvalidInput
 from engine.cli import app, output
 from engine.cli.context import Format, state
 from engine.cli.plans import current_document
@@ -30,6 +31,12 @@ def parse_mapping(values: list[str]) -> dict[str, str]:
         if not sep or not heading.strip() or not field.strip():
             raise typer.BadParameter(
                 f"'{value}' is not Heading=field (e.g. 'Owner=lead')", param_hint="--map"
+            )
+        earlier = mapping.get(heading.strip())
+        if earlier is not None and earlier.lower() != field.strip().lower():
+            raise InvalidInput(
+                f"--map: the heading '{heading.strip()}' is mapped twice ({earlier} and "
+                f"{field.strip()}); map it once"
             )
         mapping[heading.strip()] = field.strip()
     return mapping

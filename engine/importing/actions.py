@@ -8,6 +8,7 @@ action's, the worse reported rating winning.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -30,7 +31,51 @@ def parse_timescale(text: str) -> Timescale:
 
 @lru_cache(maxsize=4096)
 def _people(text: str) -> tuple[Person, ...]:
-    return tuple(timescales.parse_people(text))
+    people: list[Person] = []
+    for line in _without_labels(text).split("\n"):
+        # "Dora Director <director@x.gov.uk>" is how mail writes a name: all of it.
+        addressed = _ADDRESSED.match(line)
+        found = (
+            [Person(" ".join(addressed["name"].split()), addressed["email"].lower())]
+            if addressed
+            else map(_agency_in_brackets, timescales.parse_people(line))
+        )
+        people += [p for p in found if all(p.key != q.key for q in people)]
+    return tuple(people)
+
+
+_ADDRESSED = re.compile(r"^\s*(?P<name>[^<>()\[\],;/&@]+?)\s*<(?P<email>[^<>\s@]+@[^<>\s@]+)>\s*$")
+
+
+# "Lead Officer: Margaret Howard", "Lead - ...", "Responsible officer – ...": the label
+# names the column's role, not the person.
+_ROLE_LABEL = re.compile(
+    r"^\s*(?:joint\s+)?(?:lead(?:\s+officers?|\s+persons?)?|leads|responsible(?:\s+officers?)?|"
+    r"accountable(?:\s+officers?)?|(?:action\s+|smt\s+)?owners?|officers?|contacts?|"
+    r"chief\s+officers?|sponsors?)\s*(?::|\s[-–—])\s*",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Words of a job title; a bracket without any of them names an agency: "(NHS Leeds)".
+_TITLE_WORDS = re.compile(
+    r"\b(?:head|director|deputy|chief|manager|officer|lead|leader|co-?ordinator|commissioner|"
+    r"assistant|senior|principal|executive|programme|project|team|service|services|interim|"
+    r"acting|chair\w*|member|cabinet|portfolio|corporate|consultant|business|strategic|"
+    r"safeguarding|adult|adults|social|care|commissioning|quality|operations|practitioner|"
+    r"worker|advisor|adviser|analyst|administrator|secretary|specialist|group|managers|"
+    r"directors|officers|leads|heads|of|for)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_labels(text: str) -> str:
+    return _ROLE_LABEL.sub("", text)
+
+
+def _agency_in_brackets(person: Person) -> Person:
+    title = person.title
+    if person.agency or not title or _TITLE_WORDS.search(title) or "," in title:
+        return person
+    return Person(person.name, person.email, title, None)
 
 
 @dataclass
@@ -83,6 +128,10 @@ def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
         _add_indicators(spec, found)
     for column, text in data.texts("note") + data.unmapped:
         _note(spec, f"{column.label}: {text}")
+    for column, text in data.texts("rag_reason"):
+        # A reason beside a green rating explains nothing the plan records; kept as a note.
+        if spec.rag not in (Rag.RED, Rag.AMBER) and spec.last_rag not in (Rag.RED, Rag.AMBER):
+            _note(spec, f"{column.label}: {text}")
     for text in [piece.action_text, data.text("success_criteria"), data.text("progress")]:
         for ref in extract_cross_refs(text):
             if ref not in spec.cross_refs:
@@ -303,10 +352,29 @@ def _apply_aim(spec: ActionSpec, data: RowData, first: bool) -> None:
             _note(spec, f"{column.label}: {text}")
 
 
+# Words a RAG cell holds that are not a lead's rating but mean something: no rating
+# yet, or an inspection's grade ("Rating: Adequate"). Kept as a note, not refused.
+_NO_RATING_WORDS = frozenset({
+    "tbc", "tba", "na", "n a", "none", "pending", "unknown", "not rated", "excellent",
+    "outstanding", "good", "adequate", "poor", "inadequate", "requires improvement",
+    "performing well", "performing excellently", "performing adequately", "performing poorly",
+})  # fmt: skip
+
+
 def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
     for name in ("rag", "last_rag"):
         for column, text in data.texts(name):
             rag, direction, understood = parse_rag(text)
+            words = " ".join(text.lower().replace("/", " ").split())
+            if not understood and text.replace(" ", "").isalpha() and words not in _NO_RATING_WORDS:
+                log.error(
+                    data.number,
+                    column.label,
+                    text,
+                    f"{text!r} is not a RAG rating (red, amber/orange, green, blue, grey or "
+                    f"completed)",
+                )
+                continue
             if not understood:
                 log.warn(
                     data.number,
@@ -326,6 +394,27 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
                     spec.rag = combined
                 else:
                     spec.last_rag = combined
+                if rag in (Rag.RED, Rag.AMBER):
+                    _rag_reason(spec, data, column, text, log)
+
+
+def _rag_reason(spec: ActionSpec, data: RowData, column: Column, text: str, log: IssueLog) -> None:
+    """A red or amber rating needs its reason: the row's reason column, else its progress
+    or risk text (plans explain a rating there). A row with none is refused."""
+    for name in ("rag_reason", "progress", "risk"):
+        reason = data.text(name)
+        if reason:
+            if spec.rag_reason is None:
+                spec.rag_reason = one_line(reason)
+            return
+    if spec.rag_reason is None:
+        log.error(
+            data.number,
+            column.label,
+            text,
+            f"rated {text.strip()} with no reason anywhere in the row (a reason, progress "
+            f"or risk column); give the reason",
+        )
 
 
 def worse_rag(current: Rag | None, new: Rag) -> Rag:

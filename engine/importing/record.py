@@ -27,8 +27,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from domain import clock, permissions
-from domain.action import Action, action_id, indicator_from
+from domain import clock
+from domain.action import Action, indicator_from
 from domain.errors import DomainError, NotFound
 from domain.periods import Period
 from domain.plan import Plan
@@ -181,8 +181,7 @@ def import_plan(
     unless ``actor`` is an admin. Row problems and refused rows are errors in the
     result's report; then nothing is recorded.
     """
-    acting = rt.app.user(actor)
-    permissions.require_admin(acting, "import plans")
+    acting = rt.app.importer(actor)
     path = Path(path)
     spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
     try:
@@ -197,7 +196,7 @@ def import_plan(
     if not report.ok or dry_run:
         return result
     if aggregates:
-        rt.app.record(*aggregates)
+        rt.app.apply_import(acting.email, aggregates)
         result.recorded = True
     return result
 
@@ -366,7 +365,7 @@ class _Recording:
                 f"the file's changes to it are not recorded ({what})",
             )
             return None
-        action: Action = self.rt.app.repository.get(action_id(plan.id, spec.ref))
+        action = self.rt.app.action(plan.slug, spec.ref)
         self.quiet = True  # the first pass has reported what it found
         try:
             steps = self._steps(action, spec, view)
@@ -469,7 +468,8 @@ class _Recording:
     def _rate(
         self, action: Action, spec: ActionSpec, rag: Rag, column: str, on: date | None
     ) -> Step:
-        reason = spec.rag_reason if column == "rag" else None
+        # The row's reason (its reason, progress or risk text) explains either month's.
+        reason = spec.rag_reason
         if rag in (Rag.RED, Rag.AMBER) and not reason:
             reason = f"{self.reason} (no reason given)"
             self._issue(
