@@ -143,13 +143,19 @@ def test_leeds_is_recorded_with_rag_progress_and_status(admin_rt: Runtime, name:
     amber = found["2.4"]
     assert amber["reported_rag"] == "amber"
     # With no reason column, the row's progress text is the rating's reason.
-    assert amber["rag_reason"] == "X-ref 2.1" == amber["progress"]
+    # The rating says where it was read and whose it is.
+    assert amber["progress"] == "X-ref 2.1"
+    assert amber["rag_reason"] == (
+        f"X-ref 2.1 (rated in {name}, row 29; lead Richard Graham, Brian Ratner, Nyoka "
+        "Fothergill, Jim Traynor, Phil Schofield, Jane Moran, Graham Heffernan, Steve "
+        "Bardsley, Hilary Paxton)"
+    )
     assert amber["plan_finish"] == "2009-12-31"
     # Last month's red, then this month's amber: both ratings are in the history.
     rated = [r for r in history(admin_rt, kind="RagAssessed") if r["subject"] == "2.4"]
     assert [(r["data"]["rag"], r["effective_on"], r["reason"]) for r in rated] == [
-        ("red", "2009-08-31", "X-ref 2.1"),
-        ("amber", None, "X-ref 2.1"),
+        ("red", "2009-08-31", amber["rag_reason"]),
+        ("amber", None, amber["rag_reason"]),
     ]
     assert all(r["actor"] == ADMIN for r in rated)
     assert not reasons(result, "no reason")
@@ -262,7 +268,8 @@ def test_an_updated_sheet_records_each_changed_cell(admin_rt: Runtime, tmp_path:
     )  # fmt: skip
     assert by[("1.2", "Action.RagAssessed")]["data"]["rag"] == "red"
     assert (
-        by[("1.2", "Action.RagAssessed")]["reason"] == "The trainer has left"
+        by[("1.2", "Action.RagAssessed")]["reason"]
+        == "The trainer has left (rated in plan-v2.csv, row 4; lead Bob Jones)"
     )
     progress = by[("1.3", "Action.ProgressReported")]
     assert (progress["data"]["narrative"], progress["data"]["period"]) == (

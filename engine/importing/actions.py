@@ -8,6 +8,7 @@ action's, the worse reported rating winning.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,6 +100,8 @@ class Piece:
     timescale: tuple[Column, str] | None
     timescale_shared: bool  # one timescale cell for several actions: not split
     evidence: list[tuple[Column, str]]
+    # The plan's earliest date, the year for "end of June" when the row gives none.
+    plan_start: date | None = None
 
 
 def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
@@ -146,17 +149,65 @@ class RowDates:
     done: bool = False  # the row's own words say it is completed
 
 
+def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timescale:
+    """A cell's timescale, noted in the report's dates with the rule that read it. A
+    month without a year ("end of June", "by March") is the first such month ending on
+    or after the row's plan start, or else the plan's earliest date."""
+    reading = parse_timescale(text)
+    if not reading.understood:
+        reading = _month_in_context(piece, column, text) or reading
+    if reading.understood and (reading.plan_finish or reading.plan_start or reading.recurrence):
+        log.date(piece.data.number, column.label, text, _shown(reading), reading.rule or "")
+    return reading
+
+
+def _month_in_context(piece: Piece, column: Column, text: str) -> Timescale | None:
+    month = timescales.month_without_year(text)
+    if month is None:
+        return None
+    anchor, whose = None, ""
+    for other, words in piece.data.texts("plan_start"):
+        if other is not column:
+            start = parse_timescale(words)
+            anchor, whose = start.plan_start or start.period_start, "the row's plan start"
+    if anchor is None and piece.plan_start is not None:
+        anchor, whose = piece.plan_start, "the plan's earliest date"
+    if anchor is None:
+        return None
+    end = date(anchor.year, month, calendar.monthrange(anchor.year, month)[1])
+    if end < anchor:
+        end = date(anchor.year + 1, month, calendar.monthrange(anchor.year + 1, month)[1])
+    rule = (
+        f"a month without a year: the first {calendar.month_name[month]} ending on or "
+        f"after {whose} ({anchor.isoformat()})"
+    )
+    return Timescale(text, True, plan_finish=end, period_start=end.replace(day=1), rule=rule)
+
+
+def _shown(reading: Timescale) -> str:
+    parts = []
+    if reading.plan_start:
+        parts.append(f"from {reading.plan_start.isoformat()}")
+    if reading.plan_finish:
+        parts.append(reading.plan_finish.isoformat())
+    if reading.recurrence:
+        parts.append(reading.recurrence.value)
+    if reading.tentative:
+        parts.append("(tentative)")
+    return " ".join(parts)
+
+
 def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDates:
     spec, data, n = draft.spec, piece.data, piece.data.number
     dates = RowDates()
     for column, text in data.texts("plan_start"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         dates.start = reading.plan_start or reading.period_start
         if not reading.understood or dates.start is None:
             _unread(spec, log, n, column, text, reading, "a plan start")
             dates.start = None
     for column, text in data.texts("plan_finish"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.finish = reading.plan_finish
         elif reading.understood and (reading.recurrence or reading.completed):
@@ -165,7 +216,7 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
         else:
             _unread(spec, log, n, column, text, reading, "a plan finish")
     for column, text in data.texts("actual_finish"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.actual = reading.plan_finish
         elif reading.understood and reading.completed:
@@ -228,7 +279,7 @@ def _read_timescale(piece: Piece, log: IssueLog) -> Timescale | None:
     column, text = piece.timescale
     if piece.timescale_shared:
         return None  # the row's builder has already said why
-    reading = parse_timescale(text)
+    reading = read_date(piece, column, text, log)
     if not reading.understood:
         log.warn(
             piece.data.number,
@@ -272,6 +323,8 @@ def _add_criteria(
     if piece.timescale is not None and not piece.timescale_shared:
         column, text = piece.timescale
         reading = parse_timescale(text)
+        if not reading.understood:
+            reading = _month_in_context(piece, column, text) or reading
     if reading is not None and reading.lines:
         if len(reading.lines) == len(lines):
             dues = [line.plan_finish for line in reading.lines]

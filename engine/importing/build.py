@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 from domain.spec import ActionSpec, GroupSpec, PlanSpec
 from domain.values import Person
-from engine.importing.actions import Draft, Piece, apply_row, finish_draft
+from engine.importing.actions import Draft, Piece, apply_row, finish_draft, parse_timescale
 from engine.importing.checks import name_problem
 from engine.importing.layouts import Column, ColumnPlan, RowData, read_row
 from engine.importing.reader import Row, Table
@@ -68,6 +69,19 @@ def parse_group_heading(text: str) -> list[GroupHeading]:
     return found
 
 
+def _earliest_date(rows: list[RowData]) -> date | None:
+    """The plan's start as the sheet shows it: the earliest date any row gives."""
+    found: list[date] = []
+    for data in rows:
+        for name in ("plan_start", "timescale", "plan_finish"):
+            for _, text in data.texts(name):
+                reading = parse_timescale(text)
+                day = reading.plan_start or reading.period_start or reading.plan_finish
+                if reading.understood and day:
+                    found.append(day)
+    return min(found) if found else None
+
+
 def _looks_like_ref(text: str) -> bool:
     return bool(re.match(r"^\d+(?:\.\d+)*[a-z]?$", text.strip(), re.IGNORECASE))
 
@@ -96,6 +110,7 @@ class PlanBuilder:
         self.title_candidate: str | None = None
         self.has_ref_column = columns.has("ref")
         self.numbered = False
+        self.plan_start: date | None = None
 
     # -- the whole table -------------------------------------------------------
 
@@ -106,6 +121,7 @@ class PlanBuilder:
         raws = {r.number: r for r in self.table.rows}
         rows = [read_row(self.columns, r, clean_cell) for r in self.table.rows]
         rows = [r for r in rows if not r.is_empty]
+        self.plan_start = _earliest_date(rows)
         self.numbered = not self.has_ref_column and self._mostly_numbered(rows)
         for index, data in enumerate(rows):
             headings = self._group_headings(data)
@@ -331,8 +347,8 @@ class PlanBuilder:
         timescale = data.first("timescale")
         evidence = [(c, t) for c, t in data.texts("evidence") if not c.area_wide]
         if count == 1:
-            return [Piece(data, texts[0], timescale, False, evidence)]
-        pieces = [Piece(data, text, timescale, False, []) for text in texts]
+            return [Piece(data, texts[0], timescale, False, evidence, self.plan_start)]
+        pieces = [Piece(data, text, timescale, False, [], self.plan_start) for text in texts]
         if timescale:
             lines = paragraphs(timescale[1])
             if len(lines) == count:
@@ -403,7 +419,7 @@ class PlanBuilder:
 
     def _continue(self, draft: Draft, data: RowData, action_text: str) -> None:
         evidence = [(c, t) for c, t in data.texts("evidence") if not c.area_wide]
-        piece = Piece(data, action_text, data.first("timescale"), False, evidence)
+        piece = Piece(data, action_text, data.first("timescale"), False, evidence, self.plan_start)
         apply_row(draft, piece, False, self.log)
 
     def _start(self, data: RowData, action_text: str, explicit_ref: str | None = None) -> None:

@@ -135,6 +135,7 @@ class ImportResult:
             lines.append(f"Nothing recorded: the import has {len(self.report.errors)} errors.")
             return "\n".join(lines) + "\n"
         if self.dry_run:
+            lines += [self.report.render_dates().rstrip("\n"), ""]
             lines.append("Dry run: nothing recorded. Recording this file would:")
         elif total == 0:
             lines.append(f"Nothing to record: plan {self.slug} already matches the file.")
@@ -213,6 +214,7 @@ class _Recording:
         self.result = result
         self.report = result.report
         self.reason = f"imported from {file}"
+        self.file = file
         self.labels: dict[str, str] = {}
         for c in self.report.columns:
             if c.field:
@@ -480,6 +482,7 @@ class _Recording:
                 f"action {spec.ref} is rated {rag.value} with no reason; recorded "
                 f"with the reason {reason!r}",
             )
+        reason = self._provenance(spec, reason)
         was = action.reported_rag.value if action.reported_rag else "none"
         what = (
             f"RAG {rag.value} for {self.period.previous().key} (last month)"
@@ -489,6 +492,15 @@ class _Recording:
         return what, lambda: action.assess_rag(
             rag, actor=self.actor, reason=reason, effective_on=on
         )
+
+    def _provenance(self, spec: ActionSpec, reason: str | None) -> str:
+        """A rating read from a sheet says where it was read and whose it is: the
+        importer records it, the sheet's lead gave it."""
+        row = self.report.action_rows.get(spec.ref)
+        where = f"rated in {self.file}" + (f", row {row}" if row else "")
+        leads = ", ".join(p.name for p in spec.leads)
+        source = where + (f"; lead {leads}" if leads else "")
+        return f"{reason} ({source})" if reason else source
 
     def _status(self, action: Action, spec: ActionSpec) -> Step | None:
         to = spec.status
