@@ -66,6 +66,14 @@ def import_command(
         bool,
         typer.Option("--dry-run", help="Show the report and what would change; record nothing."),
     ] = False,
+    people: Annotated[
+        Path | None,
+        typer.Option(
+            "--people",
+            help="CSV of name, email, agency, optional role: links the sheet's names and "
+            "adds the users the store lacks.",
+        ),
+    ] = None,
     report_format: Annotated[
         Format | None,
         typer.Option(
@@ -89,6 +97,7 @@ def import_command(
         sheet=sheet,
         mapping=checked,
         dry_run=dry_run,
+        people=people,
     )
     _show(result, report_format or st.format)
     if not result.ok:

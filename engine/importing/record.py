@@ -33,9 +33,11 @@ from domain.errors import DomainError, NotFound
 from domain.periods import Period
 from domain.plan import Plan
 from domain.spec import ActionSpec, PlanSpec
+from domain.users import User
 from domain.values import REPORTABLE_RAGS, Criterion, Person, Rag, Recurrence, Status
 from engine.importing.layouts import short_heading
 from engine.importing.parse import parse_file
+from engine.importing.people import Listed, link, name_key, not_linked, read_people
 from engine.importing.report import ImportReport, Issue, Severity
 from engine.runtime import Runtime
 from projections import queries
@@ -90,6 +92,7 @@ class ImportResult:
     changes: list[Change] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    users_added: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +121,7 @@ class ImportResult:
                 "actions_changed": self.changed_actions,
                 "actions_unchanged": len(self.unchanged),
                 "actions_missing_from_file": list(self.missing),
+                "users_added": list(self.users_added),
                 "changes": [
                     {"ref": c.ref, "row": rows.get(c.ref), "change": c.what} for c in self.changes
                 ],
@@ -151,6 +155,8 @@ class ImportResult:
         if total:
             kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items()))
             lines.append(f"  {total} events: {kinds}")
+        if self.users_added:
+            lines.append(f"  users added from the people file: {', '.join(self.users_added)}")
         if self.missing:
             lines.append(
                 f"  {len(self.missing)} actions of the plan are not in the file (kept): "
@@ -175,6 +181,7 @@ def import_plan(
     sheet: str | None = None,
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
+    people: str | Path | None = None,
 ) -> ImportResult:
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
@@ -184,22 +191,52 @@ def import_plan(
     """
     acting = rt.app.importer(actor)
     path = Path(path)
+    listed = read_people(Path(people)) if people is not None else []
     spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
+    new_users = _link_people(rt, spec, report, listed, acting.email)
     try:
         plan: Plan | None = rt.app.plan(slug)
     except NotFound:
         plan = None
     result = ImportResult(report, slug, created=plan is None, recorded=False, dry_run=dry_run)
+    result.users_added = [u.email for u in new_users]
     if not report.ok:
         return result
     recording = _Recording(rt, acting.email, spec, result, path.name)
     aggregates = recording.new_plan() if plan is None else recording.update(plan, title)
     if not report.ok or dry_run:
         return result
-    if aggregates:
-        rt.app.apply_import(acting.email, aggregates)
+    if aggregates or new_users:
+        rt.app.apply_import(acting.email, [*new_users, *aggregates])
         result.recorded = True
     return result
+
+
+def _link_people(
+    rt: Runtime, spec: PlanSpec, report: ImportReport, listed: list[Listed], actor: str
+) -> list[User]:
+    """Link the sheet's names to users by name; the people file's people the store
+    lacks become users (recorded with the import). The report's list of people without
+    an email is then the names nobody could link."""
+    rt.runner.catch_up()
+    directory: dict[str, Person] = {}
+    emails: set[str] = set()
+    for user in queries.users(rt.engine):
+        emails.add(user["email"])
+        directory.setdefault(
+            name_key(user["name"]), Person(user["name"], user["email"], user.get("agency"))
+        )
+    new_users: list[User] = []
+    for person in listed:
+        directory[name_key(person.name)] = Person(person.name, person.email, person.agency)
+        if person.email not in emails:
+            emails.add(person.email)
+            new_users.append(
+                User.register(person.email, person.name, person.agency, [person.role], actor)
+            )
+    link(spec, directory)
+    report.people_without_email = not_linked(spec)
+    return new_users
 
 
 class _Recording:
