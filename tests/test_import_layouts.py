@@ -102,7 +102,8 @@ def test_dates_as_plans_write_them_with_the_rule_that_read_each(tmp_path: Path) 
     assert by_ref["6"].timescale == "April 2011 (tbc)"
     shown = {(d.row, d.text): (d.read, d.rule) for d in report.dates}
     assert shown[(4, "Q3 2010/11")] == (
-        "2010-12-31", "a date: UK financial-year quarter, due by its last day"
+        "2010-12-31",
+        "a date: UK financial-year quarter, due by its last day",
     )
     assert shown[(8, "end of June")] == (
         "2010-06-30",
@@ -110,7 +111,8 @@ def test_dates_as_plans_write_them_with_the_rule_that_read_each(tmp_path: Path) 
         "date (2010-04-01)",
     )
     assert shown[(11, "April 2011 (tbc)")] == (
-        "2011-04-30 (tentative)", "a date: month, due by its last day, tentative"
+        "2011-04-30 (tentative)",
+        "a date: month, due by its last day, tentative",
     )
     assert shown[(10, "From April 2010 monthly")][0] == "from 2010-04-01 monthly"
     assert "Dates read:" in report.render_dates()
@@ -183,3 +185,26 @@ def test_the_layout_recorded_with_ratings_that_say_whose_they_are(
     assert found["6"]["timescale"] == "April 2011 (tbc)"
     again = import_plan(rt, ADMIN, path, slug="council", mapping=MAPPING)
     assert not again.recorded and sum(again.events.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "person"),
+    [
+        # As mail writes a name: all of it is the name, not "Dora" titled "Director".
+        ("Dora Director <director@x.gov.uk>", Person("Dora Director", "director@x.gov.uk")),
+        # As export-sheet writes one: the bracket before the address is the title.
+        (
+            "Tess Tee (Treasurer) <tess@x.gov.uk>",
+            Person("Tess Tee", "tess@x.gov.uk", title="Treasurer"),
+        ),
+        # A bracket with no job-title word, and no address after it, is the agency.
+        ("Tess Tee (West Yorkshire Police)", Person("Tess Tee", agency="West Yorkshire Police")),
+        ("Tess Tee (Treasurer)", Person("Tess Tee", title="Treasurer")),
+    ],
+)
+def test_people_as_mail_and_export_sheet_write_them(
+    tmp_path: Path, cell: str, person: Person
+) -> None:
+    rows = [["Ref", "Action", "Lead"], ["1", "Audit", cell]]
+    spec, report = parse_file(write_csv(tmp_path / "plan.csv", rows), slug="plan")
+    assert report.ok and spec.actions[0].leads == [person]

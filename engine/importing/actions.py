@@ -36,10 +36,16 @@ def _people(text: str) -> tuple[Person, ...]:
     for line in _without_labels(text).split("\n"):
         # "Dora Director <director@x.gov.uk>" is how mail writes a name: all of it.
         addressed = _ADDRESSED.match(line)
+        parsed = timescales.parse_people(line)
+        # "Name (Title) <email>" is how export-sheet writes a person: the bracket
+        # before an address is the title it wrote, whatever its words.
+        exported = re.search(r"\)\s*<[^<>]+@[^<>]+>\s*$", line)
         found = (
             [Person(" ".join(addressed["name"].split()), addressed["email"].lower())]
             if addressed
-            else map(_agency_in_brackets, timescales.parse_people(line))
+            else parsed
+            if exported
+            else map(_agency_in_brackets, parsed)
         )
         people += [p for p in found if all(p.key != q.key for q in people)]
     return tuple(people)
@@ -63,7 +69,8 @@ _TITLE_WORDS = re.compile(
     r"acting|chair\w*|member|cabinet|portfolio|corporate|consultant|business|strategic|"
     r"safeguarding|adult|adults|social|care|commissioning|quality|operations|practitioner|"
     r"worker|advisor|adviser|analyst|administrator|secretary|specialist|group|managers|"
-    r"directors|officers|leads|heads|of|for)\b",
+    r"directors|officers|leads|heads|treasurer|clerk|solicitor|auditor|inspector|nurse|"
+    r"doctor|councillor|mayor|governor|trustee|of|for)\b",
     re.IGNORECASE,
 )
 
