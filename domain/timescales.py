@@ -12,6 +12,15 @@ Conventions, chosen because these plans follow the English public-sector year:
 * "Q3 2010" is the calendar quarter July-September 2010, due by 30 September.
 * "April 2010 and throughout the year" runs to the end of the financial year that
   starts in, or contains, that month (here 31 March 2011).
+* "Q3 2010/11" (or "Quarter 3 2010/11") is the third quarter of that financial year:
+  Q1 April-June, Q2 July-September, Q3 October-December, Q4 January-March; due by
+  its last day (Q3 2010/11: 31 December 2010; Q4 2010/11: 31 March 2011).
+* Seasons are the meteorological ones, due by their last day: Spring 2011 is
+  March-May (31 May), Summer June-August (31 August), Autumn (or Fall)
+  September-November (30 November), and Winter 2010 is December 2010 to the end of
+  February 2011 (28 or 29 February of the following year); "Winter 2010/11" the same.
+* "(tbc)", "TBC", "provisional", "to be confirmed" after a date mark it tentative:
+  the date is read, and the words are kept beside it.
 * A two-digit year is 20yy below 70 and 19yy from 70.
 * Numeric dates are day first (UK): "01/06/2009" is 1 June 2009.
 * A year alone ("2010") is not read as a date: it is where broken extractions and
@@ -22,7 +31,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from dateutil import parser as date_parser
@@ -56,6 +65,9 @@ class Timescale:
     label: str | None = None
     lines: tuple[Timescale, ...] = ()
     reason: str | None = None
+    # The rule that read the words ("UK financial quarter"), for an import's report.
+    rule: str | None = None
+    tentative: bool = False  # "(tbc)", "provisional": the date may move
 
     @property
     def is_empty(self) -> bool:
@@ -71,6 +83,7 @@ class Timescale:
             and self.recurrence is None
             and not self.completed
             and self.label is None
+            and not self.tentative
             and len(self.milestones) <= 1
         )
 
@@ -132,6 +145,21 @@ _FINANCIAL_YEAR = re.compile(
     r"^(?:fy\s*|financial\s+year\s+)?(\d{4})\s*/\s*(\d{4}|\d{2})$", re.IGNORECASE
 )
 _QUARTER = re.compile(r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(\d{4}|\d{2})$", re.IGNORECASE)
+_FINANCIAL_QUARTER = re.compile(
+    r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(?:fy\s*)?(\d{4})\s*/\s*(\d{4}|\d{2})$",
+    re.IGNORECASE,
+)
+_SEASON = re.compile(
+    r"^(spring|summer|autumn|fall|winter)\s*(?:of\s+)?(\d{4}|\d{2})(?:\s*/\s*(\d{4}|\d{2}))?$",
+    re.IGNORECASE,
+)
+# Spring, summer and autumn end in their own year; winter at the end of February after.
+_SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11)}
+_TENTATIVE = re.compile(
+    r"\s*[(\[]?\s*(?:tbc|tba|provisional(?:ly)?|to\s+be\s+confirmed|subject\s+to\s+confirmation)"
+    r"\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
 _TRAILING_DATE = re.compile(
     r"^(?P<label>.*?[a-z].*?)[\s,:(]+(?:by\s+|in\s+|on\s+|from\s+)?"
     r"(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?\s+\d{4}|[a-z]{3,9}\.?[\s\-]+\d{4}|"
@@ -178,8 +206,31 @@ def _one(day: date | None) -> list[date]:
     return [day] if day else []
 
 
+_RULES = {
+    "_read_recurrence": "recurring work",
+    "_read_from_recurring": "recurring work from a start",
+    "_read_onwards": "from a date, ongoing",
+    "_read_throughout": "from a month to the end of its financial year",
+    "_read_start": "a start",
+    "_read_date": "a date",
+    "_read_two_months": "two months",
+    "_read_range": "a range",
+    "_read_prefixed": "a due date after a word",
+    "_read_labelled": "words then a date",
+}
+
+
 def _parse_line(original: str, line: str) -> Timescale:
     s = " ".join(line.translate(_DASHES).split()).rstrip(".;")
+    tentative = _TENTATIVE.search(s)
+    if tentative and tentative.start() > 0:
+        reading = _parse_line(original, s[: tentative.start()])
+        if reading.understood and (reading.plan_finish or reading.plan_start):
+            return replace(reading, tentative=True, rule=f"{reading.rule}, tentative")
+    return _parse_plain_line(original, s)
+
+
+def _parse_plain_line(original: str, s: str) -> Timescale:
     if not s:
         return Timescale(original, True)
     if _COMPLETED.match(s):
@@ -188,6 +239,7 @@ def _parse_line(original: str, line: str) -> Timescale:
         return Timescale(original, True, completed=True, recurrence=Recurrence.ONGOING)
     for reader in (
         _read_recurrence,
+        _read_from_recurring,
         _read_onwards,
         _read_throughout,
         _read_start,
@@ -199,7 +251,9 @@ def _parse_line(original: str, line: str) -> Timescale:
     ):
         reading = reader(original, s)
         if reading is not None:
-            return reading
+            rule = _RULES[reader.__name__]
+            form = period_rule(s)
+            return replace(reading, rule=f"{rule}: {form}" if form else rule)
     if re.fullmatch(r"(?:19|20)\d{2}", s):
         reason = "a year alone is not a due date"
     else:
@@ -226,6 +280,34 @@ def _read_recurrence(original: str, s: str) -> Timescale | None:
         span = period(from_match.group(1))
         start = span[0] if span else None
     return Timescale(original, True, plan_start=start, recurrence=recurrence)
+
+
+_FROM_RECURRING = re.compile(
+    rf"^(?:from|starting|commencing|beginning)\s+(.+?)[\s,;]+({_RECURRENCE_ALTERNATIVES})$",
+    re.IGNORECASE,
+)
+_MONTH_ALONE = re.compile(
+    r"^(?:by\s+(?:the\s+)?(?:end\s+of\s+)?|(?:the\s+)?end\s+of\s+|due\s+(?:by\s+)?|in\s+)?"
+    r"([a-z]{3,9})\.?$",
+    re.IGNORECASE,
+)
+
+
+def _read_from_recurring(original: str, s: str) -> Timescale | None:
+    """ "From April 2010 monthly": recurring work with its start."""
+    match = _FROM_RECURRING.match(s)
+    span = period(match.group(1)) if match else None
+    if match is None or span is None:
+        return None
+    recurrence = _RECURRENCE_WORDS[match.group(2).lower()]
+    return Timescale(original, True, plan_start=span[0], recurrence=recurrence)
+
+
+def month_without_year(text: str) -> int | None:
+    """The month "end of June" or "by March" names, with no year; None otherwise. Its
+    year is the reader's to find from what surrounds the words."""
+    match = _MONTH_ALONE.match(" ".join(text.split()).strip(" .,;"))
+    return month_number(match.group(1)) if match else None
 
 
 def _read_onwards(original: str, s: str) -> Timescale | None:
@@ -332,10 +414,23 @@ def period(text: str) -> tuple[date, date] | None:
         if second not in (first + 1, (first + 1) % 100):
             return None
         return date(first, 4, 1), date(first + 1, 3, 31)
+    match = _FINANCIAL_QUARTER.match(s)
+    if match:
+        quarter, first, second = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if second not in (first + 1, (first + 1) % 100):
+            return None
+        # Q1 is April-June of the first year; Q4 is January-March of the second.
+        start_month = 3 * quarter + 1
+        year = first if start_month <= 12 else first + 1
+        start_month = start_month if start_month <= 12 else start_month - 12
+        return date(year, start_month, 1), _month_end(year, start_month + 2)
     match = _QUARTER.match(s)
     if match:
         quarter, year = int(match.group(1)), _year(match.group(2))
         return date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
+    match = _SEASON.match(s)
+    if match:
+        return _season(match.group(1).lower(), _year(match.group(2)), match.group(3))
     match = _MONTH_YEAR.match(s)
     if match:
         month = month_number(match.group(1))
@@ -343,6 +438,35 @@ def period(text: str) -> tuple[date, date] | None:
             return None
         year = _year(match.group(2))
         return date(year, month, 1), _month_end(year, month)
+    return None
+
+
+def _season(name: str, year: int, second: str | None) -> tuple[date, date] | None:
+    if name == "winter":
+        if second is not None and _year(second) != year + 1 and int(second) != (year + 1) % 100:
+            return None
+        return date(year, 12, 1), _month_end(year + 1, 2)
+    if second is not None:
+        return None
+    first, last = _SEASON_MONTHS[name]
+    return date(year, first, 1), _month_end(year, last)
+
+
+def period_rule(text: str) -> str | None:
+    """The name of the form ``period`` reads ``text`` by, for a report; None if none."""
+    s = " ".join(text.translate(_DASHES).split()).strip(" .,;")
+    for pattern, name in (
+        (_ISO, "ISO date"),
+        (_NUMERIC_DATE, "day/month/year (UK order)"),
+        (_TEXT_DATE, "day month year"),
+        (_FINANCIAL_YEAR, "UK financial year, due 31 March"),
+        (_FINANCIAL_QUARTER, "UK financial-year quarter, due by its last day"),
+        (_QUARTER, "calendar quarter, due by its last day"),
+        (_SEASON, "season, due by its last day (winter: end of February after)"),
+        (_MONTH_YEAR, "month, due by its last day"),
+    ):
+        if pattern.match(s):
+            return name
     return None
 
 

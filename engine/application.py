@@ -963,6 +963,31 @@ class ActionTrail(Application[UUID]):
         user.reactivate(actor=acting.email, reason=reason)
         self.record(user)
 
+    # Spreadsheet imports
+
+    def importer(self, actor: str, slug: str) -> User:
+        """Who an import into ``slug`` is made by: an admin creates a new plan; an admin
+        or one of its owners imports into an existing one. The importer asks this before
+        reading the file, so a refused user learns it at once."""
+        acting = self.user(actor)
+        if self._exists(plan_id(slug)):
+            permissions.require_plan_manager(acting, self.plan(slug), "import a sheet")
+        else:
+            permissions.require_admin(acting, "import plans")
+        return acting
+
+    def apply_import(self, actor: str, slug: str, aggregates: list[Any]) -> None:
+        """Record what an import built (a new plan with its actions, the changes to one,
+        the people it adds) as one transaction: every event or none. Adding people is an
+        admin's, whoever imports the plan."""
+        acting = self.importer(actor, slug)
+        if any(isinstance(a, User) for a in aggregates):
+            permissions.require_admin(acting, "add people with an import")
+        for aggregate in aggregates:
+            if not isinstance(aggregate, Plan | Action | User):
+                raise DomainError(f"an import cannot record {type(aggregate).__name__}")
+        self.record(*aggregates)
+
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:
     if expected is not None and aggregate.version != expected:

@@ -31,7 +31,6 @@ from domain.clock import FixedClock
 from domain.spec import ActionSpec, PlanSpec
 from engine.importing import ImportFileError, ImportReport, parse_file
 from engine.importing.docx_reader import (
-    MAX_CELL,
     MAX_PARTS,
     MAX_UNCOMPRESSED,
     MAX_XML,
@@ -39,6 +38,7 @@ from engine.importing.docx_reader import (
 )
 from engine.importing.export_docx import write_docx
 from engine.importing.export_sheet import HEADINGS, sheet_rows, write_sheet
+from engine.importing.reader import MAX_CELL_CHARS as MAX_CELL
 from engine.importing.reader import Row
 from engine.importing.record import import_plan
 from engine.runtime import Runtime
@@ -394,8 +394,8 @@ HOSTILE = {
     "macros": "not a Word document but 'application/vnd.ms-word.document.macroEnabled.main+xml'"
     " (a template or a macro-enabled document?); save it in Word as a Word Document (.docx)",
     "no table": "no table found",
-    "long cell": f"row 2, column B: the cell holds {MAX_CELL + 1:,} characters, more than "
-    f"the {MAX_CELL:,}",
+    "long cell": f"row 2, column B: the cell holds {MAX_CELL + 1:,} characters, over the "
+    f"limit of {MAX_CELL:,} (Excel's own)",
 }
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from domain.errors import InvalidInput
 from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
 from engine.cli.options import output_option
@@ -37,6 +38,12 @@ def parse_mapping(values: list[str]) -> dict[str, str]:
         if not sep or not heading.strip() or not field.strip():
             raise typer.BadParameter(
                 f"'{value}' is not Heading=field (e.g. 'Owner=lead')", param_hint="--map"
+            )
+        earlier = mapping.get(heading.strip())
+        if earlier is not None and earlier.lower() != field.strip().lower():
+            raise InvalidInput(
+                f"--map: the heading '{heading.strip()}' is mapped twice ({earlier} and "
+                f"{field.strip()}); map it once"
             )
         mapping[heading.strip()] = field.strip()
     return mapping
@@ -76,6 +83,14 @@ def import_command(
         bool,
         typer.Option("--dry-run", help="Show the report and what would change; record nothing."),
     ] = False,
+    people: Annotated[
+        Path | None,
+        typer.Option(
+            "--people",
+            help="CSV of name, email, agency, optional role: links the sheet's names and "
+            "adds the users the store lacks.",
+        ),
+    ] = None,
     report_format: Annotated[
         Format | None,
         typer.Option(
@@ -111,6 +126,7 @@ def import_command(
         sheet=sheet,
         mapping=checked,
         dry_run=dry_run,
+        people=people,
     )
     _show(result, shown)
     if not result.ok:

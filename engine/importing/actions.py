@@ -8,6 +8,8 @@ action's, the worse reported rating winning.
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -30,7 +32,58 @@ def parse_timescale(text: str) -> Timescale:
 
 @lru_cache(maxsize=4096)
 def _people(text: str) -> tuple[Person, ...]:
-    return tuple(timescales.parse_people(text))
+    people: list[Person] = []
+    for line in _without_labels(text).split("\n"):
+        # "Dora Director <director@x.gov.uk>" is how mail writes a name: all of it.
+        addressed = _ADDRESSED.match(line)
+        parsed = timescales.parse_people(line)
+        # "Name (Title) <email>" is how export-sheet writes a person: the bracket
+        # before an address is the title it wrote, whatever its words.
+        exported = re.search(r"\)\s*<[^<>]+@[^<>]+>\s*$", line)
+        found = (
+            [Person(" ".join(addressed["name"].split()), addressed["email"].lower())]
+            if addressed
+            else parsed
+            if exported
+            else map(_agency_in_brackets, parsed)
+        )
+        people += [p for p in found if all(p.key != q.key for q in people)]
+    return tuple(people)
+
+
+_ADDRESSED = re.compile(r"^\s*(?P<name>[^<>()\[\],;/&@]+?)\s*<(?P<email>[^<>\s@]+@[^<>\s@]+)>\s*$")
+
+
+# "Lead Officer: Margaret Howard", "Lead - ...", "Responsible officer – ...": the label
+# names the column's role, not the person.
+_ROLE_LABEL = re.compile(
+    r"^\s*(?:joint\s+)?(?:lead(?:\s+officers?|\s+persons?)?|leads|responsible(?:\s+officers?)?|"
+    r"accountable(?:\s+officers?)?|(?:action\s+|smt\s+)?owners?|officers?|contacts?|"
+    r"chief\s+officers?|sponsors?)\s*(?::|\s[-–—])\s*",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Words of a job title; a bracket without any of them names an agency: "(NHS Leeds)".
+_TITLE_WORDS = re.compile(
+    r"\b(?:head|director|deputy|chief|manager|officer|lead|leader|co-?ordinator|commissioner|"
+    r"assistant|senior|principal|executive|programme|project|team|service|services|interim|"
+    r"acting|chair\w*|member|cabinet|portfolio|corporate|consultant|business|strategic|"
+    r"safeguarding|adult|adults|social|care|commissioning|quality|operations|practitioner|"
+    r"worker|advisor|adviser|analyst|administrator|secretary|specialist|group|managers|"
+    r"directors|officers|leads|heads|treasurer|clerk|solicitor|auditor|inspector|nurse|"
+    r"doctor|councillor|mayor|governor|trustee|of|for)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_labels(text: str) -> str:
+    return _ROLE_LABEL.sub("", text)
+
+
+def _agency_in_brackets(person: Person) -> Person:
+    title = person.title
+    if person.agency or not title or _TITLE_WORDS.search(title) or "," in title:
+        return person
+    return Person(person.name, person.email, title, None)
 
 
 @dataclass
@@ -54,6 +107,8 @@ class Piece:
     timescale: tuple[Column, str] | None
     timescale_shared: bool  # one timescale cell for several actions: not split
     evidence: list[tuple[Column, str]]
+    # The plan's earliest date, the year for "end of June" when the row gives none.
+    plan_start: date | None = None
 
 
 def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
@@ -83,6 +138,10 @@ def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
         _add_indicators(spec, found)
     for column, text in data.texts("note") + data.unmapped:
         _note(spec, f"{column.label}: {text}")
+    for column, text in data.texts("rag_reason"):
+        # A reason beside a green rating explains nothing the plan records; kept as a note.
+        if spec.rag not in (Rag.RED, Rag.AMBER) and spec.last_rag not in (Rag.RED, Rag.AMBER):
+            _note(spec, f"{column.label}: {text}")
     for text in [piece.action_text, data.text("success_criteria"), data.text("progress")]:
         for ref in extract_cross_refs(text):
             if ref not in spec.cross_refs:
@@ -97,17 +156,65 @@ class RowDates:
     done: bool = False  # the row's own words say it is completed
 
 
+def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timescale:
+    """A cell's timescale, noted in the report's dates with the rule that read it. A
+    month without a year ("end of June", "by March") is the first such month ending on
+    or after the row's plan start, or else the plan's earliest date."""
+    reading = parse_timescale(text)
+    if not reading.understood:
+        reading = _month_in_context(piece, column, text) or reading
+    if reading.understood and (reading.plan_finish or reading.plan_start or reading.recurrence):
+        log.date(piece.data.number, column.label, text, _shown(reading), reading.rule or "")
+    return reading
+
+
+def _month_in_context(piece: Piece, column: Column, text: str) -> Timescale | None:
+    month = timescales.month_without_year(text)
+    if month is None:
+        return None
+    anchor, whose = None, ""
+    for other, words in piece.data.texts("plan_start"):
+        if other is not column:
+            start = parse_timescale(words)
+            anchor, whose = start.plan_start or start.period_start, "the row's plan start"
+    if anchor is None and piece.plan_start is not None:
+        anchor, whose = piece.plan_start, "the plan's earliest date"
+    if anchor is None:
+        return None
+    end = date(anchor.year, month, calendar.monthrange(anchor.year, month)[1])
+    if end < anchor:
+        end = date(anchor.year + 1, month, calendar.monthrange(anchor.year + 1, month)[1])
+    rule = (
+        f"a month without a year: the first {calendar.month_name[month]} ending on or "
+        f"after {whose} ({anchor.isoformat()})"
+    )
+    return Timescale(text, True, plan_finish=end, period_start=end.replace(day=1), rule=rule)
+
+
+def _shown(reading: Timescale) -> str:
+    parts = []
+    if reading.plan_start:
+        parts.append(f"from {reading.plan_start.isoformat()}")
+    if reading.plan_finish:
+        parts.append(reading.plan_finish.isoformat())
+    if reading.recurrence:
+        parts.append(reading.recurrence.value)
+    if reading.tentative:
+        parts.append("(tentative)")
+    return " ".join(parts)
+
+
 def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDates:
     spec, data, n = draft.spec, piece.data, piece.data.number
     dates = RowDates()
     for column, text in data.texts("plan_start"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         dates.start = reading.plan_start or reading.period_start
         if not reading.understood or dates.start is None:
             _unread(spec, log, n, column, text, reading, "a plan start")
             dates.start = None
     for column, text in data.texts("plan_finish"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.finish = reading.plan_finish
         elif reading.understood and (reading.recurrence or reading.completed):
@@ -116,7 +223,7 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
         else:
             _unread(spec, log, n, column, text, reading, "a plan finish")
     for column, text in data.texts("actual_finish"):
-        reading = parse_timescale(text)
+        reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.actual = reading.plan_finish
         elif reading.understood and reading.completed:
@@ -179,7 +286,7 @@ def _read_timescale(piece: Piece, log: IssueLog) -> Timescale | None:
     column, text = piece.timescale
     if piece.timescale_shared:
         return None  # the row's builder has already said why
-    reading = parse_timescale(text)
+    reading = read_date(piece, column, text, log)
     if not reading.understood:
         log.warn(
             piece.data.number,
@@ -223,6 +330,8 @@ def _add_criteria(
     if piece.timescale is not None and not piece.timescale_shared:
         column, text = piece.timescale
         reading = parse_timescale(text)
+        if not reading.understood:
+            reading = _month_in_context(piece, column, text) or reading
     if reading is not None and reading.lines:
         if len(reading.lines) == len(lines):
             dues = [line.plan_finish for line in reading.lines]
@@ -303,10 +412,29 @@ def _apply_aim(spec: ActionSpec, data: RowData, first: bool) -> None:
             _note(spec, f"{column.label}: {text}")
 
 
+# Words a RAG cell holds that are not a lead's rating but mean something: no rating
+# yet, or an inspection's grade ("Rating: Adequate"). Kept as a note, not refused.
+_NO_RATING_WORDS = frozenset({
+    "tbc", "tba", "na", "n a", "none", "pending", "unknown", "not rated", "excellent",
+    "outstanding", "good", "adequate", "poor", "inadequate", "requires improvement",
+    "performing well", "performing excellently", "performing adequately", "performing poorly",
+})  # fmt: skip
+
+
 def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
     for name in ("rag", "last_rag"):
         for column, text in data.texts(name):
             rag, direction, understood = parse_rag(text)
+            words = " ".join(text.lower().replace("/", " ").split())
+            if not understood and text.replace(" ", "").isalpha() and words not in _NO_RATING_WORDS:
+                log.error(
+                    data.number,
+                    column.label,
+                    text,
+                    f"{text!r} is not a RAG rating (red, amber/orange, green, blue, grey or "
+                    f"completed)",
+                )
+                continue
             if not understood:
                 log.warn(
                     data.number,
@@ -326,6 +454,27 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
                     spec.rag = combined
                 else:
                     spec.last_rag = combined
+                if rag in (Rag.RED, Rag.AMBER):
+                    _rag_reason(spec, data, column, text, log)
+
+
+def _rag_reason(spec: ActionSpec, data: RowData, column: Column, text: str, log: IssueLog) -> None:
+    """A red or amber rating needs its reason: the row's reason column, else its progress
+    or risk text (plans explain a rating there). A row with none is refused."""
+    for name in ("rag_reason", "progress", "risk"):
+        reason = data.text(name)
+        if reason:
+            if spec.rag_reason is None:
+                spec.rag_reason = one_line(reason)
+            return
+    if spec.rag_reason is None:
+        log.error(
+            data.number,
+            column.label,
+            text,
+            f"rated {text.strip()} with no reason anywhere in the row (a reason, progress "
+            f"or risk column); give the reason",
+        )
 
 
 def worse_rag(current: Rag | None, new: Rag) -> Rag:

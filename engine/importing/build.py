@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 from domain.spec import ActionSpec, GroupSpec, PlanSpec
 from domain.values import Person
-from engine.importing.actions import Draft, Piece, apply_row, finish_draft
+from engine.importing.actions import Draft, Piece, apply_row, finish_draft, parse_timescale
+from engine.importing.checks import name_problem
 from engine.importing.layouts import Column, ColumnPlan, RowData, read_row
-from engine.importing.reader import Table
+from engine.importing.reader import Row, Table
 from engine.importing.report import IssueLog
 from engine.importing.text import (
     clean_cell,
@@ -67,6 +69,23 @@ def parse_group_heading(text: str) -> list[GroupHeading]:
     return found
 
 
+def _earliest_date(rows: list[RowData]) -> date | None:
+    """The plan's start as the sheet shows it: the earliest date any row gives."""
+    found: list[date] = []
+    for data in rows:
+        for name in ("plan_start", "timescale", "plan_finish"):
+            for _, text in data.texts(name):
+                reading = parse_timescale(text)
+                day = reading.plan_start or reading.period_start or reading.plan_finish
+                if reading.understood and day:
+                    found.append(day)
+    return min(found) if found else None
+
+
+def _looks_like_ref(text: str) -> bool:
+    return bool(re.match(r"^\d+(?:\.\d+)*[a-z]?$", text.strip(), re.IGNORECASE))
+
+
 def _could_be_title(texts: list[str]) -> bool:
     """A plan's title is a line of its own above the table, not "Appendix 2"."""
     if len(texts) != 1 or len(texts[0]) > 200:
@@ -91,20 +110,28 @@ class PlanBuilder:
         self.title_candidate: str | None = None
         self.has_ref_column = columns.has("ref")
         self.numbered = False
+        self.plan_start: date | None = None
 
     # -- the whole table -------------------------------------------------------
 
     def build(self, *, slug: str, title: str | None, source: str) -> PlanSpec:
         self._read_preamble()
+        for raw in self.table.rows:
+            self._check_names(raw)
+        raws = {r.number: r for r in self.table.rows}
         rows = [read_row(self.columns, r, clean_cell) for r in self.table.rows]
         rows = [r for r in rows if not r.is_empty]
+        self.plan_start = _earliest_date(rows)
         self.numbered = not self.has_ref_column and self._mostly_numbered(rows)
         for index, data in enumerate(rows):
             headings = self._group_headings(data)
+            following = rows[index + 1 : index + 2]
             if headings:
                 self._open_groups(headings, data.number)
-            elif self._is_outcome_heading(data, rows[index + 1 : index + 2]):
+            elif self._is_outcome_heading(data, following):
                 self._open_outcome(data.distinct_texts()[0])
+            elif self._is_plain_heading(raws[data.number], data, following):
+                self._open_plain_group(data.distinct_texts()[0], data.number)
             else:
                 self._data_row(data)
         actions = self._settle_refs()
@@ -157,6 +184,41 @@ class PlanBuilder:
             and bool(following)
             and bool(self._group_headings(following[0]))
         )
+
+    def _is_plain_heading(self, raw: Row, data: RowData, following: list[RowData]) -> bool:
+        """A row whose only text is in its first cell (or merged across the row), above
+        an action's row, heads a group whatever the columns are: "Leadership"."""
+        texts = data.distinct_texts()
+        own = raw.own_values()
+        if len(texts) != 1 or len(own) != 1 or own[0][0] != self._first_column():
+            return False
+        text = texts[0]
+        if "\n" in text or len(text) > 120 or starts_numbered(text) or data.first("group"):
+            return False
+        if data.first("ref") and _looks_like_ref(text):
+            return False
+        return bool(following) and len(following[0].distinct_texts()) > 1
+
+    def _first_column(self) -> int:
+        return min(c.index for c in self.columns.columns)
+
+    def _open_plain_group(self, title: str, row: int) -> None:
+        ref = self.group_by_title.get(title.lower())
+        if ref is None:
+            number = 1
+            while str(number) in self.groups:
+                number += 1
+            ref = str(number)
+        self.outcome = None
+        self._open_group(ref, title, None, row)
+
+    def _check_names(self, raw: Row) -> None:
+        for column in self.columns.columns:
+            if column.field in ("lead", "accountable") and column.index not in raw.copied:
+                text = raw.cell(column.index)
+                problem = name_problem(text) if text else None
+                if problem:
+                    self.log.error(raw.number, column.label, text, problem)
 
     def _open_outcome(self, title: str) -> None:
         existing = self.group_by_title.get(title.lower())
@@ -218,6 +280,15 @@ class PlanBuilder:
             if ref_cell:
                 ref = one_line(ref_cell[1])
                 if self.current and self.current.explicit_ref == ref:
+                    if action_text and not self._same_action(data, action_text):
+                        self.log.error(
+                            data.number,
+                            ref_cell[0].label,
+                            ref,
+                            f"reference {ref} is used again (first at row {self.current.row}) "
+                            f"for another action; each action needs its own",
+                        )
+                        return
                     self._continue(self.current, data, action_text)  # a merged or repeated ref
                 else:
                     self._start(data, action_text, explicit_ref=ref)
@@ -231,6 +302,20 @@ class PlanBuilder:
             self._start(data, action_text)
         else:
             self._continue_or_start(data, action_text)
+
+    def _same_action(self, data: RowData, action_text: str) -> bool:
+        """A repeated reference continues its action when its cell spans the rows (a
+        merged range) or the action's text is repeated with it."""
+        assert self.current is not None
+        ref_column = data.first("ref")
+        spanned = ref_column is not None and ref_column[0].index in self._spanned(data.number)
+        return spanned or one_line(action_text) == one_line(self.current.spec.title)
+
+    def _spanned(self, number: int) -> frozenset[int]:
+        for row in self.table.rows:
+            if row.number == number:
+                return row.spanned
+        return frozenset()
 
     def _numbered_row(self, data: RowData, action_text: str) -> None:
         items = split_numbered(action_text) if action_text else []
@@ -262,8 +347,8 @@ class PlanBuilder:
         timescale = data.first("timescale")
         evidence = [(c, t) for c, t in data.texts("evidence") if not c.area_wide]
         if count == 1:
-            return [Piece(data, texts[0], timescale, False, evidence)]
-        pieces = [Piece(data, text, timescale, False, []) for text in texts]
+            return [Piece(data, texts[0], timescale, False, evidence, self.plan_start)]
+        pieces = [Piece(data, text, timescale, False, [], self.plan_start) for text in texts]
         if timescale:
             lines = paragraphs(timescale[1])
             if len(lines) == count:
@@ -334,7 +419,7 @@ class PlanBuilder:
 
     def _continue(self, draft: Draft, data: RowData, action_text: str) -> None:
         evidence = [(c, t) for c, t in data.texts("evidence") if not c.area_wide]
-        piece = Piece(data, action_text, data.first("timescale"), False, evidence)
+        piece = Piece(data, action_text, data.first("timescale"), False, evidence, self.plan_start)
         apply_row(draft, piece, False, self.log)
 
     def _start(self, data: RowData, action_text: str, explicit_ref: str | None = None) -> None:

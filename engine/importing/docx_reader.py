@@ -38,7 +38,7 @@ from typing import Any
 
 from engine.importing.errors import ImportFileError
 from engine.importing.layouts import column_letter, field_for_heading
-from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim
+from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim, check_cell
 
 # What the parts of a document may expand to, unzipped: a plan of thousands of actions
 # is a few megabytes; a zip bomb is gigabytes.
@@ -48,8 +48,6 @@ MAX_UNCOMPRESSED = 100 * 1024 * 1024
 # in some 250 MB).
 MAX_XML = 12 * 1024 * 1024
 MAX_PARTS = 5_000
-# The most a cell may hold: Excel's own limit, which a Word table is held to as well.
-MAX_CELL = 32_767
 # Word's own limit on a table's columns; a larger span in the XML is hostile or broken.
 MAX_COLUMNS = 63
 # Paragraphs read above the first table; a long introduction is not the plan.
@@ -444,6 +442,7 @@ class _Reader:
             self.number += 1
             cells: list[str] = [""] * min(_grid(tr, "gridBefore"), MAX_COLUMNS)
             copied: set[int] = set()
+            spanned: set[int] = set()  # columns continuing a cell merged down from above
             for tc in _children(tr, _TC):
                 if len(cells) >= MAX_COLUMNS:
                     break
@@ -455,6 +454,7 @@ class _Reader:
                 column = len(cells)
                 if vmerge is not None and vmerge.get(_w("val"), "continue") == "continue":
                     text = above.get(column, "")
+                    spanned.update(range(column, column + span))
                 elif hmerge is not None and hmerge.get(_w("val"), "continue") == "continue":
                     # The old way of merging across: a copy of the cell to the left.
                     text = cells[-1] if cells else ""
@@ -472,16 +472,13 @@ class _Reader:
             trimmed = _trim(tuple(cells))
             if any(trimmed):
                 kept = frozenset(c for c in copied if c < len(trimmed))
-                rows.append(Row(self.number, trimmed, kept))
+                down = frozenset(c for c in spanned if c < len(trimmed))
+                rows.append(Row(self.number, trimmed, kept, down))
         return rows
 
     def _check_length(self, text: str, row: int, column: int) -> None:
-        if len(text) > MAX_CELL:
-            raise ImportFileError(
-                self.path,
-                f"row {row}, column {column_letter(column)}: the cell holds {len(text):,} "
-                f"characters, more than the {MAX_CELL:,} a cell may hold; refused",
-            )
+        # Excel's own limit on a cell, which a Word table is held to as well.
+        check_cell(self.path, row, column, text)
 
 
 def _title_rank(p: Any) -> int:

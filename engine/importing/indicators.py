@@ -59,7 +59,12 @@ def extract_indicators(text: str) -> list[Indicator]:
             )
         )
         baseline = None
+    with_percent = {indicator.name for indicator in found}
     for match in _WITHIN.finditer(text):
+        if _sentence(text, match.start()) in with_percent:
+            # "70% of plans reviewed within 28 days": one indicator, its target 70%;
+            # the time limit is part of what is measured.
+            continue
         unit = match.group("unit").lower()
         unit = unit if unit.endswith("s") else unit + "s"
         if match.group("working"):

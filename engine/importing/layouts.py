@@ -19,7 +19,7 @@ from engine.importing.reader import Row
 FIELDS: tuple[str, ...] = (
     "ref", "group", "action", "aim", "lead", "accountable", "plan_start", "plan_finish",
     "actual_finish", "timescale", "success_criteria", "evidence", "indicator", "rag",
-    "last_rag", "progress", "risk", "note",
+    "last_rag", "progress", "risk", "note", "rag_reason",
 )  # fmt: skip
 
 # Fields several columns may share; their texts are combined. Any other field takes
@@ -65,6 +65,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "progress": ("progress", "report of progress", "progress report", "progress update",
                  "update", "updates", "progress to date", "comments on progress", "commentary"),
     "risk": ("risk", "risks", "risk report", "risks and issues", "issues and risks"),
+    "rag_reason": ("rag reason", "reason", "reason for rag", "reasons for rag", "rag rationale",
+                   "reason for rating", "rating reason", "why"),
     "note": ("note", "notes", "comment", "comments", "background rationale", "background",
              "rationale", "improvement plan response area", "source"),
 }  # fmt: skip
@@ -181,8 +183,10 @@ class ColumnPlan:
 
 
 def validate_mapping(path: Path, mapping: dict[str, str] | None) -> dict[str, str]:
-    """Normalised heading -> field; refuses fields the importer does not know."""
+    """Normalised heading -> field; refuses fields the importer does not know, and two
+    headings mapped to a field that only one column can give."""
     checked: dict[str, str] = {}
+    given: dict[str, str] = {}
     for heading, field in (mapping or {}).items():
         name = field.strip().lower()
         if name not in FIELDS:
@@ -191,6 +195,13 @@ def validate_mapping(path: Path, mapping: dict[str, str] | None) -> dict[str, st
                 f"unknown field {field!r} in the mapping {heading}={field}; "
                 f"fields are: {', '.join(FIELDS)}",
             )
+        if name in given and name not in MULTI_COLUMN_FIELDS:
+            raise ImportFileError(
+                path,
+                f"the mappings {given[name]}={name} and {heading}={name} both give the field "
+                f"{name}, which one column holds; map one of them",
+            )
+        given.setdefault(name, heading)
         checked[normalise_heading(heading) or heading.strip().lower()] = name
     return checked
 

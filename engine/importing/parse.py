@@ -62,6 +62,7 @@ def parse_file(
         people_without_email=_people_without_email(spec),
         issues=log.issues,
         action_rows=_first_rows(builder),
+        dates=log.dates,
     )
     return spec, report
 

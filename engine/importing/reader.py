@@ -2,12 +2,23 @@
 
 Row numbers are the ones the council sees: the spreadsheet row, or for CSV the
 record number (a cell with line breaks is still one row).
+
+Every format is read by the function ``READERS`` names for it, loaded only when a file
+of that format is read; a new format (a Word document) adds its extension to
+``EXTENSIONS`` and its reader to ``READERS``, and returns the same ``Sheet`` and ``Row``.
+
+A file that could hurt is refused before it is parsed: a workbook whose parts unpack
+past ``MAX_UNPACKED_BYTES`` (a zip bomb), XML with entity declarations (openpyxl parses
+through defusedxml, which refuses them), and any cell longer than Excel's own limit of
+``MAX_CELL_CHARS`` characters, whatever the format.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib
 import io
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -18,11 +29,24 @@ from typing import Any
 
 from engine.importing.errors import ImportFileError
 
-FORMATS = ("csv", "tsv", "xlsx", "docx")
-_EXTENSIONS = {
+# Format -> "module:function" reading a file of it into sheets: (path, sheet) -> [Sheet].
+READERS: dict[str, str] = {
+    "csv": "engine.importing.reader:read_csv",
+    "tsv": "engine.importing.reader:read_tsv",
+    "xlsx": "engine.importing.reader:read_workbook",
+    # python-docx loads only for Word files.
+    "docx": "engine.importing.docx_reader:read_document",
+}
+FORMATS = tuple(READERS)
+EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
     ".docx": "docx", ".doc": "docx",  # an old .doc is told apart, and refused, when read
 }  # fmt: skip
+# Excel's own limit on a cell's length; nothing longer is a cell a council typed.
+MAX_CELL_CHARS = 32_767
+# What a workbook or document may unpack to, read from its zip directory before parsing;
+# ACTIONTRAIL_IMPORT_MAX_UNPACKED_MB sets another limit.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 HEADER_SEARCH_ROWS = 50
 # What a spreadsheet reads as the start of a formula when it opens a cell's text.
 FORMULA_STARTS = "=+-@"
@@ -36,6 +60,9 @@ class Row:
     number: int
     cells: tuple[str, ...]
     copied: frozenset[int] = frozenset()
+    # Columns whose text is a merged range's, begun in a row above (a reference or
+    # objective spanning an action's stage rows).
+    spanned: frozenset[int] = frozenset()
 
     def cell(self, index: int) -> str:
         return self.cells[index] if index < len(self.cells) else ""
@@ -80,36 +107,94 @@ class Table:
 def detect_format(path: Path, fmt: str | None) -> str:
     if fmt is not None:
         fmt = fmt.lower().lstrip(".")
-        if fmt not in FORMATS:
-            raise ImportFileError(path, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        if fmt not in READERS:
+            raise ImportFileError(path, f"unknown format {fmt!r}; use one of {', '.join(READERS)}")
         return fmt
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise ImportFileError(
             path, "old Excel .xls files cannot be read; save the sheet as .xlsx or CSV"
         )
-    if suffix not in _EXTENSIONS:
+    if suffix not in EXTENSIONS:
+        names = ", ".join(sorted({e for e, f in EXTENSIONS.items() if e[1:] == f}))
         raise ImportFileError(
             path,
             f"cannot tell the format from the extension {suffix or '(none)'!r}; "
-            f"name the file .csv, .tsv, .xlsx or .docx or give the format",
+            f"name the file {names} or give the format",
         )
-    return _EXTENSIONS[suffix]
+    return EXTENSIONS[suffix]
 
 
 def read_sheets(path: Path, fmt: str, sheet: str | None = None) -> list[Sheet]:
     """Every sheet to look in: the one named, or all sheets of a workbook in order."""
     if not path.is_file():
         raise ImportFileError(path, "no such file")
-    if fmt == "xlsx":
-        return _read_workbook(path, sheet)
-    if fmt == "docx":
-        from engine.importing.docx_reader import read_document  # python-docx: Word files only
+    module, _, name = READERS[fmt].partition(":")
+    read: Callable[[Path, str | None], list[Sheet]] = getattr(
+        importlib.import_module(module), name
+    )
+    return read(path, sheet)
 
-        return read_document(path, sheet)
+
+def read_csv(path: Path, sheet: str | None) -> list[Sheet]:
+    _no_sheets(path, sheet, "csv")
+    return [Sheet(path, None, list(_read_delimited(path, ",")))]
+
+
+def read_tsv(path: Path, sheet: str | None) -> list[Sheet]:
+    _no_sheets(path, sheet, "tsv")
+    return [Sheet(path, None, list(_read_delimited(path, "\t")))]
+
+
+def _no_sheets(path: Path, sheet: str | None, fmt: str) -> None:
     if sheet is not None:
         raise ImportFileError(path, f"a sheet ({sheet!r}) was named but a {fmt} file has none")
-    return [Sheet(path, None, list(_read_delimited(path, "\t" if fmt == "tsv" else ",")))]
+
+
+def check_cell(path: Path, row: int, column: int, text: str) -> None:
+    """Refuse a cell longer than Excel allows, naming where it is."""
+    if len(text) > MAX_CELL_CHARS:
+        raise ImportFileError(
+            path,
+            f"row {row}, column {column_letter(column)}: the cell holds {len(text):,} "
+            f"characters, over the limit of {MAX_CELL_CHARS:,} (Excel's own); nothing read",
+        )
+
+
+def check_unpacked_size(path: Path, data: bytes, what: str = "workbook") -> None:
+    """Refuse a zip (XLSX, DOCX) whose parts unpack past the limit, from its directory
+    alone: nothing is decompressed. The zip reader never inflates a part beyond the
+    size its directory declares, so the declared sizes bound what parsing can use."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(path, f"not a readable {what} ({exc})") from exc
+    limit = max_unpacked_bytes()
+    if total > limit:
+        raise ImportFileError(
+            path,
+            f"the {what} unpacks to {total / 1024 / 1024:,.1f} MB, over the limit of "
+            f"{limit / 1024 / 1024:,.1f} MB ({len(data):,} bytes packed); nothing read",
+        )
+
+
+def max_unpacked_bytes() -> int:
+    setting = os.environ.get("ACTIONTRAIL_IMPORT_MAX_UNPACKED_MB", "").strip()
+    try:
+        return int(float(setting) * 1024 * 1024) if setting else MAX_UNPACKED_BYTES
+    except ValueError:
+        return MAX_UNPACKED_BYTES
+
+
+def column_letter(index: int) -> str:
+    """0 -> "A", 26 -> "AA"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def find_table(sheet: Sheet, is_heading: Callable[[str], bool]) -> Table | None:
@@ -167,14 +252,50 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[Row]:
     text = _decode(path, path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     number = 0
+    width = 0
+    record: list[str] = []
     try:
         for number, record in enumerate(reader, 1):
+            for column, value in enumerate(record):
+                check_cell(path, number, column, value)
+                if width > 2 and "\n" in value:
+                    _check_swallowed(path, number, column, value, delimiter, width)
             cells = tuple(_clean(value) for value in record)
             if any(cells):
+                width = width or len(_trim(cells))
                 yield Row(number, _trim(cells))
     except csv.Error as exc:
-        problem = f"row {number + 1} cannot be read as {_kind(delimiter)}: {exc}"
+        if "field larger than field limit" in str(exc):
+            problem = (
+                f"row {number + 1}: a cell is longer than {MAX_CELL_CHARS:,} characters "
+                f"(Excel's own limit); nothing read"
+            )
+        else:
+            problem = f"row {number + 1} cannot be read as {_kind(delimiter)}: {exc}"
         raise ImportFileError(path, problem) from exc
+    # Quotes come in pairs; with one left over, a quote that opened in the last record
+    # ran to the end of the file and took every row after it.
+    if text.count('"') % 2 and record and "\n" in record[-1].rstrip("\r\n"):
+        _swallowed(path, number, len(record) - 1, record[-1].split("\n", 1)[1])
+
+
+def _check_swallowed(
+    path: Path, row: int, column: int, value: str, delimiter: str, width: int
+) -> None:
+    """A cell's line that reads as a whole row of its own (as many fields as the
+    headings, give or take one) was a row swallowed by a quote left open."""
+    for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")[1:]:
+        if line.count(delimiter) >= max(2, width - 2):
+            _swallowed(path, row, column, line)
+
+
+def _swallowed(path: Path, row: int, column: int, line: str) -> None:
+    raise ImportFileError(
+        path,
+        f"row {row}, column {column_letter(column)}: a quote (\") opens in this cell and is "
+        f"not closed where the cell should end, so the rows after it are read as its text "
+        f"(such as {line.strip()[:60]!r}); close the quote or remove it; nothing read",
+    )
 
 
 def _kind(delimiter: str) -> str:
@@ -214,7 +335,9 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _clean(value: str) -> str:
-    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").strip()
+    # A lone carriage return is kept: in a name it is refused (a mail header's line
+    # break), and line splitting treats it as a break everywhere else.
+    text = value.replace("\r\n", "\n").replace("\xa0", " ").strip()
     # A sheet written by export-sheet quotes text that a spreadsheet would run as a
     # formula ("'=SUM(...)"); the quote is the escape, not part of the text.
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
@@ -232,22 +355,50 @@ def _trim(cells: tuple[str, ...]) -> tuple[str, ...]:
 # -- workbooks -----------------------------------------------------------------
 
 
-def _read_workbook(path: Path, sheet: str | None) -> list[Sheet]:
-    from openpyxl import load_workbook  # heavy import, only for workbooks
+def read_workbook(path: Path, sheet: str | None) -> list[Sheet]:
+    import openpyxl.xml  # heavy import, only for workbooks
+    from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    if not openpyxl.xml.DEFUSEDXML:
+        # Without it openpyxl would expand XML entities a hostile workbook declares.
+        raise ImportFileError(path, "workbooks cannot be read: the defusedxml package is missing")
+    from defusedxml import DefusedXmlException
+
     data = path.read_bytes()
+    check_unpacked_size(path, data)
     try:
         # From bytes, so a workbook is read whatever its file is called.
         formulas = load_workbook(io.BytesIO(data), data_only=False)
         values = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(path, f"not a readable .xlsx workbook ({exc})") from exc
+    except Exception as exc:
+        defused = _cause(exc, DefusedXmlException)
+        if defused is not None:
+            problem = f"the workbook's XML declares entities or a DTD, refused ({defused})"
+            raise ImportFileError(path, problem) from exc
+        known = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError)
+        if not isinstance(exc, known) and type(exc).__name__ != "ParseError":
+            raise
+        raise ImportFileError(path, f"not a readable .xlsx workbook ({_one_line(exc)})") from exc
     names = formulas.sheetnames
     if sheet is not None and sheet not in names:
         raise ImportFileError(path, f"no sheet named {sheet!r}; sheets are: {', '.join(names)}")
     chosen = [sheet] if sheet is not None else names
     return [_read_worksheet(path, name, formulas[name], values[name]) for name in chosen]
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """``exc`` or the exception it was raised from (openpyxl wraps the parser's)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None or isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _read_worksheet(path: Path, name: str, ws: Any, cached: Any) -> Sheet:
@@ -259,6 +410,8 @@ def _read_worksheet(path: Path, name: str, ws: Any, cached: Any) -> Sheet:
         texts: list[str] = []
         for cell in row:
             number_format = getattr(cell, "number_format", "General")
+            if isinstance(cell.value, str):
+                check_cell(path, cell.row, cell.column - 1, cell.value)
             text = _cell_text(cell.value, number_format)
             if cell.data_type == "f":
                 formula = _formula_text(cell.value)
@@ -284,6 +437,7 @@ def _read_worksheet(path: Path, name: str, ws: Any, cached: Any) -> Sheet:
         if row:
             grid[row[0].row] = texts
     copied: dict[int, set[int]] = {}
+    spanned: dict[int, set[int]] = {}
     for merged in ws.merged_cells.ranges:
         top_left = grid.get(merged.min_row, [])
         value = top_left[merged.min_col - 1] if len(top_left) >= merged.min_col else ""
@@ -294,8 +448,15 @@ def _read_worksheet(path: Path, name: str, ws: Any, cached: Any) -> Sheet:
                 cells[c - 1] = value
                 if c > merged.min_col:
                     copied.setdefault(r, set()).add(c - 1)
+                if r > merged.min_row:
+                    spanned.setdefault(r, set()).add(c - 1)
     rows = [
-        Row(number, _trim(tuple(cells)), frozenset(copied.get(number, ())))
+        Row(
+            number,
+            _trim(tuple(cells)),
+            frozenset(copied.get(number, ())),
+            frozenset(spanned.get(number, ())),
+        )
         for number, cells in sorted(grid.items())
         if any(cells)
     ]

@@ -27,15 +27,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from domain import clock, permissions
-from domain.action import Action, action_id, indicator_from
+from domain import clock
+from domain.action import Action, indicator_from
 from domain.errors import DomainError, NotFound
 from domain.periods import Period
 from domain.plan import Plan
 from domain.spec import ActionSpec, PlanSpec
+from domain.users import User
 from domain.values import REPORTABLE_RAGS, Criterion, Person, Rag, Recurrence, Status
 from engine.importing.layouts import short_heading
 from engine.importing.parse import parse_file
+from engine.importing.people import Listed, link, name_key, not_linked, read_people
 from engine.importing.report import ImportReport, Issue, Severity
 from engine.runtime import Runtime
 from projections import queries
@@ -90,6 +92,7 @@ class ImportResult:
     changes: list[Change] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    users_added: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +121,7 @@ class ImportResult:
                 "actions_changed": self.changed_actions,
                 "actions_unchanged": len(self.unchanged),
                 "actions_missing_from_file": list(self.missing),
+                "users_added": list(self.users_added),
                 "changes": [
                     {"ref": c.ref, "row": rows.get(c.ref), "change": c.what} for c in self.changes
                 ],
@@ -135,6 +139,7 @@ class ImportResult:
             lines.append(f"Nothing recorded: the import has {len(self.report.errors)} errors.")
             return "\n".join(lines) + "\n"
         if self.dry_run:
+            lines += [self.report.render_dates().rstrip("\n"), ""]
             lines.append("Dry run: nothing recorded. Recording this file would:")
         elif total == 0:
             lines.append(f"Nothing to record: plan {self.slug} already matches the file.")
@@ -150,6 +155,8 @@ class ImportResult:
         if total:
             kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items()))
             lines.append(f"  {total} events: {kinds}")
+        if self.users_added:
+            lines.append(f"  users added from the people file: {', '.join(self.users_added)}")
         if self.missing:
             lines.append(
                 f"  {len(self.missing)} actions of the plan are not in the file (kept): "
@@ -174,6 +181,7 @@ def import_plan(
     sheet: str | None = None,
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
+    people: str | Path | None = None,
 ) -> ImportResult:
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
@@ -181,29 +189,54 @@ def import_plan(
     unless ``actor`` is an admin (or, for an existing plan, one of its owners). Row
     problems and refused rows are errors in the result's report; then nothing is recorded.
     """
-    acting = rt.app.user(actor)
+    acting = rt.app.importer(actor, slug)
+    path = Path(path)
+    listed = read_people(Path(people)) if people is not None else []
+    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
+    new_users = _link_people(rt, spec, report, listed, acting.email)
     try:
         plan: Plan | None = rt.app.plan(slug)
     except NotFound:
         plan = None
-    # A new plan is an admin's to create; an existing one's owners import into it.
-    if plan is None:
-        permissions.require_admin(acting, "import plans")
-    else:
-        permissions.require_plan_manager(acting, plan, "import a sheet")
-    path = Path(path)
-    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
     result = ImportResult(report, slug, created=plan is None, recorded=False, dry_run=dry_run)
+    result.users_added = [u.email for u in new_users]
     if not report.ok:
         return result
     recording = _Recording(rt, acting.email, spec, result, path.name)
     aggregates = recording.new_plan() if plan is None else recording.update(plan, title)
     if not report.ok or dry_run:
         return result
-    if aggregates:
-        rt.app.record(*aggregates)
+    if aggregates or new_users:
+        rt.app.apply_import(acting.email, slug, [*new_users, *aggregates])
         result.recorded = True
     return result
+
+
+def _link_people(
+    rt: Runtime, spec: PlanSpec, report: ImportReport, listed: list[Listed], actor: str
+) -> list[User]:
+    """Link the sheet's names to users by name; the people file's people the store
+    lacks become users (recorded with the import). The report's list of people without
+    an email is then the names nobody could link."""
+    rt.runner.catch_up()
+    directory: dict[str, Person] = {}
+    emails: set[str] = set()
+    for user in queries.users(rt.engine):
+        emails.add(user["email"])
+        directory.setdefault(
+            name_key(user["name"]), Person(user["name"], user["email"], user.get("agency"))
+        )
+    new_users: list[User] = []
+    for person in listed:
+        directory[name_key(person.name)] = Person(person.name, person.email, person.agency)
+        if person.email not in emails:
+            emails.add(person.email)
+            new_users.append(
+                User.register(person.email, person.name, person.agency, [person.role], actor)
+            )
+    link(spec, directory)
+    report.people_without_email = not_linked(spec)
+    return new_users
 
 
 class _Recording:
@@ -218,6 +251,7 @@ class _Recording:
         self.result = result
         self.report = result.report
         self.reason = f"imported from {file}"
+        self.file = file
         self.labels: dict[str, str] = {}
         for c in self.report.columns:
             if c.field:
@@ -370,7 +404,7 @@ class _Recording:
                 f"the file's changes to it are not recorded ({what})",
             )
             return None
-        action: Action = self.rt.app.repository.get(action_id(plan.id, spec.ref))
+        action = self.rt.app.action(plan.slug, spec.ref)
         self.quiet = True  # the first pass has reported what it found
         try:
             steps = self._steps(action, spec, view)
@@ -473,7 +507,8 @@ class _Recording:
     def _rate(
         self, action: Action, spec: ActionSpec, rag: Rag, column: str, on: date | None
     ) -> Step:
-        reason = spec.rag_reason if column == "rag" else None
+        # The row's reason (its reason, progress or risk text) explains either month's.
+        reason = spec.rag_reason
         if rag in (Rag.RED, Rag.AMBER) and not reason:
             reason = f"{self.reason} (no reason given)"
             self._issue(
@@ -484,6 +519,7 @@ class _Recording:
                 f"action {spec.ref} is rated {rag.value} with no reason; recorded "
                 f"with the reason {reason!r}",
             )
+        reason = self._provenance(spec, reason)
         was = action.reported_rag.value if action.reported_rag else "none"
         what = (
             f"RAG {rag.value} for {self.period.previous().key} (last month)"
@@ -493,6 +529,15 @@ class _Recording:
         return what, lambda: action.assess_rag(
             rag, actor=self.actor, reason=reason, effective_on=on
         )
+
+    def _provenance(self, spec: ActionSpec, reason: str | None) -> str:
+        """A rating read from a sheet says where it was read and whose it is: the
+        importer records it, the sheet's lead gave it."""
+        row = self.report.action_rows.get(spec.ref)
+        where = f"rated in {self.file}" + (f", row {row}" if row else "")
+        leads = ", ".join(p.name for p in spec.leads)
+        source = where + (f"; lead {leads}" if leads else "")
+        return f"{reason} ({source})" if reason else source
 
     def _status(self, action: Action, spec: ActionSpec) -> Step | None:
         to = spec.status

@@ -28,6 +28,20 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class DateRead:
+    """How one cell's date was read: its words, the date (or dates) and the rule."""
+
+    row: int
+    column: str | None
+    text: str
+    read: str
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ColumnReport:
     """How one column was read: ``field`` None means its text was kept as notes."""
 
@@ -52,6 +66,7 @@ class ImportReport:
     # The row each action starts on, so that a rule refusing the action when it is
     # recorded can name the row in the sheet.
     action_rows: dict[str, int] = field(default_factory=dict)
+    dates: list[DateRead] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -95,7 +110,26 @@ class ImportReport:
             "errors": [i.to_dict() for i in self.errors],
             "warnings": [i.to_dict() for i in self.warnings],
             "infos": [i.to_dict() for i in self.infos],
+            "dates": [d.to_dict() for d in self.dates],
         }
+
+    def render_dates(self, *, text_width: int = 30) -> str:
+        """Every date read: the row, column, words, date and the rule that read them."""
+        if not self.dates:
+            return "Dates read: none\n"
+        column_width = max([len(_clip(d.column, 20)) for d in self.dates] + [6])
+        read_width = max([len(d.read) for d in self.dates] + [4])
+        header = (
+            f"{'Row':>5}  {'Column':<{column_width}}  {'Text':<{text_width}}  "
+            f"{'Read':<{read_width}}  Rule"
+        )
+        lines = ["Dates read:", header, "-" * len(header)]
+        for d in self.dates:
+            lines.append(
+                f"{d.row:>5}  {_clip(d.column, 20):<{column_width}}  "
+                f"{_clip(d.text, text_width):<{text_width}}  {d.read:<{read_width}}  {d.rule}"
+            )
+        return "\n".join(lines) + "\n"
 
     def render_text(self, *, value_width: int = 40) -> str:
         where = f"{self.file}" + (f" (sheet {self.sheet!r})" if self.sheet else "")
@@ -159,6 +193,10 @@ class IssueLog:
 
     def __init__(self) -> None:
         self.issues: list[Issue] = []
+        self.dates: list[DateRead] = []
+
+    def date(self, row: int, column: str | None, text: str, read: str, rule: str) -> None:
+        self.dates.append(DateRead(row, column, " ".join(text.split()), read, rule))
 
     def error(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
         self.issues.append(Issue(row, column, value, reason, Severity.ERROR))
