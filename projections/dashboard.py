@@ -236,5 +236,23 @@ def plan_document(
         "actions": assessed,
         "summary": rollup(assessed),
         "governance": [governance_row(i, plan["agencies"]) for i in items],
-        "closed_periods": [p["period"] for p in periods],
+        "closed_periods": [p["period"] for p in periods if p.get("state") != "reopened"],
+        "period_records": [period_record(p) for p in periods],
+        "narratives": plan.get("narratives", {}),
+    }
+
+
+def period_record(view: View) -> dict[str, Any]:
+    """What a period's close recorded, for showing: its lists, and how it was closed."""
+    return {
+        "period": view["period"],
+        "state": view.get("state", "closed"),
+        "closed_at": view["closed_at"],
+        "closed_by": view["closed_by"],
+        "as_of": view["as_of"],
+        "lists": view["lists"],
+        "early": view.get("early", False),
+        "early_reason": view.get("early_reason"),
+        "reopenings": view.get("reopenings", []),
+        "earlier_closes": view.get("earlier_closes", []),
     }

@@ -123,6 +123,65 @@ def period_closed(store: ViewStore, e: Any) -> None:
     )
 
 
+def period_closed_early(store: ViewStore, e: Any) -> None:
+    period_closed(store, e)
+    _amend_period(store, e, early=True, early_reason=e.reason)
+
+
+def period_reopened(store: ViewStore, e: Any) -> None:
+    """The period is open again; what its first close froze stays in its view (a report
+    or an as-of view between the closes shows it) beside when and why it reopened."""
+    key = str(e.originator_id)
+    view = store.get("plan", key)
+    assert view is not None, f"plan {key} has no view"
+    view["periods"] = [p for p in view["periods"] if p["period"] != e.period]
+    _touch(view, e)
+    store.put("plan", key, view)
+    period_key = f"{key}:{e.period}"
+    period = store.get("period", period_key)
+    assert period is not None, f"period {e.period} of plan {key} has no view"
+    reopening = {"at": iso(e.timestamp), "by": e.actor, "reason": e.reason}
+    period["reopenings"] = [*period.get("reopenings", []), reopening]
+    period["state"] = "reopened"
+    store.put("period", period_key, period)
+
+
+def period_reclosed(store: ViewStore, e: Any) -> None:
+    key = str(e.originator_id)
+    before = store.get("period", f"{key}:{e.period}") or {}
+    earlier = {k: before[k] for k in ("closed_at", "closed_by", "as_of", "lists") if k in before}
+    period_closed(store, e)
+    _amend_period(
+        store,
+        e,
+        early=e.early,
+        early_reason=e.reason if e.early else None,
+        reclose_reason=None if e.early else e.reason,
+        reopenings=before.get("reopenings", []),
+        earlier_closes=[*before.get("earlier_closes", []), earlier],
+    )
+
+
+def _amend_period(store: ViewStore, e: Any, **changes: Any) -> None:
+    period_key = f"{e.originator_id}:{e.period}"
+    period = store.get("period", period_key)
+    assert period is not None
+    period.update(changes, state="closed")
+    store.put("period", period_key, period)
+
+
+@_plan
+def narrative_recorded(view: View, e: Any) -> None:
+    narratives = view.setdefault("narratives", {})
+    narratives[e.period] = {
+        "overview": e.overview,
+        "risks": e.risks,
+        "issues": e.issues,
+        "by": e.actor,
+        "at": iso(e.timestamp),
+    }
+
+
 # Actions
 
 
@@ -283,6 +342,10 @@ _HANDLERS: dict[str, Callable[[ViewStore, Any], None]] = {
     "Plan.GroupAdded": group_added,
     "Plan.PoliciesChanged": policies_changed,
     "Plan.PeriodClosed": period_closed,
+    "Plan.PeriodClosedEarly": period_closed_early,
+    "Plan.PeriodReopened": period_reopened,
+    "Plan.PeriodReclosed": period_reclosed,
+    "Plan.NarrativeRecorded": narrative_recorded,
     "Action.Added": action_added,
     "Action.Amended": action_amended,
     "Action.StatusChanged": status_changed,

@@ -208,7 +208,7 @@ def test_a_closed_period_reads_the_same_however_much_is_recorded_later(
     demo.app.decide_item(
         NHS_LEEDS, SLUG, "safeguarding-procedures", "NHS Leeds", True, "Board", date(2011, 3, 1)
     )
-    close_period(demo, SECRETARY_LEEDS, SLUG, "2011-03")
+    close_period(demo, SECRETARY_LEEDS, SLUG, "2011-03", early=True, reason="board on 3rd")
 
     for key, data in before.items():
         again = report_bytes(demo, key[0], "2009-08", key[1])
