@@ -8,6 +8,7 @@ since every value passes through text.plain on its way into a document.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -119,16 +120,33 @@ def basis_line(report: Report) -> str:
     snap = report.snapshot
     if snap.basis is Basis.CLOSED:
         by = f" by {snap.closed_by}" if snap.closed_by else ""
-        return (
-            f"As recorded when the period closed, on {format_date(snap.as_of)}{by}; "
-            "later changes do not alter this report."
+        closed_on = format_date(_day(snap.closed_at)) if snap.closed_at else ""
+        line = (
+            f"As recorded when the period closed, on {closed_on}{by}, as of "
+            f"{format_date(snap.as_of)}; later changes do not alter this report."
         )
+        if snap.early_reason:
+            line += f" Closed before its last day: {snap.early_reason}."
+        return line + reopen_line(report)
     if snap.basis is Basis.CURRENT:
         return (
             f"The current period, as of {format_date(snap.as_of)}: still open, so figures "
             "may change until it closes."
         )
     return f"Built from the live plan as of {format_date(snap.as_of)}."
+
+
+def reopen_line(report: Report) -> str:
+    """When and why a period was reopened, for the report of a period closed again."""
+    parts = [
+        f" Reopened on {format_date(_day(r['at']))} by {r['by']}: {r['reason']}."
+        for r in report.snapshot.reopenings
+    ]
+    return "".join(parts)
+
+
+def _day(moment: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(LONDON).date()
 
 
 def _pictures(report: Report) -> dict[str, Markup]:
