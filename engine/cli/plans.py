@@ -12,7 +12,6 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from domain import clock
 from domain.errors import InvalidInput
 from domain.plan import PolicyRefused, shown_setting
 from domain.spec import ActionSpec
@@ -77,7 +76,13 @@ def plans(ctx: typer.Context) -> None:
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
     rt = state(ctx).runtime()
     rt.runner.catch_up()
-    return queries.document(rt.engine, queries.plan(rt.engine, slug), today or clock.today())
+    from engine.shown_day import shown_note, shown_on
+
+    view = queries.plan(rt.engine, slug)
+    doc = queries.document(rt.engine, view, today or shown_on(view))
+    if today is None:
+        doc["shown_note"] = shown_note(view)
+    return doc
 
 
 @app.command()

@@ -30,6 +30,8 @@ def show_plan(doc: dict[str, Any]) -> None:
     if doc["demo"]:
         header += " (demo data)"
     output.console.print(Text(header, style="bold"))
+    if doc.get("shown_note"):
+        output.console.print(Text(doc["shown_note"]))
     meta = [doc.get("organisation"), doc.get("source"), f"reporting {doc['cadence']}"]
     output.console.print(Text(" · ".join(m for m in meta if m)))
     output.console.print(
