@@ -189,7 +189,41 @@ def governance_row(item: View, agencies_order: list[str]) -> dict[str, Any]:
         "signed_off": signed if signed and signed["version"] == current else None,
         "earlier_signoff": signed if signed and signed["version"] != current else None,
         "version_since": version_since,
+        "history": signoff_history(item),
     }
+
+
+def signoff_history(item: View) -> list[dict[str, Any]]:
+    """Earlier versions' sign-offs and revocations, oldest first: what the board once
+    signed off stays on the record after the document is revised."""
+    current = item["current_version"]
+    signoffs = item.get("signoffs")
+    if signoffs is None:  # read models made before sign-offs were kept
+        signoffs = [item["signed_off"]] if item.get("signed_off") else []
+    events = [
+        {
+            "what": "signed off",
+            "version": s["version"],
+            "on": s["decided_on"],
+            "at": s["recorded_at"],
+            "by": s["board"],
+            "minute_ref": s.get("minute_ref"),
+            "reason": None,
+        }
+        for s in signoffs
+    ] + [
+        {
+            "what": "revoked",
+            "version": r["version"],
+            "on": r["at"][:10],
+            "at": r["at"],
+            "by": r["actor"],
+            "minute_ref": None,
+            "reason": r["reason"],
+        }
+        for r in item.get("revocations", [])
+    ]
+    return sorted((e for e in events if e["version"] != current), key=lambda e: e["at"])
 
 
 def last_closed(plan: View, periods: list[View], today: date) -> View | None:

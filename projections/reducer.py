@@ -312,6 +312,8 @@ def signed_off(view: View, e: Any) -> None:
         "actor": e.actor,
         "recorded_at": iso(e.timestamp),
     }
+    # Every sign-off is kept, so that a revised document still shows the earlier ones.
+    view.setdefault("signoffs", []).append(dict(view["signed_off"]))
 
 
 @_item

@@ -281,8 +281,8 @@ def test_what_people_wrote_shows_as_text(leeds: Runtime, clock: FixedClock) -> N
         assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
         assert "&lt;b&gt;risk&lt;/b&gt;" in html
         md = render(report, ReportFormat.MD).decode()
-        assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; \\*not bold\\*" in md
-        assert "&lt;b&gt;risk&lt;/b&gt;  \n\\# not a heading" in md
+        assert "\\<script\\>alert('x')\\</script\\> & \\*not bold\\*" in md
+        assert "\\<b\\>risk\\</b\\>  \n\\# not a heading" in md
 
 
 # Terminal control sequences, a bell, a right-to-left override, C1 controls, a line
@@ -356,7 +356,7 @@ def test_a_narrative_in_the_markdown_is_text_with_its_hidden_characters_escaped(
     md = render(build_report(leeds, SLUG, ReportKind.EXCEPTION, None), ReportFormat.MD).decode()
     # Markdown shows \\u001b as \u001b: the escape, not the character.
     assert (
-        r"&lt;b&gt;bold&lt;/b&gt; \*x\* \\u001b\[31mred\\u001b\[0m ring\\u0007 "
+        r"\<b\>bold\</b\> \*x\* \\u001b\[31mred\\u001b\[0m ring\\u0007 "
         r"\\u202egnp.exe\\u202c c1\\u0085\\u009b sep\\u2028nul\\u0000 end"
     ) in md
     # The carriage return before a line break is dropped; the line break is kept.
@@ -403,7 +403,9 @@ def test_pictures_are_inline_svg_drawn_from_the_closed_periods(leeds: Runtime) -
         ("*x* _y_ `z` [l]", "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]", None),
         ("one\n- two\n3. three", "one  \n\\- two  \n3\\. three", "one<br>\\- two<br>3\\. three"),
         ("- first line may lead", "- first line may lead", None),
-        ("<b> & </b>", "&lt;b&gt; &amp; &lt;/b&gt;", None),
+        ("<b> & </b>", "\\<b\\> & \\</b\\>", None),
+        ("Telford & Wrekin Council", "Telford & Wrekin Council", None),
+        ("&amp; is &#38;", "\\&amp; is \\&#38;", None),
     ],
 )
 def test_markdown_shows_what_people_wrote_literally(

@@ -20,7 +20,7 @@ from domain.rag_rules import format_date
 from engine.reports import charts, text
 from engine.reports.build import Report, ReportKind
 from engine.reports.exceptions import is_flagged
-from engine.reports.governance import STATE_LABELS, board_status
+from engine.reports.governance import STATE_LABELS, board_status, history_line
 from engine.reports.palette import RAG_FILL, RAG_INK
 from engine.reports.snapshot import Basis
 
@@ -34,6 +34,7 @@ _FILTERS = {
     "period_label": text.period_label,
     "state_label": STATE_LABELS.get,
     "board_status": board_status,
+    "history_line": history_line,
 }
 
 
@@ -78,7 +79,10 @@ def markdown_environment() -> Environment:
     return env
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# Markdown's own escapes: a backslash before what it would read as formatting, or as
+# the start of an HTML tag or a character reference ("&amp;"). Text stays readable as
+# written: "Telford & Wrekin" needs no escape.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>]|&(?=#?\w+;))")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])")
 
 
@@ -86,8 +90,7 @@ def md_text(value: Any) -> Markup:
     """Text as Markdown shows it literally; line breaks kept as hard breaks."""
     if value is None:
         return Markup("")
-    html_safe = text.plain(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    lines = html_safe.splitlines() or [""]
+    lines = text.plain(value).splitlines() or [""]
     lines = [_MD_SPECIAL.sub(r"\\\1", line.rstrip()) for line in lines]
     # A later line of a narrative must not start a heading, a quote or a list.
     lines = lines[:1] + [_MD_LINE_START.sub(_escape_marker, line) for line in lines[1:]]
