@@ -234,7 +234,10 @@ def milestone_achieved(view: View, e: Any) -> None:
 
 @_action
 def indicator_measured(view: View, e: Any) -> None:
-    view["readings"][e.name] = {"value": e.value, "measured_on": iso(e.effective_on)}
+    reading = {"value": e.value, "measured_on": iso(e.effective_on)}
+    view["readings"][e.name] = reading
+    # Every reading, for the chart of an indicator over time.
+    view.setdefault("reading_history", {}).setdefault(e.name, []).append(dict(reading))
 
 
 @_action

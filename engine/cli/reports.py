@@ -30,7 +30,9 @@ def report(
     ] = None,
     fmt: Annotated[
         ReportFormat | None,
-        typer.Option("--format", help="html, md, csv or xlsx; default from -o, else html."),
+        typer.Option(
+            "--format", help="html, md, csv, xlsx, docx or pdf; default from -o, else html."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
@@ -46,8 +48,11 @@ def report(
     except InvalidInput as e:
         raise typer.BadParameter(str(e), param_hint="--period") from None
     chosen = fmt or _format_from(out)
-    if chosen is ReportFormat.XLSX and out is None and sys.stdout.isatty():
-        raise typer.BadParameter("a spreadsheet cannot be shown here: use -o FILE", param_hint="-o")
+    binary = (ReportFormat.XLSX, ReportFormat.DOCX, ReportFormat.PDF)
+    if chosen in binary and out is None and sys.stdout.isatty():
+        raise typer.BadParameter(
+            f"a {chosen.value} file cannot be shown here: use -o FILE", param_hint="-o"
+        )
     built = build_report(rt, plan, kind, key)
     if built.snapshot.notice:
         output.err_console.print(
@@ -73,6 +78,6 @@ def _format_from(out: Path | None) -> ReportFormat:
         return ReportFormat.HTML
     if suffix in ("md", "markdown"):
         return ReportFormat.MD
-    if suffix in ("csv", "xlsx"):
+    if suffix in ("csv", "xlsx", "docx", "pdf"):
         return ReportFormat(suffix)
     return ReportFormat.HTML

@@ -35,6 +35,9 @@ _REPLAYED_FIELDS = (
     "progress_period",
     "status_since",
     "rag_assessed_at",
+    "indicators",
+    "readings",
+    "reading_history",
 )
 
 
