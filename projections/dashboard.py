@@ -108,6 +108,7 @@ def assess_action(
         "success_criteria": view["success_criteria"],
         "indicators": view["indicators"],
         "readings": _rated_readings(facts, policy),
+        "reading_history": view.get("reading_history", {}),
         "progress": view["progress"],
         "risk": view["risk"],
         "progress_period": view["progress_period"],

@@ -152,7 +152,7 @@ def _day(moment: str) -> date:
     return datetime.fromisoformat(moment).astimezone(LONDON).date()
 
 
-def _pictures(report: Report) -> dict[str, Markup]:
+def _pictures(report: Report) -> dict[str, Any]:
     snap = report.snapshot
     bars = [
         charts.Bar(
@@ -170,13 +170,14 @@ def _pictures(report: Report) -> dict[str, Markup]:
             else snap.period.key
         )
         bars.append(charts.Bar(label, snap.summary["by_rag"], open=True))
-    pictures = {
+    pictures: dict[str, Any] = {
         "rag_mix": charts.rag_mix(bars, "RAG mix of the actions at the close of each period"),
     }
     if report.kind is ReportKind.PROGRESS:
         pictures["timeline"] = charts.timeline(
             snap.actions, snap.as_of, "Timeline of actions: plan start to plan finish"
         )
+        pictures["indicators"] = indicator_pictures(snap.actions)
     elif report.kind is ReportKind.EXCEPTION:
         pictures["timeline"] = charts.timeline(
             [a for a in snap.actions if is_flagged(a)],
@@ -184,6 +185,22 @@ def _pictures(report: Report) -> dict[str, Markup]:
             "Timeline of the actions in this report",
         )
     return pictures
+
+
+def indicator_pictures(actions: list[dict[str, Any]]) -> list[tuple[str, Markup]]:
+    """Each indicator with readings: its readings against its target and red threshold."""
+    from engine.reports.indicators import indicator_svg, readings_of
+
+    found = []
+    for a in actions:
+        for i in a.get("indicators") or []:
+            points = readings_of(a, i["name"])
+            if points:
+                svg = indicator_svg(
+                    i["name"], i.get("unit") or "", points, i["target"], i.get("red_threshold")
+                )
+                found.append((f"{a['ref']} {i['name']}", svg))
+    return found
 
 
 def _context(report: Report) -> dict[str, Any]:
