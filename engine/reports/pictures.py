@@ -33,7 +33,7 @@ def _font(size: int) -> Font:
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     # No text chunks or timestamps: the same picture is the same bytes.
-    image.save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
 
 

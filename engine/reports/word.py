@@ -168,7 +168,9 @@ def _table(doc: Any, t: SectionTable, landscape: bool) -> None:
             _write(merged, plain(t.groups[i]), bold=True)
             _shade(merged, "DDE3EA")
             _keep_together(group)
-        cells = table.add_row().cells
+        added = table.add_row()
+        # The row's own cells: python-docx's row.cells walks the whole table each time.
+        cells = [_Cell(tc, table) for tc in added._tr.tc_lst]
         for cell, value, width in zip(cells, row, widths, strict=True):
             cell.width = width
             if isinstance(value, RagCell):
