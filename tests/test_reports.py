@@ -402,7 +402,8 @@ def test_html_is_well_formed_and_prints_on_a4_landscape(leeds: Runtime, kind: Re
 def test_pictures_are_inline_svg_drawn_from_the_closed_periods(leeds: Runtime) -> None:
     report = build_report(leeds, SLUG, ReportKind.PROGRESS, "2009-08")
     root = parse(render(report, ReportFormat.HTML))
-    mix, timeline = list(root.iter(f"{SVG}svg"))
+    mix, timeline, *indicators = list(root.iter(f"{SVG}svg"))
+    assert all("indicator" in svg.get("class", "") for svg in indicators)
     segments = [text_of(t) for t in mix.iter(f"{SVG}title")][1:]
     plan = queries.plan(leeds.engine, SLUG)
     expected = []

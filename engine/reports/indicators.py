@@ -106,7 +106,7 @@ def indicator_svg(
     """The readings as a line, the target as a green line and the red threshold as a red
     one, each reading with its date and value as a tooltip."""
     width, height = 700, 260
-    geo = chart_geometry(points, target, red, width, height, left=48, right=14, top=26, bottom=34)
+    geo = chart_geometry(points, target, red, width, height, left=48, right=40, top=26, bottom=34)
     title = f"{name}: readings against the target {target:g}{unit}" + (
         f" and the red threshold {red:g}{unit}" if red is not None else ""
     )

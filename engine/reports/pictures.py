@@ -175,7 +175,7 @@ def indicator_png(points: list[tuple[date, float]], target: float, red: float | 
     from engine.reports.indicators import chart_geometry
 
     width, height = 1400, 500
-    geo = chart_geometry(points, target, red, width, height, left=90, right=30, top=50, bottom=70)
+    geo = chart_geometry(points, target, red, width, height, left=90, right=80, top=50, bottom=70)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     for value, y in geo.grid:
