@@ -96,6 +96,42 @@ class Plan(TrailAggregate):
         as_of: date
         actor: str
 
+    # Closing rules and the period's narrative: added after the events above.
+    class PeriodClosedEarly(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        actions: list[dict[str, Any]]
+        lists: dict[str, list[str]]
+        summary: dict[str, Any]
+        as_of: date
+        reason: str
+        actor: str
+
+    class PeriodReopened(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        reason: str
+        actor: str
+
+    class PeriodReclosed(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        actions: list[dict[str, Any]]
+        lists: dict[str, list[str]]
+        summary: dict[str, Any]
+        as_of: date
+        early: bool
+        reason: str | None
+        actor: str
+
+    class NarrativeRecorded(TrailAggregate.Event):
+        class_version = 1
+        period: str
+        overview: str | None
+        risks: str | None
+        issues: str | None
+        actor: str
+
     @staticmethod
     def create_id(slug: str, **_: object) -> UUID:
         return plan_id(slug)
@@ -123,6 +159,8 @@ class Plan(TrailAggregate):
         self.demo = demo
         self.groups: dict[str, Group] = {}
         self.closed_periods: list[str] = []
+        self.reopened_periods: list[str] = []
+        self.narratives: dict[str, dict[str, str | None]] = {}
         self.rag_policy = RagPolicy()
         self.reminder_policy = ReminderPolicy()
 
@@ -265,23 +303,6 @@ class Plan(TrailAggregate):
 
     # Reporting periods
 
-    def close_period(
-        self,
-        period: str,
-        actions: list[dict[str, Any]],
-        lists: dict[str, list[str]],
-        summary: dict[str, Any],
-        as_of: date,
-        actor: str,
-    ) -> None:
-        """Freeze what every action showed for the period, so a report of it can be
-        produced again, years later, with the same content."""
-        self.check_period_is_open(period)
-        self.check_period_has_begun(period)
-        self._close_period(
-            period=period, actions=actions, lists=lists, summary=summary, as_of=as_of, actor=actor
-        )
-
     @event(PeriodClosed)
     def _close_period(
         self,
@@ -311,6 +332,160 @@ class Plan(TrailAggregate):
                 f"period {period} of plan '{self.slug}' has not begun: it starts "
                 f"{start.isoformat()} and today is {today.isoformat()}"
             )
+
+    # Closing rules: from the last day on, early only with a reason; reopening
+
+    def close(
+        self,
+        period: str,
+        actions: list[dict[str, Any]],
+        lists: dict[str, list[str]],
+        summary: dict[str, Any],
+        as_of: date,
+        actor: str,
+        early: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        """Close a period as its board expects: on or after its last day, or before it
+        only when asked to close early, with a reason. A period reopened is closed again
+        with a PeriodReclosed, so its history shows both closes."""
+        self.check_closable(period, early, reason)
+        reason = reason.strip() if reason and reason.strip() else None
+        if period in self.reopened_periods:
+            self._reclose(
+                period=period, actions=actions, lists=lists, summary=summary, as_of=as_of,
+                early=early, reason=reason, actor=actor,
+            )  # fmt: skip
+        elif early:
+            assert reason is not None
+            self._close_early(
+                period=period, actions=actions, lists=lists, summary=summary, as_of=as_of,
+                reason=reason, actor=actor,
+            )  # fmt: skip
+        else:
+            self._close_period(
+                period=period, actions=actions, lists=lists, summary=summary, as_of=as_of,
+                actor=actor,
+            )  # fmt: skip
+
+    def check_closable(self, period: str, early: bool = False, reason: str | None = None) -> None:
+        """Everything closing checks before anything is worked out for the period."""
+        self.check_period_is_open(period)
+        self.check_period_has_begun(period)
+        last_day = Period.parse(period).end
+        today = clock.today()
+        if today < last_day and not early:
+            raise DomainError(
+                f"period {period} of plan '{self.slug}' runs to {last_day.isoformat()} and "
+                f"today is {today.isoformat()}: closing it before its last day needs "
+                "--early and a reason"
+            )
+        if early and today >= last_day:
+            raise InvalidInput(
+                f"period {period} of plan '{self.slug}' ended on {last_day.isoformat()}: "
+                "closing it now is not early (leave out --early)"
+            )
+        if early and not (reason and reason.strip()):
+            raise InvalidInput(
+                f"closing period {period} of plan '{self.slug}' early needs a reason (--reason)"
+            )
+
+    @event(PeriodClosedEarly)
+    def _close_early(
+        self,
+        period: str,
+        actions: list[dict[str, Any]],
+        lists: dict[str, list[str]],
+        summary: dict[str, Any],
+        as_of: date,
+        reason: str,
+        actor: str,
+    ) -> None:
+        self.closed_periods.append(period)
+
+    @event(PeriodReclosed)
+    def _reclose(
+        self,
+        period: str,
+        actions: list[dict[str, Any]],
+        lists: dict[str, list[str]],
+        summary: dict[str, Any],
+        as_of: date,
+        early: bool,
+        reason: str | None,
+        actor: str,
+    ) -> None:
+        self.closed_periods.append(period)
+        self.reopened_periods.remove(period)
+
+    def reopen(self, period: str, reason: str | None, actor: str) -> None:
+        """Open a closed period again, so that what it recorded can be put right; what it
+        froze stays in its history, and it is closed again with a PeriodReclosed."""
+        if period not in self.closed_periods:
+            raise DomainError(f"period {period} of plan '{self.slug}' is not closed")
+        if not (reason and reason.strip()):
+            raise InvalidInput(
+                f"reopening period {period} of plan '{self.slug}' needs a reason (--reason)"
+            )
+        self._reopen(period=period, reason=reason.strip(), actor=actor)
+
+    @event(PeriodReopened)
+    def _reopen(self, period: str, reason: str, actor: str) -> None:
+        self.closed_periods.remove(period)
+        self.reopened_periods.append(period)
+
+    def open_period_on(self, day: date) -> Period:
+        """The period that what is recorded on a day belongs to: the day's own period,
+        or, when that has been closed (early), the first open one after it."""
+        period = Period.containing(day, self.cadence)
+        while period.key in self.closed_periods:
+            period = period.next()
+        return period
+
+    def check_period_takes_updates(self, period: str) -> None:
+        if period in self.closed_periods:
+            raise DomainError(
+                f"period {period} of plan '{self.slug}' is closed: what it recorded is frozen "
+                f"(updates now belong to {self.open_period_on(clock.today()).key}; reopen "
+                f"{period} with a reason to change it)"
+            )
+
+    # The plan's own narrative for a period: overview, risks and issues
+
+    def record_narrative(
+        self,
+        period: str,
+        actor: str,
+        overview: str | None = None,
+        risks: str | None = None,
+        issues: str | None = None,
+    ) -> None:
+        """Set the period's overview, risks and issues; a part not given keeps what was
+        recorded before. Editable until the period closes, frozen with it."""
+        self.check_period_takes_updates(period)
+        self.check_period_has_begun(period)
+        before = self.narratives.get(period, {})
+        parts = {"overview": overview, "risks": risks, "issues": issues}
+        given = {k: (v.strip() or None) for k, v in parts.items() if v is not None}
+        if not given:
+            raise InvalidInput(
+                f"the narrative of period {period} needs --overview, --risks or --issues"
+            )
+        merged = {k: given.get(k, before.get(k)) for k in parts}
+        if before and merged == {k: before.get(k) for k in parts}:
+            raise DomainError(f"period {period} of plan '{self.slug}' already says this")
+        self._record_narrative(period=period, actor=actor, **merged)
+
+    @event(NarrativeRecorded)
+    def _record_narrative(
+        self,
+        period: str,
+        overview: str | None,
+        risks: str | None,
+        issues: str | None,
+        actor: str,
+    ) -> None:
+        self.narratives[period] = {"overview": overview, "risks": risks, "issues": issues}
 
     # ---- Plan owners, partner agencies and amendments to the plan itself ----
     # Events declared as classes so that readers (the reducer) name them with types.

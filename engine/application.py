@@ -11,23 +11,25 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
-from domain import permissions
+from domain import clock, permissions
 from domain.action import Action, action_id
 from domain.chain_adoption import ChainAdoption
 from domain.dispatch import Attempt, Dispatch, NotClaimable, RetryPolicy
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.governance import GovernanceItem, item_id
+from domain.periods import Period
 from domain.plan import Plan, plan_id
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status
 from engine import recorded
+from projections.lists import lists_for
 
 
 class DateAsISO(Transcoding):
@@ -625,23 +627,92 @@ class ActionTrail(Application[UUID]):
         item.revoke(reason, actor=acting.email)
         self.record(item)
 
-    # Reporting periods
+    # Reporting periods: one door for closing, reopening and the period's narrative
 
-    def close_period(
+    def close_reporting_period(
         self,
         actor: str,
         slug: str,
         period: str,
-        actions: list[dict[str, Any]],
-        lists: dict[str, list[str]],
-        summary: dict[str, Any],
-        as_of: date,
-    ) -> None:
+        record: PlanRecord,
+        *,
+        early: bool = False,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Close a period with what the record holds for its last day (or for today, when
+        closing early): each action's RAG, status and narrative, and the period's lists,
+        worked out from the events as of that day, not from the read models of today."""
         acting = self.user(actor)
         permissions.require_role(acting, "close reporting periods", Role.ADMIN, Role.SECRETARY)
         plan = self.plan(slug)
-        plan.close_period(period, actions, lists, summary, as_of, actor=acting.email)
+        plan.check_closable(period, early, reason)
+        as_of = min(Period.parse(period).end, clock.today())
+        doc, views = record.at_day(slug, as_of)
+        frozen = [{k: a[k] for k in FROZEN_FIELDS} for a in doc["actions"]]
+        lists = lists_for(views, Period.parse(period))
+        reclose = period in plan.reopened_periods
+        plan.close(
+            period, frozen, lists, doc["summary"], as_of, acting.email, early=early, reason=reason
+        )
         self.record(plan)
+        return {
+            "plan": slug,
+            "period": period,
+            "actions": len(frozen),
+            "as_of": as_of.isoformat(),
+            "early": early,
+            "closed_again": reclose,
+            "lists": lists,
+        }
+
+    def reopen_period(self, actor: str, slug: str, period: str, reason: str | None) -> None:
+        """Plan owners (or, for a plan with none, secretaries) and admins reopen."""
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, f"reopen period {period}")
+        plan.reopen(period, reason, actor=acting.email)
+        self.record(plan)
+
+    def record_narrative(
+        self,
+        actor: str,
+        slug: str,
+        period: str,
+        overview: str | None = None,
+        risks: str | None = None,
+        issues: str | None = None,
+    ) -> None:
+        """The period's overview and plan-level risks and issues, until it closes."""
+        acting = self.user(actor)
+        plan = self.plan(slug)
+        permissions.require_plan_manager(acting, plan, "write the period's narrative")
+        plan.record_narrative(period, acting.email, overview=overview, risks=risks, issues=issues)
+        self.record(plan)
+
+    def open_period(self, slug: str, day: date | None = None) -> Period:
+        """The period what is recorded on the day (today by default) belongs to."""
+        return self.plan(slug).open_period_on(day or clock.today())
+
+    def report_progress_for_open_period(
+        self,
+        actor: str,
+        slug: str,
+        ref: str,
+        narrative: str,
+        period: str | None = None,
+        risk: str | None = None,
+        expected_version: int | None = None,
+    ) -> str:
+        """Progress for the period named, which must be open, or by default for the open
+        period of today. Returns the period it was recorded for."""
+        plan = self.plan(slug)
+        key = period or plan.open_period_on(clock.today()).key
+        plan.check_period_takes_updates(key)
+        self.report_progress(
+            actor, slug, ref, key, narrative, risk=risk, expected_version=expected_version
+        )
+        return key
+
 
     # Single sign-on
 
@@ -987,6 +1058,37 @@ class ActionTrail(Application[UUID]):
             if not isinstance(aggregate, Plan | Action | User):
                 raise DomainError(f"an import cannot record {type(aggregate).__name__}")
         self.record(*aggregates)
+
+
+class PlanRecord(Protocol):
+    """Reads a plan from the event record as of a day, for closing a period."""
+
+    def at_day(self, slug: str, day: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The plan's document (RAG computed for the day) and its action views."""
+        ...
+
+
+# What a closed period keeps of each action, as the board saw it.
+FROZEN_FIELDS = (
+    "ref",
+    "group",
+    "title",
+    "status",
+    "rag",
+    "reported_rag",
+    "computed_rag",
+    "rag_reasons",
+    "exception",
+    "direction",
+    "previous_rag",
+    "progress",
+    "risk",
+    "plan_start",
+    "plan_finish",
+    "actual_finish",
+    "leads",
+    "accountable",
+)
 
 
 def _check_version(aggregate: Any, label: str, expected: int | None) -> None:

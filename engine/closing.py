@@ -1,38 +1,21 @@
-"""Closing a reporting period: freeze what every action showed, as one event."""
+"""Closing a reporting period from the command line and the web: the period named, and the
+plan read from the event record for the application service to freeze."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from domain import clock
 from domain.errors import InvalidInput, MalformedValue
 from domain.periods import Period
 from domain.values import Cadence
+from engine.application import FROZEN_FIELDS
 from engine.runtime import Runtime
 from projections import queries
 from projections.dashboard import plan_document
-from projections.lists import lists_for
 
-FROZEN_FIELDS = (
-    "ref",
-    "group",
-    "title",
-    "status",
-    "rag",
-    "reported_rag",
-    "computed_rag",
-    "rag_reasons",
-    "exception",
-    "direction",
-    "previous_rag",
-    "progress",
-    "risk",
-    "plan_start",
-    "plan_finish",
-    "actual_finish",
-    "leads",
-    "accountable",
-)
+__all__ = ["FROZEN_FIELDS", "MalformedPeriod", "RecordedPlan", "close_period", "parse_period"]
 
 
 class MalformedPeriod(MalformedValue):
@@ -54,20 +37,34 @@ def parse_period(key: str, cadence: Cadence, option: str = "--period") -> Period
     return period
 
 
-def close_period(rt: Runtime, actor: str, slug: str, period_key: str | None) -> dict[str, Any]:
-    """Close the period. The RAG frozen is the one shown at the moment of closing, so the
-    plan shown as of that moment agrees with what the period recorded. A period still to
-    come is refused by the plan."""
+class RecordedPlan:
+    """A plan as the event record holds it for a day (engine.audit.as_of), shown by the
+    dashboard's own rules with the RAG computed for that day."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def at_day(self, slug: str, day: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        from engine.audit.as_of import views_for_period_end
+
+        plan, actions = views_for_period_end(self.rt, slug, day)
+        periods = queries.periods(self.rt.engine, queries.plan(self.rt.engine, slug))
+        return plan_document(plan, actions, [], periods, day), actions
+
+
+def close_period(
+    rt: Runtime,
+    actor: str,
+    slug: str,
+    period_key: str | None,
+    early: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Close the period named, or the one today falls in."""
     rt.runner.catch_up()
-    plan = queries.plan(rt.engine, slug)
-    cadence = Cadence(plan["cadence"])
-    today = clock.today()
-    period = parse_period(period_key, cadence) if period_key else Period.containing(today, cadence)
-    actions = queries.actions(rt.engine, plan)
-    doc = plan_document(
-        plan, actions, queries.items(rt.engine, plan), queries.periods(rt.engine, plan), today
+    cadence = Cadence(queries.plan(rt.engine, slug)["cadence"])
+    period = parse_period(period_key, cadence) if period_key else None
+    key = period.key if period else Period.containing(clock.today(), cadence).key
+    return rt.app.close_reporting_period(
+        actor, slug, key, RecordedPlan(rt), early=early, reason=reason
     )
-    frozen = [{k: a[k] for k in FROZEN_FIELDS} for a in doc["actions"]]
-    lists = lists_for(actions, period)
-    rt.app.close_period(actor, slug, period.key, frozen, lists, doc["summary"], today)
-    return {"plan": slug, "period": period.key, "actions": len(frozen), "as_of": today.isoformat()}

@@ -117,6 +117,7 @@ def assess_action(
         "success_criteria": view["success_criteria"],
         "indicators": view["indicators"],
         "readings": _rated_readings(facts, policy),
+        "reading_history": view.get("reading_history", {}),
         "progress": view["progress"],
         "risk": view["risk"],
         "progress_period": view["progress_period"],
@@ -211,7 +212,41 @@ def governance_row(item: View, agencies_order: list[str]) -> dict[str, Any]:
         "signed_off": signed if signed and signed["version"] == current else None,
         "earlier_signoff": signed if signed and signed["version"] != current else None,
         "version_since": version_since,
+        "history": signoff_history(item),
     }
+
+
+def signoff_history(item: View) -> list[dict[str, Any]]:
+    """Earlier versions' sign-offs and revocations, oldest first: what the board once
+    signed off stays on the record after the document is revised."""
+    current = item["current_version"]
+    signoffs = item.get("signoffs")
+    if signoffs is None:  # read models made before sign-offs were kept
+        signoffs = [item["signed_off"]] if item.get("signed_off") else []
+    events = [
+        {
+            "what": "signed off",
+            "version": s["version"],
+            "on": s["decided_on"],
+            "at": s["recorded_at"],
+            "by": s["board"],
+            "minute_ref": s.get("minute_ref"),
+            "reason": None,
+        }
+        for s in signoffs
+    ] + [
+        {
+            "what": "revoked",
+            "version": r["version"],
+            "on": r["at"][:10],
+            "at": r["at"],
+            "by": r["actor"],
+            "minute_ref": None,
+            "reason": r["reason"],
+        }
+        for r in item.get("revocations", [])
+    ]
+    return sorted((e for e in events if e["version"] != current), key=lambda e: e["at"])
 
 
 def last_closed(plan: View, periods: list[View], today: date) -> View | None:
@@ -260,5 +295,23 @@ def plan_document(
         "actions": assessed,
         "summary": rollup(assessed),
         "governance": [governance_row(i, plan["agencies"]) for i in items],
-        "closed_periods": [p["period"] for p in periods],
+        "closed_periods": [p["period"] for p in periods if p.get("state") != "reopened"],
+        "period_records": [period_record(p) for p in periods],
+        "narratives": plan.get("narratives", {}),
+    }
+
+
+def period_record(view: View) -> dict[str, Any]:
+    """What a period's close recorded, for showing: its lists, and how it was closed."""
+    return {
+        "period": view["period"],
+        "state": view.get("state", "closed"),
+        "closed_at": view["closed_at"],
+        "closed_by": view["closed_by"],
+        "as_of": view["as_of"],
+        "lists": view["lists"],
+        "early": view.get("early", False),
+        "early_reason": view.get("early_reason"),
+        "reopenings": view.get("reopenings", []),
+        "earlier_closes": view.get("earlier_closes", []),
     }

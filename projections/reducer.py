@@ -161,6 +161,13 @@ def policies_changed(view: View, e: Plan.PoliciesChanged) -> None:
 
 @handles(Plan.PeriodClosed)
 def period_closed(e: Plan.PeriodClosed, store: ViewStore) -> None:
+    _freeze_period(e, store)
+
+
+def _freeze_period(
+    e: Plan.PeriodClosed | Plan.PeriodClosedEarly | Plan.PeriodReclosed, store: ViewStore
+) -> None:
+    """What every close keeps: the period in the plan's list, and its frozen view."""
     key = str(e.originator_id)
     view = store.get("plan", key)
     assert view is not None, f"plan {key} has no view"
@@ -180,6 +187,73 @@ def period_closed(e: Plan.PeriodClosed, store: ViewStore) -> None:
             "summary": e.summary,
         },
     )
+
+
+@handles(Plan.PeriodClosedEarly)
+def period_closed_early(e: Plan.PeriodClosedEarly, store: ViewStore) -> None:
+    _freeze_period(e, store)
+    _amend_period(store, e, early=True, early_reason=e.reason)
+
+
+@handles(Plan.PeriodReopened)
+def period_reopened(e: Plan.PeriodReopened, store: ViewStore) -> None:
+    """The period is open again; what its first close froze stays in its view (a report
+    or an as-of view between the closes shows it) beside when and why it reopened."""
+    key = str(e.originator_id)
+    view = store.get("plan", key)
+    assert view is not None, f"plan {key} has no view"
+    view["periods"] = [p for p in view["periods"] if p["period"] != e.period]
+    _touch(view, e)
+    store.put("plan", key, view)
+    period_key = f"{key}:{e.period}"
+    period = store.get("period", period_key)
+    assert period is not None, f"period {e.period} of plan {key} has no view"
+    reopening = {"at": iso(e.timestamp), "by": e.actor, "reason": e.reason}
+    period["reopenings"] = [*period.get("reopenings", []), reopening]
+    period["state"] = "reopened"
+    store.put("period", period_key, period)
+
+
+@handles(Plan.PeriodReclosed)
+def period_reclosed(e: Plan.PeriodReclosed, store: ViewStore) -> None:
+    key = str(e.originator_id)
+    before = store.get("period", f"{key}:{e.period}") or {}
+    earlier = {k: before[k] for k in ("closed_at", "closed_by", "as_of", "lists") if k in before}
+    _freeze_period(e, store)
+    _amend_period(
+        store,
+        e,
+        early=e.early,
+        early_reason=e.reason if e.early else None,
+        reclose_reason=None if e.early else e.reason,
+        reopenings=before.get("reopenings", []),
+        earlier_closes=[*before.get("earlier_closes", []), earlier],
+    )
+
+
+def _amend_period(
+    store: ViewStore,
+    e: Plan.PeriodClosedEarly | Plan.PeriodReclosed,
+    **changes: object,
+) -> None:
+    period_key = f"{e.originator_id}:{e.period}"
+    period = store.get("period", period_key)
+    assert period is not None
+    period.update(changes, state="closed")
+    store.put("period", period_key, period)
+
+
+@handles(Plan.NarrativeRecorded)
+@_plan
+def narrative_recorded(view: View, e: Plan.NarrativeRecorded) -> None:
+    narratives = view.setdefault("narratives", {})
+    narratives[e.period] = {
+        "overview": e.overview,
+        "risks": e.risks,
+        "issues": e.issues,
+        "by": e.actor,
+        "at": iso(e.timestamp),
+    }
 
 
 # Actions
@@ -241,7 +315,10 @@ def milestone_achieved(view: View, e: Action.MilestoneAchieved) -> None:
 @handles(Action.IndicatorMeasured)
 @_action
 def indicator_measured(view: View, e: Action.IndicatorMeasured) -> None:
-    view["readings"][e.name] = {"value": e.value, "measured_on": iso(e.effective_on)}
+    reading = {"value": e.value, "measured_on": iso(e.effective_on)}
+    view["readings"][e.name] = reading
+    # Every reading, for the chart of an indicator over time.
+    view.setdefault("reading_history", {}).setdefault(e.name, []).append(dict(reading))
 
 
 @handles(Action.EvidenceSubmitted)
@@ -347,6 +424,8 @@ def signed_off(view: View, e: GovernanceItem.SignedOff) -> None:
         "actor": e.actor,
         "recorded_at": iso(e.timestamp),
     }
+    # Every sign-off is kept, so that a revised document still shows the earlier ones.
+    view.setdefault("signoffs", []).append(dict(view["signed_off"]))
 
 
 @handles(GovernanceItem.SignOffRevoked)

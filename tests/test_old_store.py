@@ -116,18 +116,73 @@ def store(tmp_path: Path) -> Path:
     return copy
 
 
+# Attributes that aggregates gained after the store was written, with the value an
+# aggregate whose history predates them must load with.
+GAINED: dict[str, dict[str, Any]] = {
+    "Plan": {"narratives": {}, "reopened_periods": []},
+}
+
+
 def test_every_aggregate_loads_as_it_did(store: Path, tmp_path: Path, recorded: Any) -> None:
     states = aggregate_states(store, tmp_path / "files")
     assert len(states) == len(recorded["aggregates"])
     for oid, state in recorded["aggregates"].items():
-        assert states[oid] == state, f"aggregate {oid} ({state['class']}) loads differently"
+        now = dict(states[oid])
+        for name, value in GAINED.get(state["class"], {}).items():
+            assert now.pop(name) == value, f"aggregate {oid}: {name} is {now.get(name)!r}"
+        assert now == state, f"aggregate {oid} ({state['class']}) loads differently"
+
+
+# Since the store was written, a demo plan is shown as of the demo's last day, not the
+# day it is read (one "today" for the command line and the web): what `show` computes
+# from the day it shows differs by design. Everything recorded must read the same.
+SHOWN_DAY_KEYS = {
+    "show": {"as_of", "period", "previous_period", "summary"},
+    "show.actions": {
+        "direction", "exception", "computed_rag", "overdue", "rag", "rag_reasons",
+        "previous_rag",
+    },
+    "show.groups": {"summary"},
+}  # fmt: skip
+
+
+def same_reading(old: Any, new: Any, path: str) -> list[str]:
+    """Where ``new`` differs from what was read before: keys added since are allowed
+    (later versions show more), any other change is listed."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        skip = SHOWN_DAY_KEYS.get(path, set())
+        return [
+            d
+            for k in old
+            if k not in skip
+            for d in (
+                [f"{path}.{k}: missing"]
+                if k not in new
+                else same_reading(old[k], new[k], f"{path}.{k}")
+            )
+        ]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for a, b in zip(old, new, strict=True) for d in same_reading(a, b, path)]
+    return [] if old == new else [f"{path}: {old!r} then, {new!r} now"]
 
 
 def test_the_store_reads_and_verifies_as_it_did(store: Path, tmp_path: Path, recorded: Any) -> None:
     cli = Cli(tmp_path, f"sqlite:///{store}")
     for name in COMMANDS:
-        assert cli_reading(cli, name) == recorded[name], f"{name} reads differently"
+        differences = same_reading(recorded[name], cli_reading(cli, name), name)
+        assert differences == [], f"{name} reads differently: {differences[:5]}"
     assert recorded["verify"]["intact"] is True
+
+
+def test_a_change_in_what_was_recorded_is_caught() -> None:
+    old = {"actions": [{"ref": "1.1", "status": "completed", "rag": "red"}], "period": "x"}
+    moved = {"actions": [{"ref": "1.1", "status": "in_progress", "rag": "red"}], "period": "x"}
+    assert same_reading(old, moved, "show") == [
+        "show.actions.status: 'completed' then, 'in_progress' now"
+    ]
+    grown = {"actions": [{"ref": "1.1", "status": "completed", "rag": "green", "new": 1}],
+             "period": "y"}  # fmt: skip
+    assert same_reading(old, grown, "show") == []
 
 
 def test_read_models_rebuilt_by_this_version_read_as_before(
@@ -136,7 +191,8 @@ def test_read_models_rebuilt_by_this_version_read_as_before(
     cli = Cli(tmp_path, f"sqlite:///{store}")
     cli.ok("projections", "rebuild")
     for name in AFTER_REBUILD:
-        assert cli_reading(cli, name) == recorded[name], f"{name} reads differently"
+        differences = same_reading(recorded[name], cli_reading(cli, name), name)
+        assert differences == [], f"{name} reads differently: {differences[:5]}"
 
 
 def test_events_stored_then_encode_now_to_the_same_bytes(store: Path, tmp_path: Path) -> None:

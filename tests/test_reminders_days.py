@@ -331,7 +331,7 @@ def test_no_update_requests_for_a_period_already_closed(
     clock.set(at(date(2009, 6, 1)))
     setup_plan(rt, simple_action("1.1", date(2009, 12, 31)))
     clock.set(at(date(2009, 6, 22)))
-    close_period(rt, ADMIN, SLUG, "2009-06")
+    close_period(rt, ADMIN, SLUG, "2009-06", early=True, reason="board meets 23 June")
     lived = Days.over(rt, clock, server)
     lived.through(date(2009, 6, 22), date(2009, 7, 31), server)
 

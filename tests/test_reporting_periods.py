@@ -40,13 +40,15 @@ def test_closing_freezes_what_each_action_showed(world: World, clock: FixedClock
     assert again["actions"] == period["actions"]
 
 
-def test_a_period_closes_once(world: World) -> None:
+def test_a_period_closes_once(world: World, clock: FixedClock) -> None:
+    clock.set(datetime(2009, 6, 30, 17, tzinfo=UTC))
     close_period(world.rt, SECRETARY, "plan", "2009-06")
     with pytest.raises(DomainError, match="period 2009-06 of plan 'plan' is already closed"):
         close_period(world.rt, SECRETARY, "plan", "2009-06")
 
 
-def test_only_secretary_or_admin_closes_periods(world: World) -> None:
+def test_only_secretary_or_admin_closes_periods(world: World, clock: FixedClock) -> None:
+    clock.set(datetime(2009, 6, 30, 17, tzinfo=UTC))
     with pytest.raises(PermissionDenied):
         close_period(world.rt, LEAD, "plan", "2009-06")
     close_period(world.rt, ADMIN, "plan", "2009-06")
@@ -121,16 +123,16 @@ def test_a_period_still_to_come_cannot_be_closed(world: World, clock: FixedClock
     ):
         close_period(world.rt, SECRETARY, "plan", "2009-07")
     assert queries.periods(world.rt.engine, queries.plan(world.rt.engine, "plan")) == []
-    close_period(world.rt, SECRETARY, "plan", "2009-06")
+    close_period(world.rt, SECRETARY, "plan", "2009-06", early=True, reason="board meets 2 June")
     clock.set(datetime(2009, 7, 1, 9, tzinfo=UTC))
-    close_period(world.rt, SECRETARY, "plan", "2009-07")
+    close_period(world.rt, SECRETARY, "plan", "2009-07", early=True, reason="board meets 2 July")
 
 
 def test_a_quarter_still_to_come_cannot_be_closed(world: World) -> None:
     world.rt.app.create_plan(ADMIN, "quarterly", "Quarterly plan", cadence=Cadence.QUARTERLY)
     with pytest.raises(DomainError, match="period 2009-Q3 of plan 'quarterly' has not begun"):
         close_period(world.rt, SECRETARY, "quarterly", "2009-Q3")
-    close_period(world.rt, SECRETARY, "quarterly", "2009-Q2")
+    close_period(world.rt, SECRETARY, "quarterly", "2009-Q2", early=True, reason="board date")
 
 
 def cli_plan(tmp_path: Path, db_url: str) -> Cli:

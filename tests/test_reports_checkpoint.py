@@ -46,6 +46,15 @@ def stated(report: Report, fmt: ReportFormat) -> Checkpoint:
         about = openpyxl.load_workbook(io.BytesIO(data))["About"]
         found = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
         return parse_checkpoint(str(found["Checkpoint"]))
+    if fmt is ReportFormat.DOCX:
+        from docx import Document
+
+        return parse_checkpoint("\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs))
+    if fmt is ReportFormat.PDF:
+        from pypdf import PdfReader
+
+        pages = PdfReader(io.BytesIO(data)).pages
+        return parse_checkpoint("\n".join(page.extract_text() for page in pages))
     return parse_checkpoint(data.decode("utf-8-sig"))
 
 

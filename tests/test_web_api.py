@@ -331,6 +331,8 @@ def test_reports_download_as_the_command_line_renders_them(server: Server) -> No
         "md": "text/markdown",
         "csv": "text/csv",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "pdf": "application/pdf",
     }
     with client(server, LEAD) as lead:
         for kind in ("progress", "exception", "governance"):
@@ -339,8 +341,10 @@ def test_reports_download_as_the_command_line_renders_them(server: Server) -> No
                 assert response.status_code == 200, (kind, fmt, response.text[:300])
                 assert response.headers["content-type"].startswith(media_type)
                 assert f"plan-{kind}-2009-06.{fmt}" in response.headers["content-disposition"]
-                if fmt == "xlsx":
+                if fmt in ("xlsx", "docx"):
                     assert response.content[:2] == b"PK"
+                elif fmt == "pdf":
+                    assert response.content[:5] == b"%PDF-"
                 elif fmt == "csv":
                     assert response.content.startswith(b"\xef\xbb\xbf")  # as the CLI writes it
                 else:
@@ -358,7 +362,7 @@ def test_reports_download_as_the_command_line_renders_them(server: Server) -> No
         # Without a period: the plan's current one.
         current = lead.get("/plans/plan/reports/exception.md")
         assert current.status_code == 200
-        assert lead.get("/plans/plan/reports/exception.pdf").status_code == 422
+        assert lead.get("/plans/plan/reports/exception.odt").status_code == 422
         assert lead.get("/plans/plan/reports/summary.html").status_code == 422
         wrong = lead.get("/plans/plan/reports/progress.html?period=2009-13")
         assert wrong.status_code == 400

@@ -465,7 +465,14 @@ def test_reports_download_for_a_closed_period(
         f"{demo_server.url}/plans/{SLUG}/reports/exception.xlsx?period=2009-07"
     )
     assert sheet.status == 200 and sheet.body()[:2] == b"PK"
-    wrong = page.request.get(f"{demo_server.url}/plans/{SLUG}/reports/exception.pdf")
+    with page.expect_download() as download:
+        page.get_by_label("Summary Report August 2009 as Word").click()
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+    paper = page.request.get(
+        f"{demo_server.url}/plans/{SLUG}/reports/governance.pdf?period=2009-08"
+    )
+    assert paper.status == 200 and paper.body()[:5] == b"%PDF-"
+    wrong = page.request.get(f"{demo_server.url}/plans/{SLUG}/reports/exception.odt")
     assert wrong.status == 400
     page.context.close()
 

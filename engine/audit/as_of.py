@@ -10,10 +10,11 @@ from domain.clock import LONDON
 from domain.errors import NotFound
 from domain.plan import plan_id
 from engine.audit import timeline
-from engine.audit.replay import Replayed, replay, replay_effective
+from engine.audit.replay import Replayed, read_events, replay, replay_effective
 from engine.runtime import Runtime
 from projections import queries
 from projections.dashboard import plan_document
+from projections.reducer import apply_event
 from projections.store import MemoryViewStore
 from projections.views import View
 
@@ -92,3 +93,33 @@ def _meta(mode: str, at: str, r: Replayed) -> dict[str, Any]:
             {"seq": u.seq, "kind": u.kind, "recorded_at": u.recorded_at} for u in r.unplaced
         ],
     }
+
+
+def views_for_period_end(rt: Runtime, slug: str, last_day: date) -> tuple[View, list[View]]:
+    """The plan and its action views as the record holds them now for the last day of a
+    period: every event recorded so far, less those dated after the day (a completion,
+    rating, milestone or reading whose effective date is later, and anything about a
+    thing that only came about later). Events that name no date count as recorded, so
+    updates made after the day for the period (in the first days of the next) are in,
+    and a plan imported years later still has its history placed by its own dates."""
+    pid = _known_plan(rt, slug)
+    store = MemoryViewStore()
+    later: set[str] = set()
+    chosen = []
+    with rt.engine.connect() as conn:
+        for row in timeline.rows_between(conn, pid, 0, None):
+            if row.originator_id in later:
+                continue
+            if row.effective_on and row.effective_on[:10] > last_day.isoformat():
+                if row.version == 1:
+                    later.add(row.originator_id)
+                continue
+            chosen.append(row)
+    for _row, event in read_events(rt.app, chosen):
+        try:
+            apply_event(store, event)
+        except (AssertionError, KeyError, IndexError, TypeError):
+            # An event that builds on one dated later cannot be placed on the day.
+            continue
+    plan, actions, _items, _periods = plan_views(store, pid)
+    return plan, actions

@@ -9,7 +9,6 @@ import typer
 
 from domain import clock
 from domain.errors import InvalidInput
-from domain.periods import Period
 from domain.values import Rag, Recurrence, Status
 from engine.cli import app, output
 from engine.cli.context import parse_date, state
@@ -131,14 +130,20 @@ def progress(
     st = state(ctx)
     rt = st.runtime()
     cadence = rt.app.plan(plan).cadence
+    named = None
     if period:
         from engine.closing import parse_period
 
-        key = parse_period(period, cadence).key
-    else:
-        key = Period.containing(clock.today(), cadence).key
-    rt.app.report_progress(
-        st.require_actor(), plan, ref, key, narrative, risk=risk, expected_version=expected_version
+        named = parse_period(period, cadence).key
+    # By default the open period: the month of today, or the next one if today's closed.
+    key = rt.app.report_progress_for_open_period(
+        st.require_actor(),
+        plan,
+        ref,
+        narrative,
+        period=named,
+        risk=risk,
+        expected_version=expected_version,
     )
     output.info(f"action {ref}: progress recorded for {key}")
 
@@ -170,7 +175,9 @@ def rag(
         effective_on=parse_date(on, "--on"),
         expected_version=expected_version,
     )
-    output.info(f"action {ref}: rated {value.value}")
+    output.info(
+        f"action {ref}: rated {value.value} (period {st.runtime().app.open_period(plan).key})"
+    )
 
 
 @action_app.command("amend")
@@ -262,10 +269,11 @@ def measure(
 ) -> None:
     """Record a reading of a measurable indicator."""
     st = state(ctx)
-    st.runtime().app.measure_indicator(
-        st.require_actor(), plan, ref, indicator, value, parse_date(on, "--on") or clock.today()
-    )
-    output.info(f"action {ref}: {indicator} = {value:g}")
+    app = st.runtime().app
+    measured_on = parse_date(on, "--on") or clock.today()
+    app.measure_indicator(st.require_actor(), plan, ref, indicator, value, measured_on)
+    # A reading recorded after its period closed does not change that period's record.
+    output.info(f"action {ref}: {indicator} = {value:g} (period {app.open_period(plan).key})")
 
 
 @evidence_app.command("add")

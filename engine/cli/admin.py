@@ -97,14 +97,71 @@ def period_close(
     period: Annotated[
         str | None, typer.Option("--period", help="e.g. 2009-08; default this period.")
     ] = None,
+    early: Annotated[
+        bool, typer.Option("--early", help="Close before the period's last day (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why it closes early, or closes again.")
+    ] = None,
 ) -> None:
-    """Close a reporting period, freezing every action's RAG, status and narrative."""
+    """Close a reporting period, freezing every action's RAG, status and narrative as the
+    record holds them for the period's last day. A period closes from its last day on;
+    before that only with --early and a reason."""
     st = state(ctx)
-    result = close_period(st.runtime(), st.require_actor(), plan, period)
+    result = close_period(st.runtime(), st.require_actor(), plan, period, early, reason)
     if st.format is Format.JSON:
         st.result.update(result)  # printed with what was recorded
     else:
-        output.info(f"period {result['period']} of {plan} closed ({result['actions']} actions)")
+        again = " again" if result["closed_again"] else ""
+        how = " early" if result["early"] else ""
+        output.info(
+            f"period {result['period']} of {plan} closed{again}{how} as of {result['as_of']} "
+            f"({result['actions']} actions)"
+        )
+
+
+@period_app.command("reopen")
+def period_reopen(
+    ctx: typer.Context,
+    plan: str,
+    period: Annotated[str, typer.Option("--period", help="The closed period, e.g. 2009-08.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required).")] = None,
+) -> None:
+    """Reopen a closed period so that what it recorded can be put right; close it again
+    with `period close`. Its report then says when and why it was reopened."""
+    st = state(ctx)
+    rt = st.runtime()
+    key = parse_period(period, rt.app.plan(plan).cadence).key
+    rt.app.reopen_period(st.require_actor(), plan, key, reason)
+    output.info(f"period {key} of {plan} reopened")
+
+
+@period_app.command("narrative")
+def period_narrative(
+    ctx: typer.Context,
+    plan: str,
+    period: Annotated[
+        str | None, typer.Option("--period", help="e.g. 2009-08; default the open period.")
+    ] = None,
+    overview: Annotated[
+        str | None, typer.Option("--overview", help="The period's overview.")
+    ] = None,
+    risks: Annotated[str | None, typer.Option("--risks", help="Plan-level risks.")] = None,
+    issues: Annotated[str | None, typer.Option("--issues", help="Plan-level issues.")] = None,
+) -> None:
+    """Record the period's overview and the plan's risks and issues, as the report opens
+    and ends with them. Editable until the period closes; a part left out is kept."""
+    st = state(ctx)
+    rt = st.runtime()
+    key = (
+        parse_period(period, rt.app.plan(plan).cadence).key
+        if period
+        else rt.app.open_period(plan).key
+    )
+    rt.app.record_narrative(
+        st.require_actor(), plan, key, overview=overview, risks=risks, issues=issues
+    )
+    output.info(f"narrative of period {key} of {plan} recorded")
 
 
 @period_app.command("list")

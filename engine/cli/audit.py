@@ -126,6 +126,30 @@ def show_periods(doc: dict[str, Any]) -> None:
         say("Closed periods: " + ", ".join(doc["closed_periods"]))
     else:
         say("No period had been closed.")
+    for record in doc.get("period_records", []):
+        show_period_record(record)
+
+
+_LIST_NAMES = {
+    "completed": "completed",
+    "overdue": "overdue",
+    "due_next": "due next period",
+    "commencing_next": "commencing next period",
+}
+
+
+def show_period_record(record: dict[str, Any]) -> None:
+    """A period's close as it then stood: its lists, and any reopening since."""
+    state = "reopened" if record["state"] == "reopened" else "closed"
+    say(
+        f"Period {record['period']} ({state}; closed {record['closed_at'][:16]} by "
+        f"{record['closed_by']}, as of {record['as_of'][:10]})"
+    )
+    for key, name in _LIST_NAMES.items():
+        refs = record["lists"].get(key, [])
+        say(f"  {name}: {', '.join(refs) if refs else 'none'}")
+    for r in record["reopenings"]:
+        say(f"  reopened {r['at'][:16]} by {r['by']}: {r['reason']}")
 
 
 FormatOption = Annotated[str | None, typer.Option("--format", help="table or json.")]

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
-from domain import clock
 from domain.errors import InvalidInput
 from domain.person_text import parse_person
 from domain.plan import shown_setting
@@ -87,7 +86,13 @@ def plans(ctx: typer.Context) -> None:
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
     rt = state(ctx).runtime()
     rt.runner.catch_up()
-    return queries.document(rt.engine, queries.plan(rt.engine, slug), today or clock.today())
+    from engine.shown_day import shown_note, shown_on
+
+    view = queries.plan(rt.engine, slug)
+    doc = queries.document(rt.engine, view, today or shown_on(view))
+    if today is None:
+        doc["shown_note"] = shown_note(view)
+    return doc
 
 
 @app.command()

@@ -34,6 +34,8 @@ def show_plan(doc: dict[str, Any]) -> None:
     if doc["demo"]:
         header += " (demo data)"
     output.console.print(Text(header, style="bold"))
+    if doc.get("shown_note"):
+        output.console.print(Text(doc["shown_note"]))
     meta = [doc.get("organisation"), doc.get("source"), f"reporting {doc['cadence']}"]
     if doc.get("owners"):
         meta.append("owners " + ", ".join(doc["owners"]))

@@ -48,7 +48,9 @@ def report(
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="html, md, csv or xlsx; default from -o, else html."),
+        typer.Option(
+            "--format", help="html, md, csv, xlsx, docx or pdf; default from -o, else html."
+        ),
     ] = None,
     out: Annotated[
         Path | None, output_option("Write to this file, not stdout.")
@@ -71,8 +73,11 @@ def report(
     except InvalidInput as e:
         raise typer.BadParameter(str(e), param_hint="--period") from None
     chosen = chosen_format or _format_from(out)
-    if chosen is ReportFormat.XLSX and out is None and sys.stdout.isatty():
-        raise typer.BadParameter("a spreadsheet cannot be shown here: use -o FILE", param_hint="-o")
+    binary = (ReportFormat.XLSX, ReportFormat.DOCX, ReportFormat.PDF)
+    if chosen in binary and out is None and sys.stdout.isatty():
+        raise typer.BadParameter(
+            f"a {chosen.value} file cannot be shown here: use -o FILE", param_hint="-o"
+        )
     built = build_report(rt, plan, chosen_kind, key)
     if built.snapshot.notice:
         output.err_console.print(
@@ -100,6 +105,6 @@ def _format_from(out: Path | None) -> ReportFormat:
         return ReportFormat.HTML
     if suffix in ("md", "markdown"):
         return ReportFormat.MD
-    if suffix in ("csv", "xlsx"):
+    if suffix in ("csv", "xlsx", "docx", "pdf"):
         return ReportFormat(suffix)
     return ReportFormat.HTML

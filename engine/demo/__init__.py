@@ -21,10 +21,10 @@ from domain.users import user_id
 from domain.values import Criterion, Direction, Indicator, Person, Rag, Status
 from engine.closing import close_period
 from engine.runtime import Runtime
+from engine.shown_day import DEMO_END
 
 FIRST_MONTH = (2008, 9)
 LAST_MONTH = (2009, 8)
-DEMO_END = date(2009, 8, 31)
 
 
 @dataclass(frozen=True)

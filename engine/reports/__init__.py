@@ -1,5 +1,5 @@
 """Reports for boards: progress, exception and governance, for one reporting period,
-as HTML, Markdown, CSV or a spreadsheet."""
+as HTML, Markdown, CSV, a spreadsheet, a Word document or a PDF."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ class ReportFormat(StrEnum):
     MD = "md"
     CSV = "csv"
     XLSX = "xlsx"
+    DOCX = "docx"
+    PDF = "pdf"
 
 
 def render(report: Report, fmt: ReportFormat) -> bytes:
@@ -28,6 +30,14 @@ def render(report: Report, fmt: ReportFormat) -> bytes:
     if fmt is ReportFormat.CSV:
         # With a byte order mark, so spreadsheet programs read the file as UTF-8.
         return render_csv(report).encode("utf-8-sig")
+    if fmt is ReportFormat.DOCX:
+        from engine.reports.word import render_docx
+
+        return render_docx(report)
+    if fmt is ReportFormat.PDF:
+        from engine.reports.pdf import render_pdf
+
+        return render_pdf(report)
     return render_xlsx(report)
 
 

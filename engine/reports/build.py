@@ -3,6 +3,7 @@ plan's record it ends with."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -43,7 +44,21 @@ class Report:
 
     @property
     def title(self) -> str:
-        return f"{self.snapshot.plan['title']}: {TITLES[self.kind]} {self.snapshot.period.label}"
+        """The plan's title and the report's, once: a plan titled after one of its
+        reports ("...: Summary Report August 2009") is not given a second."""
+        suffix = f"{TITLES[self.kind]} {self.snapshot.period.label}"
+        base = _REPORT_SUFFIX.sub("", self.snapshot.plan["title"].strip())
+        return f"{base}: {suffix}" if base else suffix
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# A trailing "Summary Report August 2009", "Progress Report for Q3 2009" and the like.
+_REPORT_SUFFIX = re.compile(
+    r"[\s:,\-–—]*\b(?:(?:summary|exception|governance(?:\s+sign-off)?|monthly|"
+    r"progress|monthly\s+progress|quarterly|board)\s+)?report\s+(?:for\s+)?"
+    rf"(?:(?:{_MONTHS})|Q[1-4])\s+\d{{4}}\s*$",
+    re.IGNORECASE,
+)
 
 
 def build_report(rt: Runtime, slug: str, kind: ReportKind, period_key: str | None = None) -> Report:

@@ -8,6 +8,7 @@ since every value passes through text.plain on its way into a document.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -19,7 +20,7 @@ from domain.rag_rules import format_date
 from engine.reports import charts, text
 from engine.reports.build import Report, ReportKind
 from engine.reports.exceptions import is_flagged
-from engine.reports.governance import STATE_LABELS, board_status
+from engine.reports.governance import STATE_LABELS, board_status, history_line
 from engine.reports.palette import RAG_FILL, RAG_INK
 from engine.reports.snapshot import Basis
 
@@ -33,6 +34,7 @@ _FILTERS = {
     "period_label": text.period_label,
     "state_label": STATE_LABELS.get,
     "board_status": board_status,
+    "history_line": history_line,
 }
 
 
@@ -77,7 +79,10 @@ def markdown_environment() -> Environment:
     return env
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# Markdown's own escapes: a backslash before what it would read as formatting, or as
+# the start of an HTML tag or a character reference ("&amp;"). Text stays readable as
+# written: "Telford & Wrekin" needs no escape.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>]|&(?=#?\w+;))")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])")
 
 
@@ -85,8 +90,7 @@ def md_text(value: Any) -> Markup:
     """Text as Markdown shows it literally; line breaks kept as hard breaks."""
     if value is None:
         return Markup("")
-    html_safe = text.plain(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    lines = html_safe.splitlines() or [""]
+    lines = text.plain(value).splitlines() or [""]
     lines = [_MD_SPECIAL.sub(r"\\\1", line.rstrip()) for line in lines]
     # A later line of a narrative must not start a heading, a quote or a list.
     lines = lines[:1] + [_MD_LINE_START.sub(_escape_marker, line) for line in lines[1:]]
@@ -119,10 +123,14 @@ def basis_line(report: Report) -> str:
     snap = report.snapshot
     if snap.basis is Basis.CLOSED:
         by = f" by {snap.closed_by}" if snap.closed_by else ""
-        return (
-            f"As recorded when the period closed, on {format_date(snap.as_of)}{by}; "
-            "later changes do not alter this report."
+        closed_on = format_date(_day(snap.closed_at)) if snap.closed_at else ""
+        line = (
+            f"As recorded when the period closed, on {closed_on}{by}, as of "
+            f"{format_date(snap.as_of)}; later changes do not alter this report."
         )
+        if snap.early_reason:
+            line += f" Closed before its last day: {snap.early_reason}."
+        return line + reopen_line(report)
     if snap.basis is Basis.CURRENT:
         return (
             f"The current period, as of {format_date(snap.as_of)}: still open, so figures "
@@ -131,7 +139,20 @@ def basis_line(report: Report) -> str:
     return f"Built from the live plan as of {format_date(snap.as_of)}."
 
 
-def _pictures(report: Report) -> dict[str, Markup]:
+def reopen_line(report: Report) -> str:
+    """When and why a period was reopened, for the report of a period closed again."""
+    parts = [
+        f" Reopened on {format_date(_day(r['at']))} by {r['by']}: {r['reason']}."
+        for r in report.snapshot.reopenings
+    ]
+    return "".join(parts)
+
+
+def _day(moment: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(LONDON).date()
+
+
+def _pictures(report: Report) -> dict[str, Any]:
     snap = report.snapshot
     bars = [
         charts.Bar(
@@ -149,13 +170,14 @@ def _pictures(report: Report) -> dict[str, Markup]:
             else snap.period.key
         )
         bars.append(charts.Bar(label, snap.summary["by_rag"], open=True))
-    pictures = {
+    pictures: dict[str, Any] = {
         "rag_mix": charts.rag_mix(bars, "RAG mix of the actions at the close of each period"),
     }
     if report.kind is ReportKind.PROGRESS:
         pictures["timeline"] = charts.timeline(
             snap.actions, snap.as_of, "Timeline of actions: plan start to plan finish"
         )
+        pictures["indicators"] = indicator_pictures(snap.actions)
     elif report.kind is ReportKind.EXCEPTION:
         pictures["timeline"] = charts.timeline(
             [a for a in snap.actions if is_flagged(a)],
@@ -163,6 +185,22 @@ def _pictures(report: Report) -> dict[str, Markup]:
             "Timeline of the actions in this report",
         )
     return pictures
+
+
+def indicator_pictures(actions: list[dict[str, Any]]) -> list[tuple[str, Markup]]:
+    """Each indicator with readings: its readings against its target and red threshold."""
+    from engine.reports.indicators import indicator_svg, readings_of
+
+    found = []
+    for a in actions:
+        for i in a.get("indicators") or []:
+            points = readings_of(a, i["name"])
+            if points:
+                svg = indicator_svg(
+                    i["name"], i.get("unit") or "", points, i["target"], i.get("red_threshold")
+                )
+                found.append((f"{a['ref']} {i['name']}", svg))
+    return found
 
 
 def _context(report: Report) -> dict[str, Any]:

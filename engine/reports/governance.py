@@ -90,6 +90,19 @@ def board_status(row: dict[str, Any]) -> str:
     return "Awaiting agency approvals"
 
 
+def history_line(entry: dict[str, Any]) -> str:
+    """One earlier version's sign-off or revocation, as the report lists it."""
+    if entry["what"] == "signed off":
+        minute = f" (minute {entry['minute_ref']})" if entry.get("minute_ref") else ""
+        return (
+            f"Version {entry['version']} signed off by {entry['by']} on {day(entry['on'])}{minute}"
+        )
+    return (
+        f"Version {entry['version']} sign-off revoked on {day(entry['on'])} by {entry['by']}: "
+        f"{entry['reason']}"
+    )
+
+
 def governance_table(snap: PeriodSnapshot, content: GovernanceContent) -> Table:
     """One row per item and agency."""
     table = Table(
@@ -123,6 +136,6 @@ def governance_table(snap: PeriodSnapshot, content: GovernanceContent) -> Table:
                 c["version"],
                 to_date(c["pending_since"]),
                 c["reason"] or "",
-                board_status(r),
+                "\n".join([board_status(r), *(history_line(h) for h in r["history"])]),
             )
     return table

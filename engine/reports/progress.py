@@ -121,6 +121,16 @@ class ProgressContent:
     amendments: list[Amendment]
     guidance: list[tuple[str, str, str]]  # rag, label, meaning
     groups: list[Group]
+    # The plan owner's own overview, risks and issues for the period, where written.
+    narrative: PeriodNarrative = field(default_factory=lambda: PeriodNarrative())
+
+
+@dataclass(frozen=True)
+class PeriodNarrative:
+    overview: str | None = None
+    risks: str | None = None
+    issues: str | None = None
+    by: str | None = None
 
 
 def build_progress(snap: PeriodSnapshot) -> ProgressContent:
@@ -131,6 +141,17 @@ def build_progress(snap: PeriodSnapshot) -> ProgressContent:
         amendments=amendments(snap),
         guidance=[(r, RAG_LABELS[r], RAG_MEANINGS[r]) for r in RAG_ORDER],
         groups=groups(snap),
+        narrative=period_narrative(snap),
+    )
+
+
+def period_narrative(snap: PeriodSnapshot) -> PeriodNarrative:
+    written = (snap.plan.get("narratives") or {}).get(snap.period.key) or {}
+    return PeriodNarrative(
+        overview=written.get("overview"),
+        risks=written.get("risks"),
+        issues=written.get("issues"),
+        by=written.get("by"),
     )
 
 

@@ -92,6 +92,7 @@ def render_xlsx(report: Report) -> bytes:
     assert isinstance(sheet, Worksheet)
     sheet.title = report.kind.value.capitalize()
     _fill(sheet, report.table)
+    _section_sheets(wb, report)
     _about(wb, report)
     # Stamped with the report's own time, not the moment of saving.
     stamp = report.generated_at.replace(tzinfo=None)
@@ -119,6 +120,66 @@ def _fill(sheet: Worksheet, table: Table) -> None:
     sheet.freeze_panes = "B2"
     if table.rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
+
+
+def _section_sheets(wb: Workbook, report: Report) -> None:
+    """A sheet for each of the board paper's sections with a table (the first sheet
+    already holds the report's full table): heading row frozen, RAG cells filled."""
+    from engine.reports.sections import RagCell, Width, sections
+
+    widths = {Width.NARROW: 11, Width.NORMAL: 24, Width.WIDE: 60}
+    for section in sections(report):
+        t = section.table
+        if t is None or section.sheet.lower() == report.kind.value:
+            continue
+        ws = wb.create_sheet(_sheet_name(wb, section.sheet))
+        head_font = Font(bold=True, color="FFFFFF")
+        head_fill = PatternFill("solid", fgColor="1F3A5F")
+        for i, col in enumerate(t.columns, 1):
+            cell = ws.cell(row=1, column=i, value=plain(col.title))
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.column_dimensions[get_column_letter(i)].width = widths[col.width]
+        r = 2
+        for n, row in enumerate(t.rows):
+            if n in t.groups:
+                ws.cell(row=r, column=1, value=cell_text(plain(t.groups[n]))).font = Font(bold=True)
+                r += 1
+            for i, value in enumerate(row, 1):
+                cell = ws.cell(row=r, column=i)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if isinstance(value, RagCell):
+                    cell.value = value.text
+                    if value.rag in RAG_FILL:
+                        rag = str(value.rag)
+                        cell.fill = PatternFill("solid", fgColor=RAG_FILL[rag].lstrip("#").upper())
+                        cell.font = Font(bold=True, color=RAG_INK[rag].lstrip("#").upper())
+                elif isinstance(value, date):
+                    cell.value = value
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(value, int | float):
+                    cell.value = value
+                elif value not in (None, ""):
+                    cell.value = cell_text(plain(value))
+                    cell.data_type = "s"
+            r += 1
+        if not t.rows:
+            ws.cell(row=r, column=1, value=section.empty)
+            r += 1
+        for text in section.paragraphs:
+            r += 1
+            ws.cell(row=r, column=1, value=cell_text(plain(text))).data_type = "s"
+        ws.freeze_panes = "A2"
+
+
+def _sheet_name(wb: Workbook, name: str) -> str:
+    name = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31]
+    taken = set(wb.sheetnames)
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name[:28]} {n}"
+        n += 1
+    return candidate
 
 
 def _put(cell: SheetCell, column: Column, value: Cell) -> None:

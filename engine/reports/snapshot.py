@@ -9,7 +9,7 @@ the same however much is recorded afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -35,6 +35,9 @@ _REPLAYED_FIELDS = (
     "progress_period",
     "status_since",
     "rag_assessed_at",
+    "indicators",
+    "readings",
+    "reading_history",
 )
 
 
@@ -69,6 +72,9 @@ class PeriodSnapshot:
     events: list[View]  # history rows up to the snapshot
     up_to_seq: int | None
     notice: str | None
+    # When and why the period was reopened after a close, oldest first.
+    reopenings: list[dict[str, Any]] = field(default_factory=list)
+    early_reason: str | None = None
 
     @property
     def by_ref(self) -> dict[str, dict[str, Any]]:
@@ -88,10 +94,21 @@ def take_snapshot(rt: Runtime, slug: str, period_key: str | None) -> PeriodSnaps
     plan = queries.plan(rt.engine, slug)
     today = clock.today()
     period = resolve_period(plan, period_key, today)
-    closed = {p["period"]: p for p in queries.periods(rt.engine, plan)}
-    if period.key in closed:
-        return _closed(rt, plan, period, closed[period.key])
-    return _live(rt, plan, period, today)
+    records = {p["period"]: p for p in queries.periods(rt.engine, plan)}
+    record = records.get(period.key)
+    if record is not None and record.get("state") != "reopened":
+        return _closed(rt, plan, period, record)
+    live = _live(rt, plan, period, today)
+    if record is None:
+        return live
+    # Reopened: worked out from the live plan until it closes again, and says so.
+    last = record["reopenings"][-1]
+    notice = (
+        f"{period.label} was reopened on {format_date(date.fromisoformat(last['at'][:10]))} "
+        f"by {last['by']} ({last['reason']}): this report shows the plan as it stands on "
+        f"{format_date(today)} until the period is closed again."
+    )
+    return replace(live, notice=notice, reopenings=record["reopenings"])
 
 
 def _closed(rt: Runtime, plan: View, period: Period, record: View) -> PeriodSnapshot:
@@ -123,6 +140,8 @@ def _closed(rt: Runtime, plan: View, period: Period, record: View) -> PeriodSnap
         events=queries.history_rows(rt.engine, plan, queries.HistoryFilter(up_to_seq=seq)),
         up_to_seq=seq,
         notice=None,
+        reopenings=record.get("reopenings", []),
+        early_reason=record.get("early_reason"),
     )
 
 
@@ -185,9 +204,17 @@ def _with_last(previous: ClosedPeriod | None, action: dict[str, Any]) -> dict[st
     }
 
 
+# The events that close a period: the last of them for a period is the close it shows.
+CLOSING_KINDS = ("Plan.PeriodClosed", "Plan.PeriodClosedEarly", "Plan.PeriodReclosed")
+
+
 def _closing_seq(rt: Runtime, plan: View, key: str) -> int:
-    rows = queries.history_rows(rt.engine, plan, queries.HistoryFilter(kind="Plan.PeriodClosed"))
-    for row in rows:
-        if row["data"].get("period") == key:
-            return int(row["seq"])
+    found = [
+        int(row["seq"])
+        for kind in CLOSING_KINDS
+        for row in queries.history_rows(rt.engine, plan, queries.HistoryFilter(kind=kind))
+        if row["data"].get("period") == key
+    ]
+    if found:
+        return max(found)
     raise LookupError(f"period {key} of plan '{plan['slug']}' is closed but not in its history")

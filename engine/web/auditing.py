@@ -45,6 +45,11 @@ REPORT_FORMATS: dict[ReportFormat, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "Excel",
     ),
+    ReportFormat.DOCX: (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "Word",
+    ),
+    ReportFormat.PDF: ("application/pdf", "PDF"),
 }
 EXPORT_MEDIA_TYPE = "application/x-ndjson"
 PROBLEMS_SHOWN = 50

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from domain import clock
 from domain.action import is_lead_among, is_person, next_statuses
 from domain.errors import NotFound
 from domain.periods import Period
 from domain.values import Person, Status
-from engine.demo import DEMO_END
+from engine.shown_day import shown_note, shown_on
 from engine.web.cache import ReadCache
 from projections import queries
 from projections.views import View
@@ -25,9 +24,8 @@ NEXT_STATUSES: dict[str, list[str]] = {
 
 
 def plan_today(plan: View) -> date:
-    """A demo plan's history ends on the demo's last day, so it is shown as of then;
-    any other plan is shown as of today."""
-    return DEMO_END if plan.get("demo") else clock.today()
+    """The day the plan is shown as of: the same rule as the command line's."""
+    return shown_on(plan)
 
 
 def plans(cache: ReadCache, at: Any = None) -> list[View]:
@@ -42,6 +40,7 @@ def document(cache: ReadCache, slug: str, at: Any = None) -> dict[str, Any]:
         plan = queries.plan(engine, slug)
         doc = queries.document(engine, plan, plan_today(plan))
         doc["id"] = plan["id"]
+        doc["shown_note"] = shown_note(plan)
         doc["period_summaries"] = [
             {"period": p["period"], "summary": p["summary"]} for p in queries.periods(engine, plan)
         ]

@@ -103,6 +103,22 @@ def action_data(state: Any, slug: str, ref: str, at: Any = None) -> dict[str, An
     return data
 
 
+def indicator_charts(action: dict[str, Any]) -> dict[str, Any]:
+    """Each indicator's readings over time against its target and red threshold."""
+    from engine.reports.indicators import indicator_svg, readings_of
+
+    return {
+        i["name"]: indicator_svg(
+            i["name"],
+            i.get("unit") or "",
+            readings_of(action, i["name"]),
+            i["target"],
+            i.get("red_threshold"),
+        )
+        for i in action.get("indicators") or []
+    }
+
+
 def action_page(
     request: Request,
     viewer: Viewer,
@@ -133,6 +149,7 @@ def action_page(
             "conflict": conflict,
             "hints": upload_hints(),
             "period_label": reads.period_label(data["doc"]["period"]),
+            "indicator_charts": indicator_charts(action),
         },
         status_code=status_code,
     )
