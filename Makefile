@@ -41,6 +41,9 @@ bench: install
 	$(PY) bench/replay.py
 	$(PY) bench/reminders.py
 	$(PY) bench/web.py
+	$(PY) bench/cli.py
+	$(PY) bench/import.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) actiontrail.db* actiontrail-files outbox test-artifacts

@@ -95,7 +95,7 @@ def _preview_data(p: Preview) -> dict[str, Any]:
                     "rule": r.rule.value,
                     "plan": r.subject.plan_slug,
                     "ref": r.subject.ref,
-                    "why": "no email address",
+                    "why": "deactivated" if r.recipient.email else "no email address",
                 }
                 for r in p.unreachable
             ),

@@ -62,7 +62,7 @@ class DispatchConfig:
 class Preview:
     day: date
     digests: list[Digest]
-    unreachable: list[Reminder]  # the recipient has no email address
+    unreachable: list[Reminder]  # the recipient has no email address, or is deactivated
     unaddressed: list[Unaddressed]  # nobody to send it to
     state: dict[str, str]  # digest key -> outbox status, for digests already queued
     queued_today: set[str]  # recipients who already have a digest for the day

@@ -151,6 +151,9 @@ def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayRemind
     approvals, ready = _governance(engine, plans, digest_hour)
     periods = _periods(engine, day, plans)
     admins = _admins(engine)
+    # A deactivated person is sent nothing; what would have gone to them is listed as
+    # unreachable, so that someone else can be given their actions.
+    inactive = {u["email"] for u in _docs(engine, "user") if not u.get("active", True)}
     for plan_id, plan in plans.items():
         due = compute_reminders(
             day,
@@ -161,8 +164,9 @@ def _reminders_for_day(engine: Engine, day: date, digest_hour: int) -> DayRemind
             plan.policy,
             escalate_to=[*plan.owners, *admins],
         )
-        out.reminders += due.reminders
+        out.reminders += [r for r in due.reminders if r.recipient.email not in inactive]
         out.unreachable += due.unreachable
+        out.unreachable += [r for r in due.reminders if r.recipient.email in inactive]
         out.unaddressed += due.unaddressed
     return out
 
@@ -210,7 +214,7 @@ def _admins(engine: Engine) -> list[Person]:
     return [
         Person(u["name"], u["email"], u.get("agency"))
         for u in _docs(engine, "user")
-        if Role.ADMIN.value in u["roles"]
+        if Role.ADMIN.value in u["roles"] and u.get("active", True)
     ]
 
 
