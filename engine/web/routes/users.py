@@ -16,6 +16,7 @@ from domain.users import Role
 from engine.web.context import SignedIn, Viewer, csrf_guard, web
 from engine.web.invitations import invite
 from engine.web.pages import form_fields, page, set_session
+from engine.web.routes.auth import start_session
 from engine.web.routes.manage import notice_of
 from projections import queries
 
@@ -136,9 +137,9 @@ async def accept_invitation(request: Request, token: str) -> Response:
         )
         set_session(request, refused, session)
         return refused
-    epoch = await run_in_threadpool(state.accounts.epoch, email)
     response = RedirectResponse("/?done=password", status_code=303)
-    set_session(request, response, state.signer.new_session(email, epoch))
+    # Signed in as a password sign-in is: a session kept on the server, ended by sign-out.
+    await start_session(request, response, email, "password")
     return response
 
 
