@@ -245,3 +245,91 @@ def test_the_action_page_and_dashboard_show_set_up(site: Any) -> None:
     assert "SET-UP" in page and "needs set-up: no lead, no accountable officer" in page
     board = html.unescape(c.get("/plans/plan").text)
     assert "1</span> need set-up" in board and "Needs set-up: no lead" in board
+
+
+# A people file uploaded beside the plan file
+
+PLAN_CSV = (
+    b"Ref,Action,Lead,Chief Officer,Plan Finish\n"
+    b"7.1,Audit cases,Mona Moss,Olu Officer,Sep-10\n"
+    b"7.2,Train staff,Mona Moss,Nobody Known,Oct-10\n"
+)
+PEOPLE_CSV = b"Name,Email,Agency,Role\nMona Moss,mona.moss@nhs.example,NHS,\n"
+
+
+def _import(c: Any, people: bytes, name: str = "people.csv") -> Any:
+    return c.post(
+        "/plans/plan/manage/import",
+        data={"csrf_token": c.csrf},
+        files={"file": ("plan.csv", PLAN_CSV), "people": (name, people)},
+    )
+
+
+def _emails(world: World) -> list[str]:
+    from projections import queries
+
+    world.rt.runner.catch_up()
+    return [u["email"] for u in queries.users(world.rt.engine)]
+
+
+def test_an_admin_imports_a_plan_with_a_people_file(site: Any, world: World) -> None:
+    c = site(ADMIN)
+    assert 'name="people" type="file"' in c.get("/plans/plan/manage").text
+    before = recorded(world.rt)
+    r = _import(c, PEOPLE_CSV)
+    assert r.status_code == 200, r.text
+    added = re.search(r'<ul id="people-added">(.*?)</ul>', r.text, re.S)
+    assert added and "mona.moss@nhs.example" in added.group(1)
+    unlinked = re.search(r'<ul id="people-unlinked">(.*?)</ul>', r.text, re.S)
+    assert unlinked and "Nobody Known" in unlinked.group(1) and "Mona" not in unlinked.group(1)
+    assert recorded(world.rt) == before and "mona.moss@nhs.example" not in _emails(world)
+    token = re.search(r'name="token" value="([^"]+)"', r.text)
+    assert token and 'name="people" value="people.csv"' in r.text
+    r = c.post(
+        "/plans/plan/manage/import/record",
+        data={
+            "csrf_token": c.csrf,
+            "token": token.group(1),
+            "file": "plan.csv",
+            "people": "people.csv",
+        },
+    )
+    assert r.status_code == 200 and "/setup" in str(r.url)
+    assert "mona.moss@nhs.example" in _emails(world)
+    action = world.rt.app.action("plan", "7.1")
+    assert action.is_lead("mona.moss@nhs.example") and action.is_accountable(OFFICER)
+
+
+def test_an_owner_who_is_not_an_admin_cannot_add_people(site: Any, world: World) -> None:
+    c = site(OWNER)
+    before = recorded(world.rt)
+    r = _import(c, PEOPLE_CSV)
+    text = html.unescape(r.text)
+    assert r.status_code == 403 and "Traceback" not in text
+    assert "only an admin may add people with an import" in text
+    assert "'people.csv' would add mona.moss@nhs.example" in text
+    assert 'name="token"' not in r.text
+    assert recorded(world.rt) == before and "mona.moss@nhs.example" not in _emails(world)
+    # Without the people file the owner's import goes ahead to its dry run.
+    r = c.post(
+        "/plans/plan/manage/import",
+        data={"csrf_token": c.csrf},
+        files={"file": ("plan.csv", PLAN_CSV)},
+    )
+    assert r.status_code == 200 and "Dry run: nothing recorded" in r.text
+
+
+def test_a_malformed_people_file_is_one_line_naming_file_row_and_column(
+    site: Any, world: World
+) -> None:
+    c = site(ADMIN)
+    before = recorded(world.rt)
+    r = _import(c, b"Name,Email\nMona Moss,mona@@nhs.example\n", "staff.csv")
+    text = html.unescape(r.text)
+    assert r.status_code == 400 and "Traceback" not in text
+    assert "staff.csv: row 2, column email: 'mona@@nhs.example' is not an email address" in text
+    assert 'name="token"' not in r.text
+    r = _import(c, PEOPLE_CSV, "people.xlsx")
+    assert r.status_code == 400 and "file 'people.xlsx' is not a .csv file" in html.unescape(r.text)
+    assert recorded(world.rt) == before
+    assert not any((Path(world.rt.settings.files_dir) / "imports").glob("*/*"))

@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, PermissionDenied
+from domain.users import Role
 from domain.values import Person, Recurrence
 from engine.web.context import SignedIn, Viewer, csrf_guard, web
 from engine.web.pages import form_fields, page
@@ -26,6 +27,9 @@ router = APIRouter(dependencies=[Depends(csrf_guard)])
 
 IMPORT_SUFFIXES = (".csv", ".tsv", ".xlsx", ".docx")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# The people file is kept beside the plan file, in a folder of its own so the two
+# may share a name.
+PEOPLE_FOLDER = "people"
 
 
 # Imports: the dry run first, then one button records it
@@ -45,26 +49,60 @@ async def import_dry_run(request: Request, slug: str, viewer: SignedIn) -> Respo
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("choose the plan file to import (.csv, .tsv, .xlsx or .docx)")
-    name = Path(upload.filename).name
-    if Path(name).suffix.lower() not in IMPORT_SUFFIXES:
-        raise InvalidInput(f"file '{name}' is not a .csv, .tsv, .xlsx or .docx file")
-    data = await upload.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"file '{name}' is over the limit of {MAX_IMPORT_BYTES} bytes")
+    listed = form.get("people")
+    if not isinstance(listed, UploadFile) or not listed.filename:
+        listed = None  # the people file is optional
     token = secrets.token_hex(16)
     folder = _uploads(request) / token
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(data)
     try:
+        path = await _keep(upload, folder, IMPORT_SUFFIXES, "a .csv, .tsv, .xlsx or .docx")
+        people = None
+        if listed is not None:
+            people = await _keep(listed, folder / PEOPLE_FOLDER, (".csv",), "a .csv")
         result = await run_in_threadpool(
-            lambda: import_plan(state.rt, viewer.email, path, slug=slug, dry_run=True)
+            lambda: import_plan(
+                state.rt, viewer.email, path, slug=slug, dry_run=True, people=people
+            )
         )
+        if result.users_added and not viewer.has(Role.ADMIN) and people is not None:
+            # The service refuses it when recording; say so before the owner reads a
+            # report they could not record.
+            raise PermissionDenied(
+                f"only an admin may add people with an import: the people file "
+                f"'{people.name}' would add {', '.join(result.users_added)}. Ask an admin "
+                "to add them, or import the plan file without the people file"
+            )
     except DomainError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     if not result.ok:
         shutil.rmtree(folder, ignore_errors=True)
+    return _report(request, viewer, slug, result, token, path.name, people)
+
+
+async def _keep(upload: UploadFile, folder: Path, suffixes: tuple[str, ...], kinds: str) -> Path:
+    """Keep an uploaded file in ``folder`` until the import is recorded (or refused)."""
+    name = Path(upload.filename or "").name
+    if Path(name).suffix.lower() not in suffixes:
+        raise InvalidInput(f"file '{name}' is not {kinds} file")
+    data = await upload.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InvalidInput(f"file '{name}' is over the limit of {MAX_IMPORT_BYTES} bytes")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def _report(
+    request: Request,
+    viewer: Viewer,
+    slug: str,
+    result: Any,
+    token: str,
+    name: str,
+    people: Path | None,
+) -> Response:
     return page(
         request,
         viewer,
@@ -75,6 +113,7 @@ async def import_dry_run(request: Request, slug: str, viewer: SignedIn) -> Respo
             "report": result.render_text(),
             "token": token,
             "file": name,
+            "people": people.name if people is not None else "",
             "active": "manage",
         },  # fmt: skip
         status_code=200 if result.ok else 400,
@@ -94,22 +133,15 @@ async def import_record(request: Request, slug: str, viewer: SignedIn) -> Respon
     path = folder / name
     if not path.is_file():
         raise InvalidInput(f"file '{name}' is no longer waiting to be recorded: upload it again")
-    result = await run_in_threadpool(lambda: import_plan(state.rt, viewer.email, path, slug=slug))
+    listed = Path(f.get("people", "")).name
+    people = folder / PEOPLE_FOLDER / listed if listed else None
+    if people is not None and not people.is_file():
+        raise InvalidInput(f"file '{listed}' is no longer waiting to be recorded: upload it again")
+    result = await run_in_threadpool(
+        lambda: import_plan(state.rt, viewer.email, path, slug=slug, people=people)
+    )
     if not result.ok:
-        return page(
-            request,
-            viewer,
-            "import_report.html",
-            {
-                "slug": slug,
-                "result": result,
-                "report": result.render_text(),
-                "token": "",
-                "file": name,
-                "active": "manage",
-            },  # fmt: skip
-            status_code=400,
-        )
+        return _report(request, viewer, slug, result, "", name, people)
     shutil.rmtree(folder, ignore_errors=True)
     return back_to(slug, "imported", "/setup")
 
