@@ -15,6 +15,7 @@ under 50 ms on SQLite), `action_ratio` the action page's p95 over its baseline, 
 from __future__ import annotations
 
 import argparse
+import calendar
 import gc
 import http.client
 import json
@@ -111,7 +112,8 @@ def build_plan(rt: Runtime, n: int) -> list[str]:
                     if i % 5 == 0:
                         rt.app.report_progress(LEAD, SLUG, ref, f"{y}-{m:02d}", "Work continues.")
         for y, m in months:
-            clock.set(datetime(y, m, 28, 17, tzinfo=UTC))
+            # Each month closed on its last day, as a board closes it.
+            clock.set(datetime(y, m, calendar.monthrange(y, m)[1], 17, tzinfo=UTC))
             close_period(rt, SECRETARY, SLUG, f"{y}-{m:02d}")
     Accounts(rt.engine).set_password(LEAD, PASSWORD)
     return refs

@@ -17,6 +17,7 @@ from domain.errors import InvalidInput
 
 class ChainAdoption(TrailAggregate):
     class Adopted(TrailAggregate.Created):
+        class_version = 1
         events: int  # how many stored events were adopted
         through_position: int  # the last of them
         reason: str

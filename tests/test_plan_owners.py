@@ -13,6 +13,7 @@ import pytest
 from domain.action import parse_shift, shifted
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.values import Person, Rag, Status
+from engine.closing import close_period
 from engine.runtime import Runtime
 from projections import queries
 from tests.cli import Cli
@@ -140,7 +141,7 @@ def test_an_owner_amends_the_plan_title_boards_and_cadence(owned: World) -> None
 
 
 def test_the_cadence_cannot_change_once_a_period_is_closed(owned: World) -> None:
-    owned.rt.app.close_period(ADMIN, "plan", "2009-05", [], {}, {}, date(2009, 5, 31))
+    close_period(owned.rt, ADMIN, "plan", "2009-05")
     with pytest.raises(DomainError, match="closed periods .2009-05.: its cadence cannot change"):
         owned.rt.app.amend_plan(OWNER, "plan", "cadence", "quarterly", "why")
 

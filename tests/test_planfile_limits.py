@@ -159,6 +159,7 @@ def test_plan_load_refuses_in_one_line_with_exit_1_and_records_nothing(
     assert c.json("plans") == []
 
 
+@pytest.mark.persistence
 def test_the_example_loads_with_its_people(tmp_path: Path, db_url: str) -> None:
     c = Cli(tmp_path, db_url)
     c.ok("users", "add", ADMIN, "--name", "Ada", "--role", "admin")

@@ -25,6 +25,18 @@ def test_shown_text_escapes_what_would_not_print_and_keeps_line_breaks() -> None
 
 
 def _text(fmt: ReportFormat, data: bytes) -> str:
+    """The text a reader of the document sees, read back from it."""
+    if fmt is ReportFormat.DOCX:
+        import docx
+
+        document = docx.Document(io.BytesIO(data))
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+    if fmt is ReportFormat.PDF:
+        import pypdf
+
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        return "\n".join(page.extract_text() for page in reader.pages).replace("\n", "")
     if fmt is not ReportFormat.XLSX:
         return data.decode("utf-8")
     book = openpyxl.load_workbook(io.BytesIO(data))

@@ -340,7 +340,8 @@ def test_forged_and_tokenless_posts_are_refused(
     finally:
         rt.close()
     values = {"slug": SLUG, "ref": "2.1", "key": "safeguarding-procedures",
-              "evidence_id": "E1", "digest": "x", "email": PEOPLE["rg"]}  # fmt: skip
+              "evidence_id": "E1", "digest": "x", "email": PEOPLE["rg"], "change": "roles",
+              "token": "x"}  # fmt: skip
     assert len(routes) >= 9
     for path in routes:
         url = demo_server.url + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
