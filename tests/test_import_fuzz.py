@@ -437,3 +437,22 @@ def test_many_fuzzed_plan_files_are_loaded_whole_or_refused(
     admin_rt: Runtime, tmp_path: Path, file: tuple[bytes, str]
 ) -> None:
     loads_cleanly(admin_rt, tmp_path, *file)
+
+
+def test_a_workbook_whose_xml_is_broken_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by the fuzz: XML that lxml cannot parse (a prefix with no name) ended in a
+    traceback rather than a refusal."""
+    from engine.importing import parse_file
+
+    good = xlsx_bytes([list(HEADINGS), ["1.1", "aim", "Do it"]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                body = body.replace(b"<sheets>", b"<sheets><shee:/>", 1)
+            dst.writestr(info, body)
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(ImportFileError, match=r"^plan.xlsx: not a readable .xlsx workbook"):
+        parse_file(path, slug="plan")
