@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,7 +131,15 @@ def check_package(path: Path, data: bytes) -> None:
 def _member(path: Path, package: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         return package.read(info)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+    # A damaged part fails in zlib (a corrupt stream) or ends early (EOFError).
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        zlib.error,
+        EOFError,
+    ) as exc:
         raise ImportFileError(path, f"the document is damaged: {info.filename}: {exc}") from exc
 
 
