@@ -578,7 +578,10 @@ _TEXT = st.text(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(cells=st.lists(_TEXT, min_size=len(HEADINGS), max_size=len(HEADINGS)), group=_TEXT)
 def test_any_text_written_to_a_word_cell_reads_back_as_written(
@@ -636,7 +639,10 @@ _XML_BITS = st.sampled_from(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     where=st.floats(min_value=0, max_value=1),
