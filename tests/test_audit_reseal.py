@@ -162,3 +162,20 @@ def test_reopening_a_store_with_its_chain_dropped_seals_nothing(
         assert not verify_store(rt.app).intact
     finally:
         rt.close()
+
+
+def test_the_web_verify_check_catches_the_newest_events_removed(
+    world: World, raw: RawStore, tmp_path: Path
+) -> None:
+    """The web's verify page and API check a pasted checkpoint with the same check as
+    `verify --checkpoint`, so a truncated store is caught there too."""
+    from engine.web.auditing import check_statement
+
+    busy(world)
+    world.rt.app.add_user(ADMIN, "new@council.example", "New", ["lead"])
+    witnessed = Cli(tmp_path, world.rt.db.url).ok("checkpoint", "plan")
+    assert check_statement(world.rt, "plan", witnessed)["holds"] is True
+    truncate_newest(raw)
+    checked = check_statement(world.rt, "plan", witnessed)
+    assert checked["holds"] is False
+    assert "newest events were removed" in checked["message"]

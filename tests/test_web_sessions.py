@@ -17,6 +17,9 @@ from engine.accounts import web_sessions
 from tests.conftest import ADMIN, LEAD
 from tests.web_inprocess import PASSWORD, Site, csrf_in, open_site, site  # noqa: F401
 
+# What is stored, chained and read back is what these tests are about.
+pytestmark = pytest.mark.persistence
+
 
 def is_signed_in(client: object) -> bool:
     response = client.get("/account")  # type: ignore[attr-defined]
