@@ -11,7 +11,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Bytecode written now, for every later start: where PYTHONDONTWRITEBYTECODE is set,
+# each command would otherwise compile the modules it imports on every run.
 install: $(STAMP)
+	$(PY) -m compileall -q domain engine projections notifiers config >/dev/null
 
 # From the distribution, once: Debian's Chromium for the browser tests, Pango for
 # WeasyPrint's PDF reports, and poppler's pdftotext/pdftoppm to read PDFs back in tests.

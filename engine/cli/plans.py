@@ -14,7 +14,6 @@ import typer
 
 from domain.errors import InvalidInput
 from domain.person_text import parse_person
-from domain.plan import shown_setting
 from domain.safe_text import csv_cell, json_text
 from domain.spec import ActionSpec
 from domain.values import Cadence, Person, ReminderPolicy

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from domain.rag_rules import ARROWS
 from engine.cli import lazy, output
-from projections.dashboard import setup_label
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+    from projections.dashboard import setup_label
 else:
     Text = lazy.function("rich.text", "Text")
+    setup_label = lazy.function("projections.dashboard", "setup_label")
 
 
 def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:
