@@ -161,7 +161,4 @@ def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # ty
         if line.startswith("import time:") and "|" in line
     }
     assert "sqlalchemy" in names  # the run did open the store
-    loaded = sorted(
-        n for n in names if any(n == h or n.startswith(h + ".") for h in NOT_FOR_SHOW)
-    )
-    assert loaded == []
+    assert heavy_among(names, NOT_FOR_SHOW) == []
