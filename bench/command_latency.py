@@ -24,7 +24,7 @@ from eventsourcing.domain import Aggregate, event  # noqa: E402
 from bench.stores import create_schema, drop_schema, url_for  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.values import Status  # noqa: E402
-from engine.database import Database  # noqa: E402
+from engine.adapters.database import Database  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from projections import queries  # noqa: E402
 from tests.conftest import ADMIN, LEAD, action_spec, people  # noqa: E402
@@ -68,8 +68,8 @@ def measure_actiontrail(url: str, folder: Path, n: int) -> list[float]:
 
 # The library's own recorders, without actiontrail's hash chain.
 STOCK_RECORDERS = {
-    "engine.audit.sqlite_store:ChainedSQLiteFactory": "eventsourcing.sqlite",
-    "engine.audit.postgres_store:ChainedPostgresFactory": "eventsourcing.postgres",
+    "engine.adapters.eventstore.sqlite:ChainedSQLiteFactory": "eventsourcing.sqlite",
+    "engine.adapters.eventstore.postgres:ChainedPostgresFactory": "eventsourcing.postgres",
 }
 
 

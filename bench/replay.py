@@ -34,13 +34,13 @@ from domain.clock import FixedClock, using_clock  # noqa: E402
 from domain.plan import plan_id  # noqa: E402
 from domain.spec import ActionSpec, GroupSpec, PlanSpec  # noqa: E402
 from domain.values import Cadence, Criterion, Person, Rag, Status  # noqa: E402
-from engine.application import ActionTrail  # noqa: E402
 from engine.audit import timeline  # noqa: E402
 from engine.audit.as_of import document, document_as_of, london_day  # noqa: E402
 from engine.audit.replay import replay  # noqa: E402
 from engine.audit.verify import verify_store  # noqa: E402
-from engine.closing import close_period  # noqa: E402
+from engine.plans.closing import close_period  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
+from engine.service.application import ActionTrail  # noqa: E402
 from projections.schema import history  # noqa: E402
 
 SLUG = "bench"

@@ -26,7 +26,7 @@ from config.settings import Settings  # noqa: E402
 from domain.clock import FixedClock, using_clock  # noqa: E402
 from domain.spec import ActionSpec, GroupSpec, PlanSpec  # noqa: E402
 from domain.values import Criterion, Person, Rag  # noqa: E402
-from engine.closing import close_period  # noqa: E402
+from engine.plans.closing import close_period  # noqa: E402
 from engine.reports import ReportFormat, ReportKind, build_report, render  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from tests.conftest import ADMIN, LEAD, SECRETARY, people  # noqa: E402

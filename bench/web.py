@@ -39,9 +39,9 @@ from config.settings import Settings  # noqa: E402
 from domain.clock import FixedClock, using_clock  # noqa: E402
 from domain.spec import ActionSpec, GroupSpec, PlanSpec  # noqa: E402
 from domain.values import Criterion, Person, Rag, Status  # noqa: E402
-from engine.accounts import Accounts  # noqa: E402
-from engine.closing import close_period  # noqa: E402
+from engine.plans.closing import close_period  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
+from engine.service.accounts import Accounts  # noqa: E402
 from engine.web.cache import ReadCache  # noqa: E402
 from engine.web.routes.actions import action_data  # noqa: E402
 from projections import queries  # noqa: E402

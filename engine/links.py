@@ -50,9 +50,9 @@ class LinkSigner:
 @lru_cache(maxsize=8)
 def _link_accounts(database_url: str) -> Any:
     # The signing key and the sign-in epochs are kept with the credentials.
-    from engine.accounts import Accounts
-    from engine.database import Database
+    from engine.adapters.database import Database
     from engine.runtime import read_model_engine
+    from engine.service.accounts import Accounts
 
     return Accounts(read_model_engine(Database.from_url(database_url)))
 

@@ -14,11 +14,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from config.logging import get_logger
 from config.settings import Settings
-from engine.application import ActionTrail
+from engine.adapters.database import Database, DatabaseUnavailable
+from engine.adapters.files import FileStore
 from engine.audit.schema import audit_metadata
 from engine.audit.snapshots import SnapshotProjection
-from engine.database import Database, DatabaseUnavailable
-from engine.files import FileStore
+from engine.service.application import ActionTrail
 from projections.projectors import all_projections
 from projections.runner import ProjectionRunner
 from projections.schema import metadata

@@ -49,7 +49,7 @@ def test_only_the_application_service_records_aggregates() -> None:
             if path == SERVICE:
                 continue
             doors += side_doors(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
-    assert doors == [], "write only through engine/application.py:\n" + "\n".join(doors)
+    assert doors == [], "write only through engine/service/application.py:\n" + "\n".join(doors)
 
 
 def test_the_side_door_check_finds_a_side_door() -> None:

@@ -17,8 +17,8 @@ from engine.audit import snapshots
 from engine.audit.as_of import document, document_as_of, document_effective
 from engine.audit.replay import replay
 from engine.audit.snapshots import SnapshotProjection
-from engine.closing import FROZEN_FIELDS
 from engine.demo import load_demo
+from engine.plans.closing import FROZEN_FIELDS
 from engine.runtime import Runtime
 from projections import queries
 from projections.store import MemoryViewStore

@@ -15,10 +15,10 @@ from domain.clock import FixedClock
 from domain.errors import Conflict, DomainError, NotFound
 from domain.plan import plan_id
 from domain.values import Rag, Status
-from engine.application import ActionTrail
 from engine.audit.checkpoint import check_checkpoint, parse_checkpoint, take_checkpoint
 from engine.audit.verify import Problem, verify_store
 from engine.runtime import Runtime
+from engine.service.application import ActionTrail
 from tests.conftest import ADMIN, LEAD, LEAD2, PG_DSN, World, action_spec, open_runtime
 from tests.test_audit_tools import Cli, RawStore
 
@@ -259,7 +259,7 @@ def test_no_checkpoint_is_taken_of_a_changed_record(world: World, raw: RawStore)
 def test_a_store_recorded_before_the_chain_takes_no_write_until_adopted(
     db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
-    from engine.database import Database
+    from engine.adapters.database import Database
 
     db = Database.from_url(db_url)
     env = db.eventsourcing_env()

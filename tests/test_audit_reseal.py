@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.audit.chain import ADOPTION_TOPIC
+from engine.adapters.eventstore.chain import ADOPTION_TOPIC
 from engine.audit.verify import verify_store
 from engine.runtime import Runtime
 from tests.conftest import ADMIN, AUDITOR, LEAD2, World, open_runtime

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import psycopg
 
-from engine.audit.chain import GENESIS, link_of
+from engine.adapters.eventstore.chain import GENESIS, link_of
 from engine.runtime import Runtime
 from tests.cli import Cli as BaseCli
 from tests.conftest import PG_DSN

@@ -19,9 +19,9 @@ from config.settings import Settings
 from domain.clock import LONDON
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.values import Indicator
+from engine.adapters.database import DatabaseUnavailable, redacted
+from engine.adapters.files import FileStore
 from engine.cli import output
-from engine.database import DatabaseUnavailable, redacted
-from engine.files import FileStore
 from engine.runtime import Runtime
 from tests.cli import Cli as BaseCli
 from tests.conftest import ADMIN, AUDITOR, LEAD, World, action_spec

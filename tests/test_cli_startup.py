@@ -99,7 +99,7 @@ def test_help_and_version_run() -> None:
 
 
 def test_the_hash_prefix_shown_is_the_chains() -> None:
-    from engine.audit.chain import HASH_PREFIX
+    from engine.adapters.eventstore.chain import HASH_PREFIX
     from engine.cli import audit
 
     assert audit.HASH_PREFIX == HASH_PREFIX

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from domain.errors import DomainError, InvalidInput, NotFound
 from engine.importing import ImportFileError
 from engine.importing.record import import_plan
-from engine.planfile import read_plan_file
+from engine.plans.planfile import read_plan_file
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, people

@@ -13,8 +13,8 @@ from domain.clock import FixedClock
 from domain.errors import DomainError, InvalidInput, PermissionDenied
 from domain.periods import Period
 from domain.values import Cadence, Rag
-from engine.closing import close_period
 from engine.importing.record import import_plan
+from engine.plans.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.snapshot import Basis
 from engine.runtime import Runtime

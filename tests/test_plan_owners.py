@@ -13,7 +13,7 @@ import pytest
 from domain.action import parse_shift, shifted
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.values import Person, Rag, Status
-from engine.closing import close_period
+from engine.plans.closing import close_period
 from engine.runtime import Runtime
 from projections import queries
 from tests.cli import Cli

@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from domain.errors import InvalidInput
-from engine import planfile
-from engine.planfile import SCHEMA_PATH, read_plan_file
+from engine.plans import planfile
+from engine.plans.planfile import SCHEMA_PATH, read_plan_file
 from tests.conftest import ADMIN
 from tests.test_cli import Cli
 

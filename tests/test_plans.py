@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.spec import GovernanceSpec, GroupSpec, PlanSpec
-from engine.planfile import read_plan_file
+from engine.plans.planfile import read_plan_file
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, AUDITOR, LEAD, World, action_spec, people

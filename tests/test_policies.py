@@ -16,7 +16,7 @@ from domain.reminders import Rule
 from domain.spec import PlanSpec
 from domain.values import RagPolicy, ReminderPolicy
 from domain.working_days import working_days_before
-from engine.planfile import read_plan_file
+from engine.plans.planfile import read_plan_file
 from engine.reminders.gather import reminders_for_day
 from engine.runtime import Runtime
 from projections import queries

@@ -326,7 +326,7 @@ def test_a_revoked_sign_off_makes_the_item_ready_again(
 def test_no_update_requests_for_a_period_already_closed(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
-    from engine.closing import close_period
+    from engine.plans.closing import close_period
 
     clock.set(at(date(2009, 6, 1)))
     setup_plan(rt, simple_action("1.1", date(2009, 12, 31)))

@@ -13,9 +13,9 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.values import Person
-from engine.accounts import Accounts
 from engine.reminders.dispatcher import Dispatcher
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 from engine.web.app import create_app
 from engine.web.security import LinkScope, Signer
 from tests.conftest import LEAD, LEAD2

@@ -10,7 +10,7 @@ import pytest
 from domain.clock import FixedClock
 from domain.errors import DomainError, InvalidInput, PermissionDenied
 from domain.values import Cadence, Rag, Status
-from engine.closing import close_period
+from engine.plans.closing import close_period
 from projections import queries
 from tests.conftest import ADMIN, LEAD, LEAD2, SECRETARY, World
 from tests.test_cli import Cli

@@ -16,8 +16,8 @@ import pytest
 from domain.clock import FixedClock
 from domain.periods import Period
 from domain.values import Rag
-from engine.closing import close_period
 from engine.demo import load_demo
+from engine.plans.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.documents import md_cell, md_text
 from engine.reports.progress import ProgressContent

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from domain.clock import FixedClock
 from domain.values import Rag
-from engine.closing import close_period
+from engine.plans.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.palette import RAG_FILL
 from engine.runtime import Runtime

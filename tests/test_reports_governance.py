@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.clock import FixedClock
-from engine.closing import close_period
+from engine.plans.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.governance import GovernanceContent
 from engine.runtime import Runtime

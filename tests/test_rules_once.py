@@ -18,7 +18,7 @@ from domain.action import Action, next_statuses, rag_needs_reason, status_needs_
 from domain.clock import FixedClock, using_clock
 from domain.errors import DomainError, InvalidInput
 from domain.values import REPORTABLE_RAGS, Person, Rag, Status
-from engine.times import MalformedMoment, parse_moment
+from engine.service.times import MalformedMoment, parse_moment
 from engine.web import reads
 from engine.web.times import local_input_to_utc
 from engine.web.updates import UpdateForm
@@ -156,7 +156,7 @@ def test_each_says_in_its_own_words_that_a_moment_is_malformed() -> None:
 
 def test_the_web_keeps_no_parser_of_its_own() -> None:
     text = (ROOT / "engine" / "web" / "times.py").read_text(encoding="utf-8")
-    assert "fromisoformat" not in text and "engine.times" in text
+    assert "fromisoformat" not in text and "engine.service.times" in text
 
 
 def test_a_malformed_moment_on_the_command_line_is_bad_usage(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_no_module_of_the_engine_outside_the_command_line_imports_typer() -> Non
 
 def test_times_closing_and_reminders_load_without_typer_or_the_web_application() -> None:
     probe = (
-        "import sys, engine.times, engine.closing, engine.links, engine.web.times, "
+        "import sys, engine.service.times, engine.plans.closing, engine.links, engine.web.times, "
         "engine.reminders.delivery; "
         "print(sorted(m for m in ('typer', 'starlette', 'fastapi', 'engine.web.security') "
         "if m in sys.modules))"

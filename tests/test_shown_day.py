@@ -9,7 +9,7 @@ import pytest
 
 from engine.demo import load_demo
 from engine.runtime import Runtime
-from engine.shown_day import DEMO_END
+from engine.service.shown_day import DEMO_END
 from engine.web import reads
 from engine.web.cache import ReadCache
 from tests.cli import Cli

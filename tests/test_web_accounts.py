@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from domain.errors import InvalidInput
-from engine.accounts import Accounts, api_tokens, credentials
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts, api_tokens, credentials
 from engine.web import make_action_link
 from engine.web.security import LINK_MAX_AGE, LinkScope, Signer
 from tests.conftest import LEAD, World
@@ -131,7 +131,7 @@ def test_accounts_opened_at_once_by_several_threads_all_open(rt: Runtime) -> Non
             engine.dispose()
 
     for _ in range(5):
-        from engine.accounts import web_metadata
+        from engine.service.accounts import web_metadata
 
         web_metadata.drop_all(rt.engine)
         threads = [threading.Thread(target=open_accounts) for _ in range(4)]

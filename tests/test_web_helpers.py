@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from engine.accounts import Accounts
 from engine.demo import load_data, load_demo
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 
 BIN = Path(sys.executable).with_name("actiontrail")
 CHROMIUM = Path("/usr/bin/chromium")

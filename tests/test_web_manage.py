@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from engine.accounts import Accounts, invitations
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts, invitations
 from tests.conftest import ADMIN, AUDITOR, LEAD, LEAD2, NHS, OFFICER, World, action_spec
 
 PASSWORD = "correct horse battery"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from engine.accounts import Accounts
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 from tests.test_web_helpers import (
     PASSWORD,
     browser,  # noqa: F401  (fixture)

@@ -16,10 +16,10 @@ from sqlalchemy import column, create_engine, inspect, select, table
 
 from config.settings import Settings
 from domain.values import Rag
-from engine.accounts import Accounts
 from engine.cli.web import DEMO_PASSWORD, choose_parts
 from engine.reminders.scheduler import DAILY_JOB, JOBS_TABLE, SWEEP_JOB
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 from engine.web.background import Jobs
 from tests.test_web_helpers import (
     BIN,

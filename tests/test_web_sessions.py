@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from config.settings import Settings
 from domain.errors import InvalidInput
-from engine.accounts import web_sessions
+from engine.service.accounts import web_sessions
 from tests.conftest import ADMIN, LEAD
 from tests.web_inprocess import PASSWORD, Site, csrf_in, open_site, site  # noqa: F401
 

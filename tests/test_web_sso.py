@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from domain.errors import InvalidInput
-from engine.accounts import web_sessions
+from engine.service.accounts import web_sessions
 from engine.web.sso import CALLBACK_PATH, SsoConfig, SsoRefused
 from tests.conftest import LEAD
 from tests.test_web_helpers import (

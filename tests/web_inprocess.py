@@ -19,8 +19,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from config.settings import Settings
-from engine.accounts import Accounts
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 from tests.conftest import ADMIN, AGENCIES, LEAD, action_spec, people
 
 BASE = "http://actiontrail.test"

@@ -2,7 +2,7 @@
 proof, later, that the plan's history up to it is unchanged.
 
 The statement names the plan, how many of its events it covers and the plan's digest
-after them (see engine.audit.chain). Being outside the database, a minuted checkpoint
+after them (see engine.adapters.eventstore.chain). Being outside the database, a minuted checkpoint
 also catches a rewrite that recomputed the whole chain.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from domain import clock
 from domain.errors import InvalidInput, NotFound
 from domain.plan import check_slug, plan_id
-from engine.audit.chain import HASH_PREFIX
+from engine.adapters.eventstore.chain import HASH_PREFIX
 from engine.audit.verify import Problem, Verification, verify_store
 
 

@@ -11,7 +11,7 @@ are left out.
 
 The file is a header line, one line per event in the order the events were recorded,
 and a trailer that states how many events there are, the plan's digest (see
-engine.audit.chain) and a SHA-256 of every line before it, so a restore can tell a
+engine.adapters.eventstore.chain) and a SHA-256 of every line before it, so a restore can tell a
 complete, unchanged file from anything else.
 """
 
@@ -28,7 +28,13 @@ from sqlalchemy import Connection, select
 
 from domain import clock
 from domain.users import user_id
-from engine.audit.chain import GENESIS, HASH_PREFIX, canonical_bytes, id_text, next_link
+from engine.adapters.eventstore.chain import (
+    GENESIS,
+    HASH_PREFIX,
+    canonical_bytes,
+    id_text,
+    next_link,
+)
 from engine.audit.replay import read_stored
 from engine.audit.timeline import Row
 from engine.runtime import Runtime

@@ -16,8 +16,8 @@ from uuid import UUID
 from sqlalchemy import Connection
 
 from domain.errors import DomainError
+from engine.adapters.eventstore.chain import id_text
 from engine.audit import snapshots, timeline
-from engine.audit.chain import id_text
 from projections.reducer import apply_event
 from projections.store import MemoryViewStore
 

@@ -22,7 +22,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.errors import DomainError, InvalidInput
 from domain.plan import plan_id
-from engine.audit.chain import GENESIS, HASH_PREFIX, canonical_bytes, next_link
+from engine.adapters.eventstore.chain import GENESIS, HASH_PREFIX, canonical_bytes, next_link
 from engine.audit.export import FORMAT, VERSION
 from engine.audit.verify import verify_store
 from engine.runtime import Runtime

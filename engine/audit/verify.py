@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.plan import Plan
-from engine.audit.chain import (
+from engine.adapters.eventstore.chain import (
     GENESIS,
     EventRow,
     Head,

@@ -132,7 +132,7 @@ def progress(
     cadence = rt.app.plan(plan).cadence
     named = None
     if period:
-        from engine.closing import parse_period
+        from engine.plans.closing import parse_period
 
         named = parse_period(period, cadence).key
     # By default the open period: the month of today, or the next one if today's closed.

@@ -13,12 +13,12 @@ from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
 
 if TYPE_CHECKING:
-    from engine.closing import close_period, parse_period
+    from engine.plans.closing import close_period, parse_period
     from projections import queries
     from projections.lists import lists_for
 else:
-    close_period = lazy.function("engine.closing", "close_period")
-    parse_period = lazy.function("engine.closing", "parse_period")
+    close_period = lazy.function("engine.plans.closing", "close_period")
+    parse_period = lazy.function("engine.plans.closing", "parse_period")
     queries = lazy.module("projections.queries")
     lists_for = lazy.function("projections.lists", "lists_for")
 

@@ -13,7 +13,7 @@ from domain import clock
 from engine.cli import app, lazy, output, render
 from engine.cli.context import Format, parse_date, state
 from engine.cli.options import output_option
-from engine.times import parse_moment
+from engine.service.times import parse_moment
 
 if TYPE_CHECKING:
     from domain.plan import plan_id
@@ -41,7 +41,8 @@ else:
     restore_plan = lazy.function("engine.audit.restore", "restore_plan")
     verify_store = lazy.function("engine.audit.verify", "verify_store")
 
-# The prefix of every hash shown (engine.audit.chain.HASH_PREFIX, which loads the store).
+# The prefix of every hash shown (HASH_PREFIX of engine.adapters.eventstore.chain,
+# which loads the store).
 HASH_PREFIX = "sha256:"
 
 

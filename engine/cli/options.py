@@ -13,7 +13,7 @@ html or md) keeps it: it should fall back to ``state(ctx).format`` when not give
 
 With ``--format json``, a command that records something and prints no JSON of its own
 prints what it recorded: each aggregate changed, its new version, and each event's kind
-and position in the store's sequence (see ``engine.recorded``). A command may add its
+and position in the store's sequence (see ``engine.service.recorded``). A command may add its
 own facts to that object with ``state(ctx).result.update(...)``; a command that records
 no event but does something (writes a file, sets a password) puts what it did there, and
 that alone is printed. Sentences (``output.info``) go to standard error under JSON.
@@ -131,7 +131,7 @@ def with_common_options(callback: Callable[..., Any]) -> Callable[..., Any]:
         values = {name: kwargs.pop(name, None) for name, _, _ in added}
         st = _apply(values)
         from engine.cli import output
-        from engine.recorded import collecting
+        from engine.service.recorded import collecting
 
         output.set_json(st.format is Format.JSON)
         with collecting() as changes:

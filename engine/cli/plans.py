@@ -22,12 +22,12 @@ from engine.cli.context import Format, parse_date, state
 
 if TYPE_CHECKING:
     from domain.plan import shown_setting
-    from engine.planfile import read_plan_file
+    from engine.plans.planfile import read_plan_file
     from projections import queries
     from projections.dashboard import rag_policy
 else:
     shown_setting = lazy.function("domain.plan", "shown_setting")
-    read_plan_file = lazy.function("engine.planfile", "read_plan_file")
+    read_plan_file = lazy.function("engine.plans.planfile", "read_plan_file")
     queries = lazy.module("projections.queries")
     rag_policy = lazy.function("projections.dashboard", "rag_policy")
 
@@ -85,7 +85,7 @@ def plans(ctx: typer.Context) -> None:
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
     rt = state(ctx).runtime()
     rt.runner.catch_up()
-    from engine.shown_day import shown_note, shown_on
+    from engine.service.shown_day import shown_note, shown_on
 
     view = queries.plan(rt.engine, slug)
     doc = queries.document(rt.engine, view, today or shown_on(view))
@@ -188,7 +188,7 @@ def _bound(value: str | None, end: bool) -> str | None:
     """A date or a time as the ISO text the history is indexed by (UTC)."""
     if value is None:
         return None
-    from engine.times import parse_moment
+    from engine.service.times import parse_moment
 
     return parse_moment(value, end_of_day=end, option="--since/--until").isoformat()
 

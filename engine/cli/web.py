@@ -195,9 +195,9 @@ def _run_jobs(rt: Runtime, parts: Parts) -> None:
 def _demo(rt: object, host: str, port: int) -> None:
     """Loads the demo plan into an empty store and gives its people the demo password.
     Only the demo plan's own people get it, and only if they have no password yet."""
-    from engine.accounts import Accounts
     from engine.demo import load_data, load_demo
     from engine.runtime import Runtime
+    from engine.service.accounts import Accounts
 
     assert isinstance(rt, Runtime)
     accounts = Accounts(rt.engine)
@@ -248,7 +248,7 @@ def users_password(
         password = getpass.getpass(f"New password for {user.email}: ")
         if getpass.getpass("Again: ") != password:
             raise DomainError("the two passwords differ")
-    from engine.accounts import Accounts
+    from engine.service.accounts import Accounts
 
     Accounts(rt.engine).set_password(user.email, password)
     st.result.update(email=user.email, password_set=True)
@@ -268,7 +268,7 @@ def users_token(
         user = rt.app.user(email)
     except NotFound:
         raise DomainError(f"no user '{email}': add them first (actiontrail users add)") from None
-    from engine.accounts import Accounts
+    from engine.service.accounts import Accounts
 
     token = Accounts(rt.engine).create_token(user.email, label)
     if st.format is Format.JSON:

@@ -19,9 +19,9 @@ from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.spec import ActionSpec, GroupSpec, PlanSpec
 from domain.users import user_id
 from domain.values import Criterion, Direction, Indicator, Person, Rag, Status
-from engine.closing import close_period
+from engine.plans.closing import close_period
 from engine.runtime import Runtime
-from engine.shown_day import DEMO_END
+from engine.service.shown_day import DEMO_END
 
 FIRST_MONTH = (2008, 9)
 LAST_MONTH = (2009, 8)

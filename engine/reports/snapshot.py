@@ -18,7 +18,7 @@ from domain import clock
 from domain.periods import Period
 from domain.rag_rules import direction, format_date
 from domain.values import Cadence, Rag
-from engine.closing import parse_period
+from engine.plans.closing import parse_period
 from engine.reports.replay import PlanReplay
 from engine.runtime import Runtime
 from projections import queries

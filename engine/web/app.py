@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from domain.action import MAX_EVIDENCE_BYTES
-from engine.accounts import Accounts, SessionLimits
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts, SessionLimits
 from engine.web import api, errors
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache

@@ -19,8 +19,8 @@ from typing import Any, TextIO, cast
 from domain import clock
 from domain.errors import InvalidInput
 from domain.plan import plan_id
+from engine.adapters.eventstore.chain import HASH_PREFIX
 from engine.audit.as_of import document_as_of, document_effective
-from engine.audit.chain import HASH_PREFIX
 from engine.audit.checkpoint import (
     check_checkpoint,
     parse_checkpoint,

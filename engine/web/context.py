@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotFound
 from domain.users import Role
-from engine.accounts import Accounts, SessionLimits, SessionRecord
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts, SessionLimits, SessionRecord
 from engine.web.cache import ReadCache
 from engine.web.security import SESSION_COOKIE, Session, Signer, csrf_matches
 from engine.web.throttle import Throttled, Throttles

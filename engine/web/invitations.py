@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from domain.errors import DomainError
-from engine.accounts import INVITATION_DAYS
+from engine.service.accounts import INVITATION_DAYS
 from engine.web.context import Viewer, web
 
 

@@ -10,7 +10,7 @@ from domain.action import is_lead_among, is_person, next_statuses
 from domain.errors import NotFound
 from domain.periods import Period
 from domain.values import Person, Status
-from engine.shown_day import shown_note, shown_on
+from engine.service.shown_day import shown_note, shown_on
 from engine.web.cache import ReadCache
 from projections import queries
 from projections.views import View

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.times import MalformedMoment, parse_moment
+from engine.service.times import MalformedMoment, parse_moment
 
 
 def local_input_to_utc(value: str, *, end: bool) -> str | None:

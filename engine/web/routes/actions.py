@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from domain.action import MAX_EVIDENCE_BYTES
 from domain.errors import Conflict, DomainError, NotFound
-from engine.files import ALLOWED_MEDIA_TYPES
+from engine.adapters.files import ALLOWED_MEDIA_TYPES
 from engine.web import reads
 from engine.web.context import (
     SignedIn,

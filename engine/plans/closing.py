@@ -10,8 +10,8 @@ from domain import clock
 from domain.errors import InvalidInput, MalformedValue
 from domain.periods import Period
 from domain.values import Cadence
-from engine.application import FROZEN_FIELDS
 from engine.runtime import Runtime
+from engine.service.application import FROZEN_FIELDS
 from projections import queries
 from projections.dashboard import plan_document
 

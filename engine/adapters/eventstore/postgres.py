@@ -1,7 +1,7 @@
 """The PostgreSQL event store with its hash chain, written in the same transaction as the
 events and under the same table lock, so links follow the order positions are issued in.
 
-Selected with PERSISTENCE_MODULE=engine.audit.postgres_store:ChainedPostgresFactory.
+Selected with PERSISTENCE_MODULE=engine.adapters.eventstore.postgres:ChainedPostgresFactory.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain import clock
-from engine.audit.chain import (
+from engine.adapters.eventstore.chain import (
     ADOPTION_TOPIC,
     GENESIS,
     Head,
@@ -32,7 +32,7 @@ from engine.audit.chain import (
     link_of,
     missing_chain_message,
 )
-from engine.audit.errors import ChainBroken, ChainMissing
+from engine.adapters.eventstore.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 # Events per INSERT statement. One statement for a whole large save (a 50,000-action

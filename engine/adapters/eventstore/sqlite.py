@@ -1,6 +1,6 @@
 """The SQLite event store with its hash chain, written in the same transaction as the events.
 
-Selected with PERSISTENCE_MODULE=engine.audit.sqlite_store:ChainedSQLiteFactory.
+Selected with PERSISTENCE_MODULE=engine.adapters.eventstore.sqlite:ChainedSQLiteFactory.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from eventsourcing.sqlite import (
 )
 
 from domain import clock
-from engine.audit.chain import (
+from engine.adapters.eventstore.chain import (
     ADOPTION_TOPIC,
     GENESIS,
     Head,
@@ -27,7 +27,7 @@ from engine.audit.chain import (
     link_of,
     missing_chain_message,
 )
-from engine.audit.errors import ChainBroken, ChainMissing
+from engine.adapters.eventstore.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 

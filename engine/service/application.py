@@ -28,7 +28,7 @@ from domain.plan import Plan, plan_id
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status
-from engine import recorded
+from engine.service import recorded
 from projections.lists import lists_for
 
 
@@ -65,7 +65,7 @@ class ActionTrail(Application[UUID]):
 
     def record(self, *aggregates: Any) -> list[Recording[UUID]]:
         """Save aggregates in one transaction; a stale write becomes a Conflict. Returns
-        the recordings, which ``engine.recorded.collecting`` also gathers for interfaces
+        the recordings, which ``engine.service.recorded.collecting`` also gathers for interfaces
         that tell their user what was recorded."""
         try:
             recordings = self.save(*aggregates)

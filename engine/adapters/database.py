@@ -96,12 +96,12 @@ class Database:
         if self.kind == "sqlite":
             assert self.path is not None
             return {
-                "PERSISTENCE_MODULE": "engine.audit.sqlite_store:ChainedSQLiteFactory",
+                "PERSISTENCE_MODULE": "engine.adapters.eventstore.sqlite:ChainedSQLiteFactory",
                 "SQLITE_DBNAME": str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         env = {
-            "PERSISTENCE_MODULE": "engine.audit.postgres_store:ChainedPostgresFactory",
+            "PERSISTENCE_MODULE": "engine.adapters.eventstore.postgres:ChainedPostgresFactory",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

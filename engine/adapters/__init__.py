@@ -1,0 +1,2 @@
+"""Adapters to the outside: database URLs, the file store for evidence and documents,
+and the event stores with their hash chain."""
