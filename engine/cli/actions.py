@@ -49,69 +49,40 @@ def _status(
     output.info(f"action {ref}: {to.value.replace('_', ' ')}")
 
 
-@action_app.command("start")
-def start(
-    ctx: typer.Context,
-    plan: str,
-    ref: str,
-    reason: Reason = None,
-    on: On = None,
-    expected_version: Expected = None,
-) -> None:
-    """Mark an action in progress."""
-    _status(ctx, plan, ref, Status.IN_PROGRESS, reason, on, expected_version)
+# One command per status an action can be moved to, each with the same options.
+STATUS_COMMANDS: dict[str, tuple[Status, str]] = {
+    "start": (Status.IN_PROGRESS, "Mark an action in progress."),
+    "complete": (
+        Status.COMPLETED,
+        "Mark an action completed (awaiting verification); --on is its actual finish.",
+    ),
+    "verify": (
+        Status.VERIFIED,
+        "Confirm a completed action met its success criteria (accountable officer).",
+    ),
+    "defer": (Status.DEFERRED, "Defer an action (a reason is required)."),
+    "cancel": (Status.CANCELLED, "Cancel an action (a reason is required)."),
+}
 
 
-@action_app.command("complete")
-def complete(
-    ctx: typer.Context,
-    plan: str,
-    ref: str,
-    reason: Reason = None,
-    on: On = None,
-    expected_version: Expected = None,
-) -> None:
-    """Mark an action completed (awaiting verification); --on is its actual finish."""
-    _status(ctx, plan, ref, Status.COMPLETED, reason, on, expected_version)
+def _status_command(name: str, to: Status, help_text: str) -> None:
+    def command(
+        ctx: typer.Context,
+        plan: str,
+        ref: str,
+        reason: Reason = None,
+        on: On = None,
+        expected_version: Expected = None,
+    ) -> None:
+        _status(ctx, plan, ref, to, reason, on, expected_version)
+
+    command.__name__ = name
+    command.__doc__ = help_text
+    action_app.command(name)(command)
 
 
-@action_app.command("verify")
-def verify(
-    ctx: typer.Context,
-    plan: str,
-    ref: str,
-    reason: Reason = None,
-    on: On = None,
-    expected_version: Expected = None,
-) -> None:
-    """Confirm a completed action met its success criteria (accountable officer)."""
-    _status(ctx, plan, ref, Status.VERIFIED, reason, on, expected_version)
-
-
-@action_app.command("defer")
-def defer(
-    ctx: typer.Context,
-    plan: str,
-    ref: str,
-    reason: Reason = None,
-    on: On = None,
-    expected_version: Expected = None,
-) -> None:
-    """Defer an action (a reason is required)."""
-    _status(ctx, plan, ref, Status.DEFERRED, reason, on, expected_version)
-
-
-@action_app.command("cancel")
-def cancel(
-    ctx: typer.Context,
-    plan: str,
-    ref: str,
-    reason: Reason = None,
-    on: On = None,
-    expected_version: Expected = None,
-) -> None:
-    """Cancel an action (a reason is required)."""
-    _status(ctx, plan, ref, Status.CANCELLED, reason, on, expected_version)
+for _name, (_to, _help) in STATUS_COMMANDS.items():
+    _status_command(_name, _to, _help)
 
 
 @action_app.command("progress")

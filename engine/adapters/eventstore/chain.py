@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from engine.adapters.eventstore.errors import ChainBroken, ChainMissing
 
 GENESIS = "0" * 64
 HASH_PREFIX = "sha256:"
@@ -108,3 +113,52 @@ def link_of(
     previous: str, originator_id: UUID | str, version: int, topic: str, state: bytes
 ) -> str:
     return next_link(previous, canonical_bytes(originator_id, version, topic, state))
+
+
+def head_of(row: Any) -> Head:
+    """The chain's head from its row (either store's), or the genesis when there is none."""
+    if row is None:
+        return Head(0, 0, GENESIS)
+    return Head(
+        row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
+    )
+
+
+def link_row(row: Any) -> Link:
+    return Link(
+        position=row["position"],
+        number=row["number"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        link=row["link"],
+    )
+
+
+def refuse_unchained(unchained: int, events: Sequence[StoredEvent]) -> None:
+    """Events the chain does not cover may only be adopted, in an adoption's transaction."""
+    if unchained and not any(e.topic == ADOPTION_TOPIC for e in events):
+        raise ChainMissing(missing_chain_message(unchained))
+
+
+def new_links(
+    head: Head, events: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[tuple[int, int, str, int, str]]:
+    """The rows that chain newly stored events on from the head: position, number,
+    originator, version and link, in the order the store issued the positions."""
+    previous, number = head.link, head.number
+    links = []
+    for event, position in zip(events, positions, strict=True):
+        if position <= head.position:
+            raise ChainBroken(
+                f"the event store issued position {position}, which is not after the "
+                f"hash chain's head ({head.position}): the store was changed behind the "
+                "engine's back; run 'actiontrail verify'"
+            )
+        number += 1
+        previous = link_of(
+            previous, event.originator_id, event.originator_version, event.topic, event.state
+        )
+        links.append(
+            (position, number, id_text(event.originator_id), event.originator_version, previous)
+        )
+    return links

@@ -23,16 +23,17 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from domain import clock
 from engine.adapters.eventstore.chain import (
-    ADOPTION_TOPIC,
     GENESIS,
     Head,
     Link,
     RangePage,
+    head_of,
     id_text,
     link_of,
-    missing_chain_message,
+    link_row,
+    new_links,
+    refuse_unchained,
 )
-from engine.adapters.eventstore.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 # Events per INSERT statement. One statement for a whole large save (a 50,000-action
@@ -197,26 +198,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             unchained = int(row["n"]) if row else 0
             if unchained:
-                if not any(e.topic == ADOPTION_TOPIC for e in stored_events):
-                    raise ChainMissing(missing_chain_message(unchained))
+                refuse_unchained(unchained, stored_events)
                 self._seal_existing(curs, before=positions[0])
                 head = self._read_head(curs)
-        previous, number = head.link, head.number
-        links = []
-        for event, position in zip(stored_events, positions, strict=True):
-            if position <= head.position:
-                raise ChainBroken(
-                    f"the event store issued position {position}, which is not after the "
-                    f"hash chain's head ({head.position}): the store was changed behind the "
-                    "engine's back; run 'actiontrail verify'"
-                )
-            number += 1
-            previous = link_of(
-                previous, event.originator_id, event.originator_version, event.topic, event.state
-            )
-            links.append(
-                (position, number, id_text(event.originator_id), event.originator_version, previous)
-            )
+        links = new_links(head, stored_events, positions)
         curs.executemany(self._sql("INSERT INTO {chain} VALUES (%s,%s,%s,%s,%s)"), links)
         curs.execute(
             self._sql(
@@ -224,17 +209,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
                 "number=excluded.number, link=excluded.link"
             ),
-            (links[-1][0], number, previous),
+            (links[-1][0], links[-1][1], links[-1][4]),
         )
 
     def _read_head(self, curs: Cursor[DictRow]) -> Head:
         curs.execute(self._sql("SELECT * FROM {head} WHERE id=1"))
-        row = curs.fetchone()
-        if row is None:
-            return Head(0, 0, GENESIS)
-        return Head(
-            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
-        )
+        return head_of(curs.fetchone())
 
     # Reading the chain, for verification
 
@@ -242,11 +222,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql("SELECT * FROM {head} WHERE id=1"))
             row = curs.fetchone()
-        if row is None:
-            return None
-        return Head(
-            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
-        )
+        return head_of(row) if row is not None else None
 
     def select_range(self, after: int, upto: int) -> RangePage:
         """Events and links at positions after one and up to another, with the head."""
@@ -283,7 +259,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ),
                 (after, upto),
             )
-            links = [_link(row) for row in curs.fetchall()]
+            links = [link_row(row) for row in curs.fetchall()]
             head = self._read_head(curs)
             curs.execute(
                 self._sql(
@@ -304,13 +280,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 (originator_id, version),
             )
             row = curs.fetchone()
-        return _link(row) if row is not None else None
+        return link_row(row) if row is not None else None
 
     def find_link_number(self, number: int) -> Link | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql("SELECT * FROM {chain} WHERE number = %s"), (number,))
             row = curs.fetchone()
-        return _link(row) if row is not None else None
+        return link_row(row) if row is not None else None
 
     def find_event_position(self, originator_id: str, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -323,16 +299,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return int(row["notification_id"]) if row is not None else None
-
-
-def _link(row: Any) -> Link:
-    return Link(
-        position=row["position"],
-        number=row["number"],
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        link=row["link"],
-    )
 
 
 class ChainedPostgresFactory(PostgresFactory):

@@ -18,16 +18,17 @@ from eventsourcing.sqlite import (
 
 from domain import clock
 from engine.adapters.eventstore.chain import (
-    ADOPTION_TOPIC,
     GENESIS,
     Head,
     Link,
     RangePage,
+    head_of,
     id_text,
     link_of,
-    missing_chain_message,
+    link_row,
+    new_links,
+    refuse_unchained,
 )
-from engine.adapters.eventstore.errors import ChainBroken, ChainMissing
 
 SEAL_PAGE = 2000
 
@@ -143,42 +144,21 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             unchained = int(c.fetchone()[0])
             if unchained:
-                if not any(e.topic == ADOPTION_TOPIC for e in stored_events):
-                    raise ChainMissing(missing_chain_message(unchained))
+                refuse_unchained(unchained, stored_events)
                 self._seal_existing(c, before=positions[0])
                 head = self._read_head(c)
-        previous, number = head.link, head.number
-        links = []
-        for event, position in zip(stored_events, positions, strict=True):
-            if position <= head.position:
-                raise ChainBroken(
-                    f"the event store reuses position {position}, which the hash chain "
-                    f"already holds (head at {head.position}): events were removed behind "
-                    "the engine's back; run 'actiontrail verify'"
-                )
-            number += 1
-            previous = link_of(
-                previous, event.originator_id, event.originator_version, event.topic, event.state
-            )
-            links.append(
-                (position, number, id_text(event.originator_id), event.originator_version, previous)
-            )
+        links = new_links(head, stored_events, positions)
         c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?,?,?)", links)
         c.execute(
             f"INSERT INTO {self.head_table_name} (id, position, number, link) VALUES (1,?,?,?) "
             "ON CONFLICT (id) DO UPDATE SET position=excluded.position, "
             "number=excluded.number, link=excluded.link",
-            (links[-1][0], number, previous),
+            (links[-1][0], links[-1][1], links[-1][4]),
         )
 
     def _read_head(self, c: SQLiteCursor) -> Head:
         c.execute(f"SELECT * FROM {self.head_table_name} WHERE id=1")
-        row = c.fetchone()
-        if row is None:
-            return Head(0, 0, GENESIS)
-        return Head(
-            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
-        )
+        return head_of(c.fetchone())
 
     # Reading the chain, for verification
 
@@ -186,11 +166,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {self.head_table_name} WHERE id=1")
             row = c.fetchone()
-        if row is None:
-            return None
-        return Head(
-            row["position"], row["number"], row["link"], row["sealed_through"], row["sealed_at"]
-        )
+        return head_of(row) if row is not None else None
 
     def select_range(self, after: int, upto: int) -> RangePage:
         """Events and links at positions after one and up to another, with the head."""
@@ -210,7 +186,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "ORDER BY position",
                 (after, upto),
             )
-            links = [_link(row) for row in c.fetchall()]
+            links = [link_row(row) for row in c.fetchall()]
             head = self._read_head(c)
             c.execute(
                 f"SELECT MAX(rowid) FROM {self.events_table_name} UNION ALL "
@@ -227,13 +203,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (originator_id, version),
             )
             row = c.fetchone()
-        return _link(row) if row is not None else None
+        return link_row(row) if row is not None else None
 
     def find_link_number(self, number: int) -> Link | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {self.chain_table_name} WHERE number=?", (number,))
             row = c.fetchone()
-        return _link(row) if row is not None else None
+        return link_row(row) if row is not None else None
 
     def find_event_position(self, originator_id: str, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -252,16 +228,6 @@ def _dashed(stored_id: str) -> str:
     if len(h) != 32:
         return id_text(stored_id)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _link(row: Any) -> Link:
-    return Link(
-        position=row["position"],
-        number=row["number"],
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        link=row["link"],
-    )
 
 
 class ChainedSQLiteFactory(SQLiteFactory):
