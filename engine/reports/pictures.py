@@ -36,8 +36,9 @@ def _png(image: Image.Image, kind: str = "png") -> bytes:
     same picture is the same bytes."""
     out = io.BytesIO()
     if kind == "jpeg":
-        # Full colour resolution and a high quality: flat colours and small text.
-        image.save(out, format="JPEG", quality=92, subsampling=0)
+        # Black text on white keeps its full resolution; only the colours' edges are
+        # halved, which keeps a 500-action plan's timeline to a few megabytes.
+        image.save(out, format="JPEG", quality=80)
     else:
         image.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
@@ -109,7 +110,7 @@ def rag_mix_png(bars: list[Bar], kind: str = "png") -> bytes:
 
 # Rows of the timeline on one printed picture: with its month heading, a part fits a
 # landscape A4 page under the section's heading and caption.
-TIMELINE_ROWS_PER_PART = 32
+TIMELINE_ROWS_PER_PART = 36
 _TIMELINE_TOP, _TIMELINE_ROW, _TIMELINE_FOOT = 70, 30, 20
 
 
