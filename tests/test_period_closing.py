@@ -237,6 +237,12 @@ def test_the_leeds_august_report_imported_years_later_closes_as_of_31_august(
     assert lists["due_next"] == ["4.2", "5.1", "9.7", "20.3"]
     # The report's 5.2 and 18.2 are not in its table; nothing in it starts in September.
     assert lists["commencing_next"] == []
+    # The report lists none overdue, but its table has these past their plan finish on
+    # 31 August with no actual finish (9.4 and 13.1 finish that day) and no lead's red
+    # rating that the text kept: overdue is read from the dates.
+    assert lists["overdue"] == [
+        "7.2", "9.4", "9.8", "11.1", "13.1", "18.1", "20.2", "23.1", "24.1", "24.3"
+    ]  # fmt: skip
     view = period_view(rt, "2009-08")
     frozen = {a["ref"]: a for a in view["actions"]}
     # The RAG is computed for 31 August 2009, not for today: 9.4 finishes that day.

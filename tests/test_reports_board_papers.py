@@ -23,6 +23,7 @@ from domain.clock import FixedClock
 from domain.values import Rag
 from engine.plans.closing import close_period
 from engine.reports import ReportFormat, ReportKind, build_report, render
+from engine.reports.documents import render_html
 from engine.reports.palette import RAG_FILL
 from engine.runtime import Runtime
 from tests.cli import Cli
@@ -133,6 +134,10 @@ def test_pdf_reads_back_with_page_numbers_and_the_reports_text(
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     assert "Most work is on track." in text and "Funding gap" in text
     assert "Verification checkpoint" in text
+    # The charts are printed as embedded images, not as SVG shapes to lay out.
+    printed = render_html(build_report(closed, "plan", ReportKind.PROGRESS, "2009-06"), True)
+    assert "<svg" not in printed and printed.count('src="data:image/jpeg;base64,') >= 2
+    assert sum(len(page.images) for page in reader.pages) >= 2
     # A page as a picture, to look at.
     subprocess.run(
         ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],

@@ -7,6 +7,7 @@ since every value passes through text.plain on its way into a document.
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import date, datetime
 from functools import cache
@@ -152,7 +153,10 @@ def _day(moment: str) -> date:
     return datetime.fromisoformat(moment).astimezone(LONDON).date()
 
 
-def _pictures(report: Report) -> dict[str, Any]:
+def _pictures(report: Report, printed: bool) -> dict[str, Any]:
+    """The report's charts: inline SVG for the page, or, printed, the same charts as
+    embedded JPEG images (one image each, which a PDF lays out and draws far quicker than
+    hundreds of SVG shapes), the timeline in page-sized parts."""
     snap = report.snapshot
     bars = [
         charts.Bar(
@@ -170,24 +174,45 @@ def _pictures(report: Report) -> dict[str, Any]:
             else snap.period.key
         )
         bars.append(charts.Bar(label, snap.summary["by_rag"], open=True))
-    pictures: dict[str, Any] = {
-        "rag_mix": charts.rag_mix(bars, "RAG mix of the actions at the close of each period"),
-    }
+    mix_title = "RAG mix of the actions at the close of each period"
+    timeline: tuple[list[dict[str, Any]], str] | None = None
     if report.kind is ReportKind.PROGRESS:
-        pictures["timeline"] = charts.timeline(
-            snap.actions, snap.as_of, "Timeline of actions: plan start to plan finish"
-        )
-        pictures["indicators"] = indicator_pictures(snap.actions)
+        timeline = (snap.actions, "Timeline of actions: plan start to plan finish")
     elif report.kind is ReportKind.EXCEPTION:
-        pictures["timeline"] = charts.timeline(
-            [a for a in snap.actions if is_flagged(a)],
-            snap.as_of,
-            "Timeline of the actions in this report",
-        )
+        flagged = [a for a in snap.actions if is_flagged(a)]
+        timeline = (flagged, "Timeline of the actions in this report")
+    pictures: dict[str, Any] = {}
+    if printed:
+        from engine.reports import pictures as drawn
+
+        pictures["rag_mix"] = _img(drawn.rag_mix_png(bars, "jpeg"), mix_title)
+        if timeline is not None:
+            parts = drawn.timeline_parts(timeline[0], snap.as_of, "jpeg")
+            pictures["timeline"] = Markup("").join(
+                _img(part, f"{timeline[1]}, part {i} of {len(parts)}")
+                if len(parts) > 1
+                else _img(part, timeline[1])
+                for i, part in enumerate(parts, start=1)
+            )
+    else:
+        pictures["rag_mix"] = charts.rag_mix(bars, mix_title)
+        if timeline is not None:
+            pictures["timeline"] = charts.timeline(timeline[0], snap.as_of, timeline[1])
+    if report.kind is ReportKind.PROGRESS:
+        pictures["indicators"] = indicator_pictures(snap.actions, printed)
     return pictures
 
 
-def indicator_pictures(actions: list[dict[str, Any]]) -> list[tuple[str, Markup]]:
+def _img(jpeg: bytes, alt: str) -> Markup:
+    encoded = base64.b64encode(jpeg).decode("ascii")
+    return Markup('<img class="chart" src="data:image/jpeg;base64,{}" alt="{}">').format(
+        encoded, text.plain(alt)
+    )
+
+
+def indicator_pictures(
+    actions: list[dict[str, Any]], printed: bool = False
+) -> list[tuple[str, Markup]]:
     """Each indicator with readings: its readings against its target and red threshold."""
     from engine.reports.indicators import indicator_svg, readings_of
 
@@ -195,11 +220,19 @@ def indicator_pictures(actions: list[dict[str, Any]]) -> list[tuple[str, Markup]
     for a in actions:
         for i in a.get("indicators") or []:
             points = readings_of(a, i["name"])
-            if points:
-                svg = indicator_svg(
+            if not points:
+                continue
+            label = f"{a['ref']} {i['name']}"
+            if printed:
+                from engine.reports.pictures import indicator_png
+
+                jpeg = indicator_png(points, i["target"], i.get("red_threshold"), "jpeg")
+                picture = _img(jpeg, label)
+            else:
+                picture = indicator_svg(
                     i["name"], i.get("unit") or "", points, i["target"], i.get("red_threshold")
                 )
-                found.append((f"{a['ref']} {i['name']}", svg))
+            found.append((label, picture))
     return found
 
 
@@ -221,9 +254,10 @@ def _context(report: Report) -> dict[str, Any]:
     }
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, printed: bool = False) -> str:
+    """The report as HTML; printed, as the PDF lays it out (charts as images)."""
     template = html_environment().get_template(f"{report.kind.value}.html.j2")
-    return template.render(**_context(report), pictures=_pictures(report))
+    return template.render(**_context(report), pictures=_pictures(report, printed))
 
 
 def render_markdown(report: Report) -> str:

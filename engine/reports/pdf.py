@@ -16,7 +16,7 @@ from engine.reports.text import plain
 def render_pdf(report: Report) -> bytes:
     from weasyprint import HTML
 
-    document = HTML(string=breakable(render_html(report)), base_url=None).render()
+    document = HTML(string=breakable(render_html(report, printed=True)), base_url=None).render()
     stamp = report.generated_at.replace(microsecond=0).isoformat()
     document.metadata.title = plain(report.title)
     document.metadata.authors = ["actiontrail"]

@@ -30,10 +30,17 @@ def _font(size: int) -> Font:
     return ImageFont.load_default(size)
 
 
-def _png(image: Image.Image) -> bytes:
+def _png(image: Image.Image, kind: str = "png") -> bytes:
+    """The picture as PNG, or as JPEG for the PDF: a PDF holds a JPEG as it is, while
+    WeasyPrint decodes and recompresses every PNG. No text chunks or timestamps: the
+    same picture is the same bytes."""
     out = io.BytesIO()
-    # No text chunks or timestamps: the same picture is the same bytes.
-    image.save(out, format="PNG", optimize=False, compress_level=1)
+    if kind == "jpeg":
+        # Black text on white keeps its full resolution; only the colours' edges are
+        # halved, which keeps a 500-action plan's timeline to a few megabytes.
+        image.save(out, format="JPEG", quality=80)
+    else:
+        image.save(out, format="PNG", optimize=False, compress_level=1)
     return out.getvalue()
 
 
@@ -44,7 +51,7 @@ def _grid_step(top: int) -> int:
     return 10 ** len(str(top))
 
 
-def rag_mix_png(bars: list[Bar]) -> bytes:
+def rag_mix_png(bars: list[Bar], kind: str = "png") -> bytes:
     """Stacked bars of each period's RAG counts, oldest first."""
     width, height = 2000, 600
     left, right, top, bottom = 88, 24, 70, 88
@@ -98,17 +105,48 @@ def rag_mix_png(bars: list[Bar]) -> bytes:
         draw.text(
             (x0 + bar_w / 2, top + plot_h + 14), label, fill="black", font=_font(20), anchor="mt"
         )
-    return _png(image)
+    return _png(image, kind)
+
+
+# Rows of the timeline on one printed picture: with its month heading, a part fits a
+# landscape A4 page under the section's heading and caption.
+TIMELINE_ROWS_PER_PART = 36
+_TIMELINE_TOP, _TIMELINE_ROW, _TIMELINE_FOOT = 70, 30, 20
 
 
 def timeline_png(actions: list[dict[str, Any]], today: date) -> bytes:
     """Each action from plan start to plan finish, coloured by its RAG; a diamond marks
     the actual finish and a red line the report's day."""
+    return _png(_timeline_image(actions, today))
+
+
+def timeline_parts(actions: list[dict[str, Any]], today: date, kind: str = "png") -> list[bytes]:
+    """The timeline as pictures of at most TIMELINE_ROWS_PER_PART actions, each with the
+    month heading: one long picture would run off the foot of a printed page."""
+    image = _timeline_image(actions, today)
+    top, row_h = _TIMELINE_TOP, _TIMELINE_ROW
+    rows = (image.height - top - _TIMELINE_FOOT) // row_h
+    if rows <= TIMELINE_ROWS_PER_PART:
+        return [_png(image, kind)]
+    heading = image.crop((0, 0, image.width, top))
+    parts = []
+    for first in range(0, rows, TIMELINE_ROWS_PER_PART):
+        last = min(first + TIMELINE_ROWS_PER_PART, rows)
+        foot = top + row_h * last + _TIMELINE_FOOT
+        band = image.crop((0, top + row_h * first, image.width, foot))
+        part = Image.new("RGB", (image.width, top + band.height), "white")
+        part.paste(heading, (0, 0))
+        part.paste(band, (0, top))
+        parts.append(_png(part, kind))
+    return parts
+
+
+def _timeline_image(actions: list[dict[str, Any]], today: date) -> Image.Image:
     rows = [a for a in actions if to_date(a.get("plan_start")) or to_date(a.get("plan_finish"))]
-    label_w, right, top, row_h = 130, 30, 70, 30
+    label_w, right, top, row_h = 130, 30, _TIMELINE_TOP, _TIMELINE_ROW
     width = 2000
     plot_w = width - label_w - right
-    height = top + row_h * max(len(rows), 1) + 20
+    height = top + row_h * max(len(rows), 1) + _TIMELINE_FOOT
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     if not rows:
@@ -119,7 +157,7 @@ def timeline_png(actions: list[dict[str, Any]], today: date) -> bytes:
             font=_font(26),
             anchor="mm",
         )
-        return _png(image)
+        return image
     dates = [today]
     for a in rows:
         dates += [
@@ -167,10 +205,12 @@ def timeline_png(actions: list[dict[str, Any]], today: date) -> bytes:
     tx = x_of(today + timedelta(days=1))
     for y0 in range(top - 8, height - 10, 16):
         draw.line((tx, y0, tx, min(y0 + 9, height - 10)), fill="#dd0000", width=3)
-    return _png(image)
+    return image
 
 
-def indicator_png(points: list[tuple[date, float]], target: float, red: float | None) -> bytes:
+def indicator_png(
+    points: list[tuple[date, float]], target: float, red: float | None, kind: str = "png"
+) -> bytes:
     """An indicator's readings over time against its target and red threshold."""
     from engine.reports.indicators import chart_geometry
 
@@ -196,4 +236,4 @@ def indicator_png(points: list[tuple[date, float]], target: float, red: float | 
         draw.ellipse((x - 8, y - 8, x + 8, y + 8), fill="#1f3a5f")
         draw.text((x, height - geo.bottom + 12), f"{day_:%d %b %y}", fill="black",
                   font=_font(18), anchor="mt")  # fmt: skip
-    return _png(image)
+    return _png(image, kind)

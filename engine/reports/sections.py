@@ -85,6 +85,20 @@ class Section:
     empty: str = "None."
 
 
+def timeline_pictures(actions: list[dict[str, Any]], today: date, caption: str) -> list[Picture]:
+    """The timeline in page-sized parts, each captioned (a long plan's timeline would run
+    off the page as one picture)."""
+    from engine.reports.pictures import timeline_parts
+
+    parts = timeline_parts(actions, today)
+    if len(parts) == 1:
+        return [Picture("timeline.png", parts[0], caption)]
+    return [
+        Picture(f"timeline-{i}.png", png, f"{caption} Part {i} of {len(parts)}.")
+        for i, png in enumerate(parts, start=1)
+    ]
+
+
 def sections(report: Report) -> list[Section]:
     if isinstance(report.content, ProgressContent):
         return _progress(report, report.content)
@@ -108,7 +122,7 @@ def _bars(report: Report) -> list[Bar]:
 
 
 def _progress(report: Report, content: ProgressContent) -> list[Section]:
-    from engine.reports.pictures import indicator_png, rag_mix_png, timeline_png
+    from engine.reports.pictures import indicator_png, rag_mix_png
 
     snap = report.snapshot
     unit = "Month" if snap.period.cadence.value == "monthly" else "Quarter"
@@ -218,14 +232,12 @@ def _progress(report: Report, content: ProgressContent) -> list[Section]:
         Section(
             "Timeline of actions",
             "Timeline",
-            pictures=[
-                Picture(
-                    "timeline.png",
-                    timeline_png(snap.actions, snap.as_of),
-                    "Each action from plan start to plan finish, coloured by this period's "
-                    "RAG; a diamond marks the actual finish and the red line the report date.",
-                )
-            ],
+            pictures=timeline_pictures(
+                snap.actions,
+                snap.as_of,
+                "Each action from plan start to plan finish, coloured by this period's "
+                "RAG; a diamond marks the actual finish and the red line the report date.",
+            ),
         )
     )
     table = SectionTable(
@@ -287,8 +299,6 @@ def _progress(report: Report, content: ProgressContent) -> list[Section]:
 
 
 def _exception(report: Report, content: ExceptionContent) -> list[Section]:
-    from engine.reports.pictures import timeline_png
-
     snap = report.snapshot
     table = SectionTable(
         [
@@ -340,14 +350,11 @@ def _exception(report: Report, content: ExceptionContent) -> list[Section]:
         Section(
             "Timeline of these actions",
             "Timeline",
-            pictures=[
-                Picture(
-                    "timeline.png",
-                    timeline_png([a for a in snap.actions if is_flagged(a)], snap.as_of),
-                    "These actions from plan start to plan finish; the red line marks the "
-                    "report date.",
-                )
-            ],
+            pictures=timeline_pictures(
+                [a for a in snap.actions if is_flagged(a)],
+                snap.as_of,
+                "These actions from plan start to plan finish; the red line marks the report date.",
+            ),
         ),
     ]
 
