@@ -280,7 +280,11 @@ def test_an_updated_sheet_records_each_changed_cell(admin_rt: Runtime, tmp_path:
     assert (completed["data"]["status"], completed["effective_on"]) == ("completed", "2009-05-15")
     assert ("2.1", "Action.Added") in by and (
         "plan plan", "Plan.GroupAdded") in by  # fmt: skip
-    # One event per changed cell, nothing for the unchanged ones.
+    # One event per changed cell, nothing for the unchanged ones; and the new base of
+    # each action the sheet changed or added.
+    bases = [r["subject"] for r in new if r["kind"] == "Action.SheetImported"]
+    assert sorted(bases) == sorted(result.bases) == ["1.1", "1.2", "1.3", "1.4", "2.1"]
+    new = [r for r in new if r["kind"] != "Action.SheetImported"]
     assert sorted((r["subject"], r["kind"]) for r in new) == sorted([
         ("1.1", "Action.Amended"), ("1.2", "Action.RagAssessed"),
         ("1.2", "Action.Amended"),  # the risk, kept as a note: no progress to report it with
