@@ -87,7 +87,7 @@ def test_an_unchanged_sheet_imported_again_records_nothing(
     assert again.ok and not again.recorded and not again.events and not again.bases
     assert not again.conflicts and not again.two_way
     assert stored(imported) == before
-    assert "already matches the file" in again.render_text()
+    assert "already has every change the file made since its last import" in again.render_text()
 
 
 def test_a_change_made_in_the_plan_stays(
@@ -311,7 +311,7 @@ def test_a_lead_moves_two_dates_and_the_councils_sheet_is_imported_again(
                user=LEAD)  # fmt: skip
 
     unchanged = cli.ok("import", str(council), "--plan", "council", user=ADMIN)
-    assert "Nothing to record: plan council already matches the file." in unchanged
+    assert "Nothing to record: plan council already has every change the file made" in unchanged
     shown = cli.json("show", "council", user=ADMIN)
     finishes = {a["ref"]: a["plan_finish"] for a in shown["actions"]}
     assert (finishes["2"], finishes["3"]) == ("2026-12-15", "2027-01-29")

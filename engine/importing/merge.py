@@ -403,9 +403,7 @@ def render_conflicts(conflicts: list[Conflict], two_way: list[str]) -> list[str]
         lines += [
             "",
             f"Conflicts: {len(listed)} fields changed both in the sheet and in the plan "
-            f"since the last import ({kept} left as the plan has them; --prefer sheet, or "
-            "--prefer sheet:REF for one action, takes the sheet's; --prefer plan keeps "
-            "the plan's and settles them):",
+            "since the last import:",
         ]
         rows = [
             (c.ref, c.field, show(c.sheet), show(c.plan), c.by,
@@ -416,11 +414,16 @@ def render_conflicts(conflicts: list[Conflict], two_way: list[str]) -> list[str]
         widths = [
             min(40, max(len(h), *(len(_clip(r[i])) for r in rows))) for i, h in enumerate(heads)
         ]
-        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)))
         lines += [
             "  " + "  ".join(_clip(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-            for r in rows
+            for r in [heads, *rows]
         ]
+        if kept:
+            lines.append(
+                f"  {kept} left as the plan has them: --prefer sheet (or --prefer sheet:REF "
+                "for one action) takes the sheet's; --prefer plan keeps the plan's and "
+                "settles them."
+            )
     if silenced:
         lines += ["", f"{silenced} conflicts settled by --prefer plan: the plan's values kept."]
     if two_way:

@@ -154,6 +154,16 @@ class ImportResult:
             },
         }
 
+    def _nothing_new(self) -> str:
+        compared = len(self.unchanged) + len(self.changed_actions)
+        if compared > len(self.two_way):
+            # Compared with the sheet as last imported: the plan may well differ from it.
+            return (
+                f"Nothing to record: plan {self.slug} already has every change the file "
+                "made since its last import (changes made in the plan since are kept)."
+            )
+        return f"Nothing to record: plan {self.slug} already matches the file."
+
     def render_text(self) -> str:
         lines = [self.report.render_text().rstrip("\n"), ""]
         total = sum(self.events.values())
@@ -164,7 +174,7 @@ class ImportResult:
             lines += [self.report.render_dates().rstrip("\n"), ""]
             lines.append("Dry run: nothing recorded. Recording this file would:")
         elif total == 0 and not self.bases:
-            lines.append(f"Nothing to record: plan {self.slug} already matches the file.")
+            lines.append(self._nothing_new())
         elif self.created:
             lines.append(f"Recorded plan {self.slug} as one unit:")
         else:
