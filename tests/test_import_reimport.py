@@ -18,12 +18,12 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.errors import InvalidInput
-from domain.values import Rag
+from domain.values import Person, Rag
 from engine.importing.record import ImportResult, import_plan
 from engine.runtime import Runtime
 from projections import queries
 from tests.cli import Cli
-from tests.conftest import ADMIN, LEAD, open_runtime, people
+from tests.conftest import ADMIN, LEAD, LEAD2, open_runtime, people
 from tests.test_import_record import write_csv
 
 HEADS = ["Ref", "Action", "Lead", "Plan Start", "Plan Finish", "This Month RAG",
@@ -334,3 +334,19 @@ def test_a_lead_moves_two_dates_and_the_councils_sheet_is_imported_again(
     bad = cli("import", str(council), "--plan", "council", "--prefer", "sheet:9", user=ADMIN)
     assert bad.returncode == 1 and "action 9 is not in the file" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_blanked_cell_keeps_its_base_so_a_plan_change_before_it_still_conflicts(
+    imported: Runtime, tmp_path: Path
+) -> None:
+    liz = Person("Liz Lead", LEAD2)
+    imported.app.amend_action(ADMIN, "plan", "1.1", "leads", [liz], "Handed over")
+    blanked = run(imported, sheet(tmp_path, **{"1.1 Lead": "", "1.1 Plan Finish": "Oct-09"}))
+    assert blanked.bases == ["1.1"] and not blanked.conflicts
+    named = run(
+        imported, sheet(tmp_path, **{"1.1 Lead": "Olu Officer", "1.1 Plan Finish": "Oct-09"})
+    )
+    assert [(c.field, c.sheet, c.plan) for c in named.conflicts] == [
+        ("leads", ["Olu Officer"], ["Liz Lead"])
+    ]
+    assert [p.name for p in imported.app.action("plan", "1.1").leads] == ["Liz Lead"]

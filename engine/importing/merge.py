@@ -358,9 +358,13 @@ def merge(
             blanks[name] = [v for v in getattr(spec, name) if v not in before]
             settled[name] = value
             continue
+        if _blank(value):
+            # A blank never clears, and is not taken into the base either: the field's
+            # base (and the plan changes counted since it) stay for the sheet's next value.
+            continue
         change = app.get(name)
         ours = plan_cell(view, name)
-        if change is None or _blank(value) or _agrees(name, value, ours):
+        if change is None or _agrees(name, value, ours):
             settled[name] = value
             continue
         side = prefer.side(spec.ref.strip())
@@ -382,6 +386,12 @@ def merge(
         if resolution != KEPT:
             settled[name] = value
     return Merged(replace(spec, **blanks), settled, conflicts)
+
+
+def without_base(spec: ActionSpec) -> Merged:
+    """An action with no base: the row as it is, compared with the plan as it stands.
+    The base its change records leaves out blank cells, which changed nothing."""
+    return Merged(spec, {n: v for n, v in sheet_cells(spec).items() if not _blank(v)})
 
 
 def _blanked(spec: ActionSpec, name: str) -> dict[str, Any]:

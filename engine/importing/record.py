@@ -49,6 +49,7 @@ from engine.importing.merge import (
     merge,
     render_conflicts,
     sheet_cells,
+    without_base,
 )
 from engine.importing.parse import parse_file
 from engine.importing.people import Listed, link, name_key, not_linked, read_people
@@ -385,7 +386,7 @@ class _Recording:
         base, or (with none) two-way against the plan, the whole row for the new base."""
         if not view.get("imported"):
             self.result.two_way.append(view["ref"])
-            return Merged(spec, sheet_cells(spec))
+            return without_base(spec)
         merged = merge(
             spec, view, self.prefer, lambda gt: self.rt.app.events.get(UUID(view["id"]), gt=gt)
         )
