@@ -18,7 +18,7 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.errors import InvalidInput
-from domain.values import Person, Rag
+from domain.values import Person, Rag, Status
 from engine.importing.record import ImportResult, import_plan
 from engine.runtime import Runtime
 from projections import queries
@@ -350,3 +350,15 @@ def test_a_blanked_cell_keeps_its_base_so_a_plan_change_before_it_still_conflict
         ("leads", ["Olu Officer"], ["Liz Lead"])
     ]
     assert [p.name for p in imported.app.action("plan", "1.1").leads] == ["Liz Lead"]
+
+
+def test_a_completion_in_the_sheet_follows_a_start_made_in_the_plan(
+    imported: Runtime, tmp_path: Path, clock: FixedClock
+) -> None:
+    imported.app.change_status(LEAD, "plan", "1.1", Status.IN_PROGRESS)
+    heads = [*HEADS, "Actual Finish"]
+    rows = [[*r, ""] for r in ROWS]
+    rows[0][-1] = "20/05/2009"
+    result = run(imported, write_csv(tmp_path / "done.csv", [heads, *rows]))
+    assert not result.conflicts and [c.what for c in result.changes] == ["completed on 2009-05-20"]
+    assert imported.app.action("plan", "1.1").status is Status.COMPLETED

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domain.action import Action, indicator_dict, indicator_from
+from domain.action import Action, indicator_dict, indicator_from, next_statuses
 from domain.errors import InvalidInput
 from domain.spec import ActionSpec
 from domain.values import REPORTABLE_RAGS, Status
@@ -172,6 +172,13 @@ def _agrees(name: str, sheet: Any, plan: Any) -> bool:
     if name == "accountable":
         return (sheet or "").lower() == (plan or "").lower()
     return bool(sheet == plan)
+
+
+def _follows(name: str, sheet: Any, plan: Any) -> bool:
+    """A status the sheet gives that the plan's can move on to (a lead started the
+    action in the application, the sheet says it is completed) is the same path taken
+    further, not a conflict."""
+    return name == "status" and Status(sheet[0]) in next_statuses(Status(plan[0]))
 
 
 def show(value: Any) -> str:
@@ -364,7 +371,7 @@ def merge(
             continue
         change = app.get(name)
         ours = plan_cell(view, name)
-        if change is None or _agrees(name, value, ours):
+        if change is None or _agrees(name, value, ours) or _follows(name, value, ours):
             settled[name] = value
             continue
         side = prefer.side(spec.ref.strip())
