@@ -727,6 +727,29 @@ class Action(TrailAggregate):
         self.plan_start = new_start
         self.plan_finish = new_finish
 
+    # ---- The sheet as last imported: the base a later import of it is compared with ----
+
+    class SheetImported(TrailAggregate.Event):
+        """The action's cells as an import read them (normalised, field by field), with
+        the file's name and SHA-256. Only the fields this import settled are given; the
+        others keep the value of an earlier SheetImported (a conflict left open)."""
+
+        class_version = 1
+        file: str
+        digest: str
+        cells: dict[str, Any]
+        actor: str
+
+    def note_import(self, file: str, digest: str, cells: dict[str, Any], actor: str) -> None:
+        """Keep what the sheet said, so that the next import changes only what the sheet
+        changes since (a closed action keeps it too: it is a record, not a change)."""
+        if cells:
+            self._note_import(file=file, digest=digest, cells=dict(cells), actor=actor)
+
+    @event(SheetImported)
+    def _note_import(self, file: str, digest: str, cells: dict[str, Any], actor: str) -> None:
+        self.imported_cells = {**getattr(self, "imported_cells", {}), **cells}
+
     def setup_gaps(self) -> list[str]:
         """What an open action lacks before anyone can be reminded or held to it."""
         return setup_gaps(

@@ -504,6 +504,21 @@ def action_rebaselined(view: View, e: Action.Rebaselined) -> None:
     view["amendments"] += 1
 
 
+@handles(Action.SheetImported)
+@_action
+def sheet_imported(view: View, e: Action.SheetImported) -> None:
+    # The base a later import is compared with: each field as the sheet last gave it,
+    # and the action's version when it did (changes after it are the application's).
+    was = view.get("imported") or {"cells": {}, "since": {}}
+    view["imported"] = {
+        "file": e.file,
+        "digest": e.digest,
+        "at": iso(e.timestamp),
+        "cells": {**was["cells"], **iso(e.cells)},
+        "since": {**was["since"], **{name: e.originator_version for name in e.cells}},
+    }
+
+
 def _set_user_active(
     e: User.Deactivated | User.Reactivated, store: ViewStore, active: bool
 ) -> None:

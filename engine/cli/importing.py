@@ -68,9 +68,7 @@ def import_command(
     ] = None,
     sheet_format: Annotated[
         SheetFormat | None,
-        typer.Option(
-            "--sheet-format", help="The file's format when its extension does not say."
-        ),
+        typer.Option("--sheet-format", help="The file's format when its extension does not say."),
     ] = None,
     sheet: Annotated[
         str | None, typer.Option("--sheet", help="The workbook sheet to read.")
@@ -91,11 +89,19 @@ def import_command(
             "adds the users the store lacks.",
         ),
     ] = None,
+    prefer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prefer",
+            help="A field changed in the sheet and in the plan since the last import: "
+            "'sheet' takes the sheet's, 'plan' keeps the plan's and settles it, "
+            "'sheet:REF' takes the sheet's for one action (repeat). Without it the plan's "
+            "value stays and the conflict is listed.",
+        ),
+    ] = None,
     report_format: Annotated[
         Format | None,
-        typer.Option(
-            "--format-report", help="table or json (default: --format)."
-        ),
+        typer.Option("--format-report", help="table or json (default: --format)."),
     ] = None,
 ) -> None:
     """Record a plan from a spreadsheet as one unit, or the changes an updated one brings.
@@ -127,6 +133,7 @@ def import_command(
         mapping=checked,
         dry_run=dry_run,
         people=people,
+        prefer=prefer or [],
     )
     _show(result, shown)
     if not result.ok:

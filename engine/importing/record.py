@@ -15,6 +15,10 @@ Rules for an update (the same slug imported again):
   leaves something out is not a request to delete it.
 * Actions in the plan but not in the sheet are reported and kept.
 * Groups are matched by reference; a new one is added, a retitled one is reported.
+* Each action's cells as imported are kept (``Action.SheetImported``), and a later
+  import compares the sheet with them, not with the plan (engine/importing/merge.py):
+  only what the sheet changed since is recorded, and a field changed in the plan too
+  is a conflict.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 from domain import clock
 from domain.action import Action, indicator_from
@@ -36,6 +41,16 @@ from domain.spec import ActionSpec, PlanSpec
 from domain.users import User
 from domain.values import REPORTABLE_RAGS, Criterion, Person, Rag, Recurrence, Status
 from engine.importing.layouts import short_heading
+from engine.importing.merge import (
+    Conflict,
+    Merged,
+    Prefer,
+    digest,
+    merge,
+    render_conflicts,
+    sheet_cells,
+    without_base,
+)
 from engine.importing.parse import parse_file
 from engine.importing.people import Listed, link, name_key, not_linked, read_people
 from engine.importing.report import ImportReport, Issue, Severity
@@ -93,6 +108,11 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     users_added: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    two_way: list[str] = field(default_factory=list)  # actions with no base to compare with
+    # Actions whose cells as imported are kept (Action.SheetImported), counted apart from
+    # the events that change the plan.
+    bases: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +142,9 @@ class ImportResult:
                 "actions_unchanged": len(self.unchanged),
                 "actions_missing_from_file": list(self.missing),
                 "users_added": list(self.users_added),
+                "conflicts": [c.to_dict(rows.get(c.ref)) for c in self.conflicts],
+                "compared_without_base": list(self.two_way),
+                "bases_recorded": len(self.bases),
                 "changes": [
                     {"ref": c.ref, "row": rows.get(c.ref), "change": c.what} for c in self.changes
                 ],
@@ -132,6 +155,16 @@ class ImportResult:
             },
         }
 
+    def _nothing_new(self) -> str:
+        compared = len(self.unchanged) + len(self.changed_actions)
+        if compared > len(self.two_way):
+            # Compared with the sheet as last imported: the plan may well differ from it.
+            return (
+                f"Nothing to record: plan {self.slug} already has every change the file "
+                "made since its last import (changes made in the plan since are kept)."
+            )
+        return f"Nothing to record: plan {self.slug} already matches the file."
+
     def render_text(self) -> str:
         lines = [self.report.render_text().rstrip("\n"), ""]
         total = sum(self.events.values())
@@ -141,8 +174,8 @@ class ImportResult:
         if self.dry_run:
             lines += [self.report.render_dates().rstrip("\n"), ""]
             lines.append("Dry run: nothing recorded. Recording this file would:")
-        elif total == 0:
-            lines.append(f"Nothing to record: plan {self.slug} already matches the file.")
+        elif total == 0 and not self.bases:
+            lines.append(self._nothing_new())
         elif self.created:
             lines.append(f"Recorded plan {self.slug} as one unit:")
         else:
@@ -155,6 +188,11 @@ class ImportResult:
         if total:
             kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items()))
             lines.append(f"  {total} events: {kinds}")
+        if self.bases:
+            lines.append(
+                f"  the cells of {len(self.bases)} actions kept as read, for the next import "
+                f"to compare with (Action.SheetImported {len(self.bases)})"
+            )
         if self.users_added:
             lines.append(f"  users added from the people file: {', '.join(self.users_added)}")
         if self.missing:
@@ -167,6 +205,7 @@ class ImportResult:
             width = max(len(c.ref) for c in shown)
             lines += ["", "Changes:"]
             lines += [f"  {c.ref:<{width}}  {c.what}" for c in shown]
+        lines += render_conflicts(self.conflicts, self.two_way)
         return "\n".join(lines) + "\n"
 
 
@@ -182,17 +221,21 @@ def import_plan(
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
     people: str | Path | None = None,
+    prefer: list[str] | None = None,
 ) -> ImportResult:
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
     Raises ImportFileError when the file cannot be read at all, and PermissionDenied
     unless ``actor`` is an admin (or, for an existing plan, one of its owners). Row
     problems and refused rows are errors in the result's report; then nothing is recorded.
+    ``prefer`` settles conflicts: "plan", "sheet" or "sheet:REF" (engine/importing/merge.py).
     """
     acting = rt.app.importer(actor, slug)
+    chosen = Prefer.parse(prefer or [])
     path = Path(path)
     listed = read_people(Path(people)) if people is not None else []
     spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
+    chosen.check(a.ref.strip() for a in spec.actions)
     new_users = _link_people(rt, spec, report, listed, acting.email)
     try:
         plan: Plan | None = rt.app.plan(slug)
@@ -202,7 +245,7 @@ def import_plan(
     result.users_added = [u.email for u in new_users]
     if not report.ok:
         return result
-    recording = _Recording(rt, acting.email, spec, result, path.name)
+    recording = _Recording(rt, acting.email, spec, result, path, chosen)
     aggregates = recording.new_plan() if plan is None else recording.update(plan, title)
     if not report.ok or dry_run:
         return result
@@ -243,8 +286,14 @@ class _Recording:
     """Builds the aggregates an import changes, noting each event in the result."""
 
     def __init__(
-        self, rt: Runtime, actor: str, spec: PlanSpec, result: ImportResult, file: str
-    ) -> None:
+        self, rt: Runtime, actor: str, spec: PlanSpec, result: ImportResult, path: Path,
+        prefer: Prefer,
+    ) -> None:  # fmt: skip
+        file = path.name
+        self.digest = digest(path)
+        self.prefer = prefer
+        # The rows as the sheet gives them: a merged row leaves out what it need not record.
+        self.rows = {a.ref: a for a in spec.actions}
         self.rt = rt
         self.actor = actor
         self.spec = spec
@@ -311,10 +360,11 @@ class _Recording:
                 if added is not None:
                     actions.append(added)
                 continue
-            updated = self._update_action(plan, spec, view)
+            before = len(self.result.changes)
+            updated = self._update_action(plan, self._merged(spec, view), view)
             if updated is not None:
                 actions.append(updated)
-            else:
+            if len(self.result.changes) == before:  # at most a new base: unchanged
                 self.result.unchanged.append(view["ref"])
         in_file = {a.ref.strip() for a in self.spec.actions}
         for ref in views:
@@ -331,10 +381,25 @@ class _Recording:
         changed: list[Any] = [plan] if plan.pending_events else []
         return self._finish(changed + actions)
 
+    def _merged(self, spec: ActionSpec, view: View) -> Merged:
+        """The row reduced to what this import records: three-way against the action's
+        base, or (with none) two-way against the plan, the whole row for the new base."""
+        if not view.get("imported"):
+            self.result.two_way.append(view["ref"])
+            return without_base(spec)
+        merged = merge(
+            spec, view, self.prefer, lambda gt: self.rt.app.events.get(UUID(view["id"]), gt=gt)
+        )
+        self.result.conflicts += merged.conflicts
+        return merged
+
     def _finish(self, aggregates: list[Any]) -> list[Any]:
         for aggregate in aggregates:
             for event in aggregate.pending_events:
-                self.result.events[type(event).__qualname__] += 1
+                if isinstance(event, Action.SheetImported):
+                    self.result.bases.append(aggregate.ref)
+                else:
+                    self.result.events[type(event).__qualname__] += 1
         return aggregates
 
     # -- groups and new actions ----------------------------------------------------------
@@ -367,6 +432,7 @@ class _Recording:
             steps = self._reported(action, spec, None)
             for _, apply in steps:
                 apply()
+            action.note_import(self.file, self.digest, sheet_cells(spec), self.actor)
         except DomainError as e:
             self._refused(spec, e)
             return None
@@ -382,27 +448,32 @@ class _Recording:
 
     # -- changes to an action already recorded -------------------------------------------
 
-    def _update_action(self, plan: Plan, spec: ActionSpec, view: View) -> Action | None:
-        """The action with the file's changes applied, or None when there are none.
+    def _update_action(self, plan: Plan, merged: Merged, view: View) -> Action | None:
+        """The action with the file's changes (and its new base) applied, or None when
+        there are none.
 
         The changes are first worked out against the read model's copy of the action,
         which is already in memory, so that only actions the file changes are loaded
-        from their events: a re-imported sheet is mostly unchanged rows.
+        from their events: a re-imported sheet is mostly unchanged rows. The new base is
+        recorded with a change (or a conflict settled for the plan), never alone: an
+        import of a sheet the plan already matches records nothing.
         """
+        spec = merged.spec
         recorded = _as_recorded(view)
         planned = self._steps(recorded, spec, view)
-        if not planned:
+        if not planned and not merged.settles:
             return None
         if recorded.status in (Status.VERIFIED, Status.CANCELLED):
-            what = "; ".join(what for what, _ in planned)
-            self._issue(
-                Severity.WARNING,
-                spec,
-                None,
-                recorded.ref,
-                f"action {recorded.ref} is {recorded.status.value} and cannot be changed; "
-                f"the file's changes to it are not recorded ({what})",
-            )
+            if planned:
+                what = "; ".join(what for what, _ in planned)
+                self._issue(
+                    Severity.WARNING,
+                    spec,
+                    None,
+                    recorded.ref,
+                    f"action {recorded.ref} is {recorded.status.value} and cannot be changed; "
+                    f"the file's changes to it are not recorded ({what})",
+                )
             return None
         action = self.rt.app.action(plan.slug, spec.ref)
         self.quiet = True  # the first pass has reported what it found
@@ -417,7 +488,9 @@ class _Recording:
         except DomainError as e:
             self._refused(spec, e)
             return None
-        return action if steps else None
+        if steps or merged.settles:
+            action.note_import(self.file, self.digest, merged.settled, self.actor)
+        return action if action.pending_events else None
 
     def _steps(self, action: Any, spec: ActionSpec, view: View) -> list[Step]:
         return self._amendments(action, spec) + self._reported(action, spec, view)
@@ -535,7 +608,7 @@ class _Recording:
         importer records it, the sheet's lead gave it."""
         row = self.report.action_rows.get(spec.ref)
         where = f"rated in {self.file}" + (f", row {row}" if row else "")
-        leads = ", ".join(p.name for p in spec.leads)
+        leads = ", ".join(p.name for p in self.rows.get(spec.ref, spec).leads)
         source = where + (f"; lead {leads}" if leads else "")
         return f"{reason} ({source})" if reason else source
 

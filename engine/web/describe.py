@@ -89,6 +89,7 @@ DESCRIBE: dict[str, Callable[[Row], str]] = {
     "Plan.AgencyRenamed": lambda d: f"renamed the agency {d.get('name')} {d.get('new_name')}",
     "Plan.AgencyRetired": lambda d: f"retired the partner agency {d.get('name')}",
     "Plan.Amended": lambda d: f"changed the plan's {d.get('field')} to {_short(d.get('new'))}",
+    "Action.SheetImported": lambda d: f"kept the sheet's cells as imported from {d.get('file')}",
     "Action.Rebaselined": lambda d: (
         f"re-baselined: start {d.get('new_start') or 'none'}, "
         f"finish {d.get('new_finish') or 'none'}"

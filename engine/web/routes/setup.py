@@ -103,6 +103,8 @@ def _report(
     name: str,
     people: Path | None,
 ) -> Response:
+    from engine.importing.merge import show as show_cell
+
     return page(
         request,
         viewer,
@@ -114,6 +116,7 @@ def _report(
             "token": token,
             "file": name,
             "people": people.name if people is not None else "",
+            "show_cell": show_cell,
             "active": "manage",
         },  # fmt: skip
         status_code=200 if result.ok else 400,
@@ -137,8 +140,19 @@ async def import_record(request: Request, slug: str, viewer: SignedIn) -> Respon
     people = folder / PEOPLE_FOLDER / listed if listed else None
     if people is not None and not people.is_file():
         raise InvalidInput(f"file '{listed}' is no longer waiting to be recorded: upload it again")
+    # The dry run's conflicts: keep the plan's values, or take the sheet's.
+    prefer = f.get("prefer", "")
+    if prefer not in ("", "plan", "sheet"):
+        raise InvalidInput(f"'{prefer}' is not a choice for the conflicts: plan or sheet")
     result = await run_in_threadpool(
-        lambda: import_plan(state.rt, viewer.email, path, slug=slug, people=people)
+        lambda: import_plan(
+            state.rt,
+            viewer.email,
+            path,
+            slug=slug,
+            people=people,
+            prefer=[prefer] if prefer else [],
+        )
     )
     if not result.ok:
         return _report(request, viewer, slug, result, "", name, people)
