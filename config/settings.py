@@ -44,6 +44,9 @@ class Settings:
     # with the agency it belongs to: "council.example=Council, nhs.example=NHS Trust".
     oidc_allowed_domains: str | None = None
     password_sign_in: str = "on"
+    # How to report an accessibility problem, on the accessibility statement: an email
+    # address, a web address or a sentence. Unset, it names the organisation's administrator.
+    accessibility_contact: str | None = None
 
     @property
     def metrics_enabled(self) -> bool:

@@ -33,4 +33,8 @@ def test_web_bench_reports_the_dashboard_and_the_action_page_against_their_basel
     assert result["action_ratio"] == round(
         result["action_p95_ms"] / result["action_baseline_query_ms"], 3
     )
+    # Metrics on against off, both measured in the same turns.
+    assert result["metrics_ratio"] == round(
+        result["dashboard_metrics_on_p95_ms"] / result["dashboard_metrics_off_p95_ms"], 3
+    )
     assert "action page baseline" in run.stdout

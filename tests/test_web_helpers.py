@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,14 +116,21 @@ def stop_server(server: Server) -> None:
         server.process.wait()
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("web")
+def seeded_server(
+    factory: pytest.TempPathFactory, seed: Callable[[str, Path], None], name: str = "web"
+) -> Iterator[Server]:
+    """A server on a SQLite store that `seed` filled first, stopped when done with."""
+    folder = factory.mktemp(name)
     db_url = f"sqlite:///{folder / 'actiontrail.db'}"
-    seed_demo(db_url, folder / "files")
+    seed(db_url, folder / "files")
     server = start_server(db_url, folder)
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from seeded_server(tmp_path_factory, seed_demo)
 
 
 def require_chromium() -> None:
@@ -145,11 +152,12 @@ def browser() -> Iterator[Any]:
 
 
 def sign_in(browser: Any, server: Server, who: str) -> Any:
-    """A new browser context (its own cookies) signed in as one of the demo people."""
+    """A new browser context (its own cookies) signed in as one of the demo people
+    (their key in PEOPLE), or anyone else with the same password (their email)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{server.url}/sign-in")
-    page.get_by_label("Email address").fill(PEOPLE[who])
+    page.get_by_label("Email address").fill(PEOPLE.get(who, who))
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()

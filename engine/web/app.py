@@ -19,6 +19,7 @@ from engine.web.context import WebState
 from engine.web.ops import Metrics, ProbesAnyHost, RequestContext
 from engine.web.ops import router as ops_router
 from engine.web.routes import (
+    about,
     account,
     actions,
     audit,
@@ -94,7 +95,7 @@ def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     rt.settings.ready_max_lag_seconds  # noqa: B018
     errors.install(app)
     app.include_router(ops_router)
-    for module in (auth, sso, actions, plans, audit, reports, account, manage, setup, users):
+    for module in (about, auth, sso, actions, plans, audit, reports, account, manage, setup, users):
         app.include_router(module.router)
     app.include_router(account.feed_router)
     app.include_router(api.router)

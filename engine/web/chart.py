@@ -14,7 +14,7 @@ COLOURS = {
     "red": "#c62828",
     "amber": "#ef8f00",
     "green": "#2e7d32",
-    "complete": "#00838f",
+    "complete": "#006f79",
     "blue": "#1565c0",
 }
 LABELS = {

@@ -156,6 +156,14 @@ def _signed_in(request: Request) -> Viewer:
     return viewer
 
 
+def viewer_if_signed_in(request: Request) -> Viewer | None:
+    """The signed-in person, or None: for the pages anyone may read."""
+    try:
+        return _signed_in(request)
+    except SignInRequired:
+        return None
+
+
 async def signed_in(request: Request) -> Viewer:
     """Any page but an action's: a session from a reminder link is refused."""
     # Two small indexed reads: cheaper on the event loop than a hop to a worker thread.

@@ -59,6 +59,13 @@ def status_label(value: str | None) -> str:
     return STATUS_LABELS.get(value or "", (value or "").replace("_", " "))
 
 
+def sentence(value: Any) -> str:
+    """A refusal as a sentence: the engine's messages start in lower case, to read
+    after 'refused:' on the command line."""
+    text = str(value or "").strip()
+    return text[:1].upper() + text[1:]
+
+
 def names(people: list[dict[str, Any]] | None) -> str:
     return "; ".join(p.get("name") or p.get("email") or "" for p in people or [])
 
@@ -122,6 +129,7 @@ def build() -> Jinja2Templates:
         day=day,
         moment=moment,
         status=status_label,
+        sentence=sentence,
         names=names,
         size=size,
         link=link,

@@ -22,6 +22,20 @@ from engine.runtime import Runtime
 FIELDS = ("status", "status_reason", "rag", "rag_reason", "progress", "risk", "evidence_note")
 
 
+class FieldRefused(InvalidInput):
+    """A rule about one field of the form, named so a refused form points at it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def refused_field(error: Exception) -> str:
+    """The form's field a refusal is about: the one named, else the status, where the
+    engine's own refusals of a transition land."""
+    return error.field if isinstance(error, FieldRefused) else "status"
+
+
 @dataclass
 class Upload:
     name: str
@@ -61,24 +75,33 @@ class UpdateForm:
     def check(self) -> None:
         """The rules a person can fix before anything is recorded."""
         if not any((self.status, self.rag, self.progress, self.risk, self.upload)):
-            raise InvalidInput(
-                "nothing to save: choose a status or RAG, write progress, or add a file"
+            raise FieldRefused(
+                "nothing to save: choose a status or RAG, write progress, or add a file",
+                "progress",
             )
         # The rules are the action's (domain.action); the messages speak to the form.
         if self.rag:
             if self.rag not in REPORTABLE_RAGS:
-                raise InvalidInput(f"'{self.rag}' is not a RAG rating: choose red, amber or green")
+                raise FieldRefused(
+                    f"'{self.rag}' is not a RAG rating: choose red, amber or green", "rag"
+                )
             if rag_needs_reason(Rag(self.rag)) and not self.rag_reason:
-                raise InvalidInput(f"rating an action {self.rag} needs a reason: say what is wrong")
+                raise FieldRefused(
+                    f"rating an action {self.rag} needs a reason: say what is wrong", "rag_reason"
+                )
         if self.risk and not self.progress:
-            raise InvalidInput("a risk is reported with the progress narrative: write both")
+            raise FieldRefused(
+                "a risk is reported with the progress narrative: write both", "progress"
+            )
         if self.status:
             try:
                 status = Status(self.status)
             except ValueError:
-                raise InvalidInput(f"'{self.status}' is not a status") from None
+                raise FieldRefused(f"'{self.status}' is not a status", "status") from None
             if status_needs_reason(status) and not self.status_reason:
-                raise InvalidInput(f"marking an action {self.status} needs a reason")
+                raise FieldRefused(
+                    f"marking an action {self.status} needs a reason", "status_reason"
+                )
 
 
 def clean_name(name: str) -> str:
@@ -105,16 +128,20 @@ def apply_update(
         evidence = None
         if form.upload is not None:
             if len(form.upload.data) > MAX_EVIDENCE_BYTES:
-                raise InvalidInput(
+                raise FieldRefused(
                     f"'{form.upload.name}' is over the evidence limit of "
-                    f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB"
+                    f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
+                    "evidence",
                 )
             # Kept only if the update is recorded: a refused one leaves no file behind.
-            stored = keeping.enter_context(
-                rt.files.storing_bytes(
-                    form.upload.name, form.upload.data, media_type_of(form.upload)
+            try:
+                stored = keeping.enter_context(
+                    rt.files.storing_bytes(
+                        form.upload.name, form.upload.data, media_type_of(form.upload)
+                    )
                 )
-            )
+            except InvalidInput as e:
+                raise FieldRefused(str(e), "evidence") from None
             evidence = {
                 "name": stored.name,
                 "sha256": stored.sha256,

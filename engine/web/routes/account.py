@@ -68,6 +68,7 @@ async def change_password(request: Request, viewer: SignedIn) -> Response:
     fields = await form_fields(request)
     current, new, again = (fields.get(k, "") for k in ("current", "new", "again"))
     error = None
+    error_field = "pw-current"  # the field the problem is about, for the error summary
     status = 400
     throttle = state.throttles.password_change
     sso = state.extras.get("sso")
@@ -83,14 +84,16 @@ async def change_password(request: Request, viewer: SignedIn) -> Response:
         throttle.failed(viewer.email)
         error = "Your current password is not right."
     elif new != again:
-        error = "The new password and its repeat differ."
+        error, error_field = "The new password and its repeat differ.", "pw-again"
     else:
         try:
             await run_in_threadpool(state.accounts.set_password, viewer.email, new)
         except InvalidInput as e:
-            error = str(e)
+            error, error_field = str(e), "pw-new"
     if error:
-        context = await run_in_threadpool(account_context, request, viewer, error=error)
+        context = await run_in_threadpool(
+            account_context, request, viewer, error=error, error_field=error_field
+        )
         return page(request, viewer, "account.html", context, status_code=status)
     throttle.cleared(viewer.email)
     # The change ended every session, this one too: the person, who has just proved who

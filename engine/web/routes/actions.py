@@ -26,7 +26,7 @@ from engine.web.errors import domain_status
 from engine.web.pages import form_fields, page, safe_next
 from engine.web.security import DOWNLOAD_HEADERS
 from engine.web.templating import action_url
-from engine.web.updates import UpdateForm, Upload, apply_update, clean_name
+from engine.web.updates import UpdateForm, Upload, apply_update, clean_name, refused_field
 from projections import queries
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
@@ -127,6 +127,7 @@ def action_page(
     *,
     typed: dict[str, str] | None = None,
     error: str | None = None,
+    error_field: str = "status",
     conflict: bool = False,
     status_code: int = 200,
     at: Any = None,
@@ -146,6 +147,8 @@ def action_page(
             "next_statuses": reads.NEXT_STATUSES.get(action["status"], []),
             "typed": typed or {},
             "error": error,
+            # The form's fields are named u-<field>: the problem links to its own.
+            "errors": [(f"u-{error_field.replace('_', '-')}", error)] if error else [],
             "conflict": conflict,
             "hints": upload_hints(),
             "period_label": reads.period_label(data["doc"]["period"]),
@@ -184,8 +187,9 @@ async def update_action(
         form = UpdateForm.from_fields(fields, upload)
     except DomainError as e:
         return await run_in_threadpool(
-            action_page, request, viewer, slug, ref, typed=fields, error=str(e), status_code=400
-        )
+            action_page, request, viewer, slug, ref, typed=fields, error=str(e),
+            error_field=refused_field(e), status_code=400,
+        )  # fmt: skip
     doc = await run_in_threadpool(reads.document, state.cache, slug)
     try:
         await run_in_threadpool(
@@ -201,7 +205,7 @@ async def update_action(
         status, _ = domain_status(e)
         return await run_in_threadpool(
             action_page, request, viewer, slug, ref, typed=form.typed(), error=str(e),
-            status_code=status,
+            error_field=refused_field(e), status_code=status,
         )  # fmt: skip
     target = safe_next(fields.get("next")) if fields.get("next") else action_url(slug, ref)
     separator = "&" if "?" in target else "?"

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
 from engine.web.context import SignedIn, Viewer, csrf_guard, read_positions, web
@@ -74,6 +74,15 @@ async def plan_dashboard(
     return page(request, viewer, "dashboard.html", {"doc": doc, "body": body, "slug": slug})
 
 
+# Which field of the decision form a refusal is about, by the words of the rule that
+# refused it (domain.governance): the error summary links to that field.
+DECISION_FIELDS = (("governing body", "body"), ("reason", "reason"), ("date", "date"))
+
+
+def decision_field(message: str) -> str:
+    return next((f for words, f in DECISION_FIELDS if words in message), "body")
+
+
 def governance_context(request: Request, viewer: Viewer, slug: str) -> dict[str, Any]:
     state = web(request)
     doc = reads.document(state.cache, slug)
@@ -96,6 +105,8 @@ def governance_context(request: Request, viewer: Viewer, slug: str) -> dict[str,
         "doc": doc,
         "slug": slug,
         "rows": rows,
+        "errors": [],
+        "refused": None,
         "is_approver": is_approver,
         "is_secretary": viewer.has(Role.SECRETARY),
         # The plan's own today: a demo plan is shown, and decided on, as of its last day.
@@ -125,8 +136,9 @@ async def decide_item(request: Request, slug: str, key: str, viewer: SignedIn) -
     state = web(request)
     fields = await form_fields(request)
     approve = fields.get("decision") == "approve"
-    await run_in_threadpool(
-        lambda: state.rt.app.decide_item(
+
+    def decide() -> None:
+        state.rt.app.decide_item(
             viewer.email,
             slug,
             key,
@@ -138,7 +150,19 @@ async def decide_item(request: Request, slug: str, key: str, viewer: SignedIn) -
             version=_version(fields.get("version", "")),
             reason=fields.get("reason", "").strip() or None,
         )
-    )
+
+    try:
+        await run_in_threadpool(decide)
+    except (InvalidInput, Conflict) as e:
+        # The page again, the problem at the top and beside its field, what was typed kept.
+        context = await run_in_threadpool(governance_context, request, viewer, slug)
+        index = next((n for n, r in enumerate(context["rows"], 1) if r["key"] == key), 0)
+        if not index:
+            raise
+        field = f"{decision_field(str(e))}-{index}"
+        context.update(errors=[(field, str(e))], refused={"key": key, "typed": fields})
+        status = 409 if isinstance(e, Conflict) else 400
+        return page(request, viewer, "governance.html", context, status_code=status)
     return RedirectResponse(plan_url(slug, "/governance?done=decided"), status_code=303)
 
 
