@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from engine.accounts import Accounts
+from engine.service.accounts import Accounts
 from engine.runtime import Runtime
 from tests.test_web_browser import route_table
 from tests.test_web_helpers import (
