@@ -47,7 +47,7 @@ def document(store: MemoryViewStore, pid: str, today: date) -> dict[str, Any]:
 
 
 def _known_plan(rt: Runtime, slug: str) -> str:
-    rt.runner.catch_up()
+    rt.catch_up()
     return str(queries.plan(rt.engine, slug)["id"])
 
 

@@ -177,7 +177,7 @@ def compare(
 
 
 def diff_plan(rt: Runtime, slug: str, start: datetime, end: datetime) -> dict[str, Any]:
-    rt.runner.catch_up()
+    rt.catch_up()
     queries.plan(rt.engine, slug)  # an unknown plan is refused here
     pid = str(plan_id(slug))
     with rt.engine.connect() as conn:

@@ -140,7 +140,7 @@ def restore_plan(rt: Runtime, path: Path) -> RestoreSummary:
     if batch:
         recorder.insert_events(batch)
         inserted += len(batch)
-    rt.runner.catch_up()
+    rt.catch_up()
     result = verify_store(rt.app, plan_id(slug))
     assert result.plan is not None
     if result.problems or result.plan.head != summary.digest:
