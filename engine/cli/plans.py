@@ -270,7 +270,7 @@ POLICY_SETTINGS = (
     Setting(RAG, "milestone_tolerance_days", "--milestone-days", "Milestone tolerance (days)"),
     Setting(RAG, "indicator_tolerance_pct", "--indicator-tolerance", "Indicator tolerance (%)"),
     Setting(REMINDERS, "lead_times_working_days", "--lead-times", "Due reminders (working days)"),
-    Setting(REMINDERS, "overdue_every_days", "--overdue-every", "Overdue notice every (days)"),
+    Setting(REMINDERS, "overdue_every_days", "--overdue-every", "Overdue notices (0: off)"),
     Setting(REMINDERS, "escalate_after_days", "--escalate-after", "Escalate after (days overdue)"),
     Setting(
         REMINDERS,
@@ -348,7 +348,11 @@ def plan_policy(
         ),
     ] = None,
     overdue_every: Annotated[
-        int | None, typer.Option("--overdue-every", help="Days between overdue notices (0: none).")
+        int | None,
+        typer.Option(
+            "--overdue-every",
+            help="0 turns overdue notices off; otherwise they come weekly, on Mondays.",
+        ),
     ] = None,
     escalate_after: Annotated[
         int | None,
