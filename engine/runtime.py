@@ -168,7 +168,10 @@ class Runtime:
                 if self._app is None:
                     from engine.application import ActionTrail
 
-                    self._wire(ActionTrail(env=self.db.eventsourcing_env()))
+                    # The tables were made when the runtime opened, under the lock that
+                    # keeps processes starting together from making them at once.
+                    env = {**self.db.eventsourcing_env(), "CREATE_TABLE": "no"}
+                    self._wire(ActionTrail(env=env))
         assert self._app is not None
         return self._app
 

@@ -221,3 +221,21 @@ def test_the_runtime_names_every_read_model_the_runner_keeps(tmp_path: Path) -> 
         assert rt.read_models_at_head()
     finally:
         rt.close()
+
+
+def test_a_command_line_builds_only_the_branch_it_runs() -> None:
+    from engine.cli import app, command
+
+    def names(argv: list[str]) -> list[str]:
+        tree = command(argv)
+        return [c.callback.__name__ for c in tree.registered_commands] + [
+            g.name or "" for g in tree.registered_groups
+        ]
+
+    assert names(["show", "p"]) == ["show"]
+    assert names(["--format", "json", "--db=sqlite:///x.db", "show", "p"]) == ["show"]
+    assert names(["--as", "show", "plans"]) == ["plans"]  # "show" is the --as value here
+    assert names(["plan", "create", "p"]) == ["plan"]
+    # Help, an unknown word (for "did you mean") and no command at all get the whole tree.
+    for argv in (["--help"], ["shw"], [], ["--format", "json"]):
+        assert command(argv) is app
