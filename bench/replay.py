@@ -31,7 +31,7 @@ from bench.stores import drop_schema, url_for  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.action import Action  # noqa: E402
 from domain.clock import FixedClock, using_clock  # noqa: E402
-from domain.plan import plan_id  # noqa: E402
+from domain.ids import plan_id  # noqa: E402
 from domain.spec import ActionSpec, GroupSpec, PlanSpec  # noqa: E402
 from domain.values import Cadence, Criterion, Person, Rag, Status  # noqa: E402
 from engine.audit import timeline  # noqa: E402

@@ -10,13 +10,15 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput, NotFound
+from domain.ids import action_id
+from domain.setup import setup_gaps
 from domain.spec import ActionSpec
 from domain.users import normalise_email
 from domain.values import (
@@ -88,10 +90,6 @@ def is_person(person: Person | None, email: str) -> bool:
 
 def is_lead_among(leads: Iterable[Person], email: str) -> bool:
     return any(is_person(p, email) for p in leads)
-
-
-def action_id(plan_id: UUID, ref: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"actiontrail:action:{plan_id}:{ref.strip()}")
 
 
 def person_dicts(people: list[Person]) -> list[dict[str, Any]]:
@@ -758,20 +756,6 @@ class Action(TrailAggregate):
             self.accountable is not None,
             self.plan_finish is not None or self.recurrence is not None,
         )
-
-
-def setup_gaps(status: str, has_lead: bool, has_accountable: bool, has_end: bool) -> list[str]:
-    """The parts of set-up an action still needs; none once it is closed."""
-    if Status(status).is_closed:
-        return []
-    gaps = []
-    if not has_lead:
-        gaps.append("lead")
-    if not has_accountable:
-        gaps.append("accountable officer")
-    if not has_end:
-        gaps.append("finish or recurrence")
-    return gaps
 
 
 _SHIFT = re.compile(r"^([+-]?)(\d{1,4})([dwmy])$")

@@ -12,22 +12,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain import clock
 from domain.base import TrailAggregate
 from domain.errors import DomainError, InvalidInput, NotFound
+from domain.ids import plan_id
 from domain.periods import Period
 from domain.spec import PlanSpec
 from domain.values import Cadence, RagPolicy, ReminderPolicy
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def plan_id(slug: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"actiontrail:plan:{slug}")
 
 
 def check_slug(slug: str) -> str:

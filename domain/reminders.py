@@ -10,22 +10,27 @@ Rules, as applied by ``reminders_due``:
   deadline, for each N in ``policy.lead_times_working_days`` (default 14, 3 and 0,
   where 0 is "on the day"). See ``working_days_before`` for deadlines that fall on a
   non-working day.
-* overdue: leads get a notice every ``overdue_every_days`` calendar days after the
-  deadline (day 7, 14, 21 ... by default). Day 0 is not an overdue notice: it is the
-  "on the day" rung of the ladder.
-* escalation: from ``escalate_after_days`` days overdue (day 14 by default, counted
-  inclusively) each overdue notice also goes to the accountable officer, unless they
-  are already one of the leads. An action that names no accountable officer escalates
-  to the people given as ``escalate_to`` (the plan's owners and the admins) instead,
-  and with nobody there either it is reported as unaddressed.
+* overdue: once a week, on the overdue day (``is_overdue_day``: Monday, or the next
+  working day when Monday is a bank holiday), each lead is told of every open deadline
+  of theirs that is past, with how many days it has been overdue. So a person hears of
+  their whole overdue list in one digest a week, whatever day each item fell due and
+  in however many plans. Deadlines that fall due on other days wait for the next
+  overdue day. The due day itself is not overdue: it is the "on the day" rung of the
+  ladder. ``overdue_every_days`` of 0 or less turns overdue notices off.
+* escalation: from ``escalate_after_days`` days overdue (14 by default, counted
+  inclusively) an item in the weekly overdue list also goes to the accountable
+  officer, unless they are already one of the leads, on the same overdue day. An
+  action that names no accountable officer escalates to the people given as
+  ``escalate_to`` (the plan's owners and the admins) instead, and with nobody there
+  either it is reported as unaddressed.
 * update: every lead with open actions is asked for a progress update on the working
   day ``period_request_working_days`` working days before a reporting period closes.
 * approval: every ``governance_chase_every_days`` days after an agency's approval of
   the current version became pending, each of that agency's approvers is chased.
 * signoff: board secretaries are told on the day an item becomes ready for sign-off.
 
-Reminders are only ever due on working days. A calendar-day trigger (overdue, chase,
-ready for sign-off) that falls on a weekend or bank holiday is delivered on the next
+Reminders are only ever due on working days. A calendar-day trigger (chase, ready
+for sign-off) that falls on a weekend or bank holiday is delivered on the next
 working day instead, so a scheduler may run every day or only on working days and the
 same reminders go out either way. Nothing is due for a deadline whose status is closed.
 A repeat interval of 0 or less turns that repeating rule (overdue, approval) off.
@@ -46,10 +51,22 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from domain.values import Person, Rag, ReminderPolicy, Status
-from domain.working_days import add_working_days, is_working_day
+from domain.working_days import add_working_days, is_working_day, next_working_day_on_or_after
 
 _CLOSED = frozenset(s for s in Status if s.is_closed)
 _ONE_DAY = timedelta(days=1)
+
+# The weekday overdue notices go out (Monday): one day for every plan, since a person's
+# digest covers every plan they are in.
+OVERDUE_WEEKDAY = 0
+
+
+def is_overdue_day(day: date) -> bool:
+    """Whether ``day`` is its week's overdue day: the first working day on or after
+    the week's Monday (the Tuesday after a bank holiday Monday, the Wednesday when
+    Tuesday is one too)."""
+    weekday = day - timedelta(days=(day.weekday() - OVERDUE_WEEKDAY) % 7)
+    return day == next_working_day_on_or_after(weekday)
 
 
 class Section(StrEnum):
@@ -348,6 +365,7 @@ class _Calendar:
         self.period_closes = set(
             self._due_dates_treated_as(add_working_days(day, policy.period_request_working_days))
         )
+        self.overdue_day = policy.overdue_every_days > 0 and is_overdue_day(day)
 
     @staticmethod
     def _due_dates_treated_as(working_day: date) -> list[date]:
@@ -373,26 +391,19 @@ class _Calendar:
 def due_dates_reminded(day: date, policy: ReminderPolicy, earliest: date) -> set[date]:
     """The due dates, from ``earliest`` on, whose open deadlines get a reminder on ``day``.
 
-    The ladder's dates and the dates of every overdue notice (with weekend catch-up)
-    that falls on ``day``: exactly the due dates for which ``compute_reminders`` finds
-    something. A caller holding many deadlines fetches only those due on these dates
-    rather than running the rules over every open deadline.
+    The ladder's dates and, on the overdue day, every date before ``day``: exactly the
+    due dates for which ``compute_reminders`` finds something. A caller holding many
+    deadlines fetches only those due on these dates rather than running the rules over
+    every open deadline.
     """
     if not is_working_day(day):
         return set()
     cal = _Calendar(day, policy)
     dates = {due for due in cal.ladder if due >= earliest}
-    every = policy.overdue_every_days
-    if every <= 0:
-        return dates
-    late_by = range(min(cal.catch_up, every))
-    elapsed = every
-    while day - timedelta(days=elapsed) >= earliest:
-        for late in late_by:
-            due = day - timedelta(days=elapsed + late)
-            if due >= earliest:
-                dates.add(due)
-        elapsed += every
+    if cal.overdue_day:
+        dates.update(
+            date.fromordinal(n) for n in range(earliest.toordinal(), cal.ordinal)
+        )
     return dates
 
 
@@ -437,12 +448,11 @@ def _deadline_reminders(
     escalate_to: list[Person],
 ) -> None:
     # The hot loop: 100,000 deadlines per run is normal, so a deadline with nothing
-    # due costs a set test, a dict lookup and a modulo, and nothing is built for it.
+    # due costs a set test and a dict lookup, and nothing is built for it.
     day = cal.day
     today = cal.ordinal
-    catch_up = cal.catch_up
     ladder = cal.ladder
-    every = policy.overdue_every_days
+    overdue_day = cal.overdue_day
     escalate_after = policy.escalate_after_days
     sent, unreachable, nobody = (
         out.reminders.append, out.unreachable.append, out.unaddressed.append
@@ -466,12 +476,9 @@ def _deadline_reminders(
                     Reminder(lead, lead_time, due_section, day, subject, None, rung)
                 )
             continue
-        if due >= day or every <= 0:
+        if due >= day or not overdue_day:
             continue
         days_overdue = today - due.toordinal()
-        late_by = days_overdue % every  # days since the notice fell due, weekend catch-up
-        if late_by >= catch_up or days_overdue - late_by < every:
-            continue
         subject = _deadline_subject(d)
         leads = _distinct(d.leads)
         if not leads:
@@ -480,7 +487,7 @@ def _deadline_reminders(
             (sent if lead.email else unreachable)(
                 Reminder(lead, overdue, overdue_section, day, subject, days_overdue)
             )
-        if days_overdue - late_by < escalate_after:
+        if days_overdue < escalate_after:
             continue
         officer = d.accountable
         if officer is not None:

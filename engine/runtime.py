@@ -1,32 +1,52 @@
-"""Wiring: one object that opens the event store, the read models and the file store."""
+"""Wiring: one object that opens the event store, the read models and the file store.
+
+The event-sourced application (and with it every aggregate and event class) and the
+projection runner are built when first used. A command that only reads asks
+``Runtime.catch_up`` to bring the read models to the event log's head: when they are
+there already, as they nearly always are (every write applies its own events before it
+returns), that costs two small reads and loads neither the aggregates nor the
+projections, which is most of what `actiontrail show` would otherwise spend starting.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Engine, StaticPool, create_engine, event
+from sqlalchemy import Engine, StaticPool, create_engine, event, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from config.logging import get_logger
 from config.settings import Settings
 from engine.adapters.database import Database, DatabaseUnavailable
-from engine.adapters.files import FileStore
 from engine.audit.schema import audit_metadata
-from engine.audit.snapshots import SnapshotProjection
-from engine.service.application import ActionTrail
-from projections.projectors import all_projections
-from projections.runner import ProjectionRunner
-from projections.schema import metadata
+from projections.schema import metadata, positions
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+
+    from engine.adapters.files import FileStore
+    from engine.service.application import ActionTrail
+    from projections.runner import ProjectionRunner
 
 log = get_logger(__name__)
 
 # How long to wait for a PostgreSQL server to answer before saying it does not.
 CONNECT_TIMEOUT_SECONDS = 30
+
+# The read models the runner keeps (projections.projectors.all_projections and the
+# audit's snapshots), by the names their positions are kept under; a test holds this
+# to the runner's own list.
+READ_MODELS = ("views", "history", "snapshots")
+
+# ActionTrail.name: the event store's settings are read under this prefix as well.
+_APPLICATION_NAME = "ActionTrail"
 
 
 def _open_errors(db: Database) -> tuple[type[BaseException], ...]:
@@ -45,14 +65,35 @@ def _open_errors(db: Database) -> tuple[type[BaseException], ...]:
     return errors
 
 
-@dataclass
 class Runtime:
-    settings: Settings
-    db: Database
-    app: ActionTrail
-    engine: Engine
-    runner: ProjectionRunner
-    files: FileStore
+    """The opened database: the event store (``app``), the read models (``engine``),
+    the projection runner (``runner``) and the file store (``files``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        engine: Engine,
+        *,
+        log_store: InfrastructureFactory[Any] | None = None,
+        log: ApplicationRecorder | None = None,
+        app: ActionTrail | None = None,
+        read_your_writes: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        # The event store's own recorder, without the application: enough to read the
+        # log's head (not for memory:, whose events live in the application itself).
+        self._log_store = log_store
+        self._log = log
+        self._read_your_writes = read_your_writes
+        self._app: ActionTrail | None = None
+        self._runner: ProjectionRunner | None = None
+        self._files: FileStore | None = None
+        self._lock = threading.Lock()
+        if app is not None:
+            self._wire(app)
 
     @classmethod
     def open(
@@ -66,12 +107,22 @@ class Runtime:
         naming something that cannot be opened is a DatabaseUnavailable naming it."""
         db = Database.from_url(settings.database_url)
         app: ActionTrail | None = None
+        log_store: InfrastructureFactory[Any] | None = None
+        log_recorder: ApplicationRecorder | None = None
         engine: Engine | None = None
         try:
             if db.kind == "sqlite":
                 _check_sqlite_path(db)
             with _tables_lock(db, connect_timeout):
-                app = ActionTrail(env=db.eventsourcing_env())
+                if db.kind == "memory":
+                    from engine.service.application import ActionTrail
+
+                    app = ActionTrail(env=db.eventsourcing_env())
+                else:
+                    # Opens the event store and creates its tables, as the application
+                    # would, so a database that cannot be used is refused here.
+                    log_store = _event_store(db)
+                    log_recorder = log_store.application_recorder()
                 engine = read_model_engine(db)
                 metadata.create_all(engine)
                 audit_metadata.create_all(engine)
@@ -79,23 +130,100 @@ class Runtime:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
                 app.close()
+            if log_store is not None:
+                log_store.close()
             if engine is not None:
                 engine.dispose()
             raise DatabaseUnavailable(
                 f"cannot open the database {db.shown_url}: {_cause(e, db)}"
             ) from e
+        return cls(
+            settings,
+            db,
+            engine,
+            log_store=log_store,
+            log=log_recorder,
+            app=app,
+            read_your_writes=read_your_writes,
+        )
+
+    def _wire(self, app: ActionTrail) -> None:
+        from engine.audit.snapshots import SnapshotProjection
+        from projections.projectors import all_projections
+        from projections.runner import ProjectionRunner
+
         # Snapshots come last: they read the history rows written for the same batch.
         runner = ProjectionRunner(
-            app, engine, projections=[*all_projections(), SnapshotProjection(app)]
+            app, self.engine, projections=[*all_projections(), SnapshotProjection(app)]
         )
-        if read_your_writes:
+        if self._read_your_writes:
             app.after_save = runner.apply_recorded
-        files = FileStore(Path(settings.files_dir))
-        return cls(settings, db, app, engine, runner, files)
+        self._app, self._runner = app, runner
+
+    @property
+    def app(self) -> ActionTrail:
+        """The application service, with every aggregate: opened when first used."""
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    from engine.service.application import ActionTrail
+
+                    # The tables were made when the runtime opened, under the lock that
+                    # keeps processes starting together from making them at once.
+                    env = {**self.db.eventsourcing_env(), "CREATE_TABLE": "no"}
+                    self._wire(ActionTrail(env=env))
+        assert self._app is not None
+        return self._app
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        self.app  # noqa: B018  (the runner is built with the application)
+        assert self._runner is not None
+        return self._runner
+
+    @property
+    def files(self) -> FileStore:
+        if self._files is None:
+            from engine.adapters.files import FileStore
+
+            self._files = FileStore(Path(self.settings.files_dir))
+        return self._files
+
+    def catch_up(self) -> int:
+        """Bring the read models up to the event log's head, as ``runner.catch_up`` does;
+        returns how many events were applied. When they are there already, this reads
+        the log's head and the read models' positions and opens nothing else."""
+        if self._app is None and self.read_models_at_head():
+            return 0
+        return self.runner.catch_up()
+
+    def read_models_at_head(self) -> bool:
+        """Whether every read model has applied every event recorded so far."""
+        if self._log is None:
+            return False
+        # The head first: read models at or past it hold everything recorded before
+        # this read began, whatever other processes record meanwhile.
+        head = self._log.max_notification_id() or 0
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
+        return all(found.get(name, -1) >= head for name in READ_MODELS)
 
     def close(self) -> None:
-        self.app.close()
+        if self._app is not None:
+            self._app.close()
+        if self._log_store is not None:
+            self._log_store.close()
         self.engine.dispose()
+
+
+def _event_store(db: Database) -> InfrastructureFactory[Any]:
+    """The event store's persistence, configured exactly as the application configures
+    its own (``Application.construct_env``: the process environment, then the URL's)."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    env = Environment(_APPLICATION_NAME, {**os.environ, **db.eventsourcing_env()})
+    return InfrastructureFactory.construct(env)
 
 
 def read_model_engine(db: Database) -> Engine:

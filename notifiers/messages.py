@@ -297,8 +297,13 @@ def why(r: Reminder) -> str:
     """Why the recipient is reminded, in the words the email uses."""
     s = r.subject
     if r.section is Section.OVERDUE:
+        # Told once a week with the whole list, so each item says how long it has been
+        # overdue: in days, and in whole weeks once it is a week or more.
         days = r.days_overdue or 0
+        weeks = days // 7
         note = f"{days} day{'s' if days != 1 else ''} overdue"
+        if weeks:
+            note += f" ({weeks} week{'s' if weeks != 1 else ''})"
         if r.rule is Rule.ESCALATION:
             leads = ", ".join(p.name for p in s.leads) or "no lead named"
             if r.fallback:

@@ -10,7 +10,6 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from domain.action import setup_gaps
 from domain.periods import Period
 from domain.rag_rules import (
     ActionFacts,
@@ -22,6 +21,7 @@ from domain.rag_rules import (
     exception_reason,
     indicator_rag,
 )
+from domain.setup import setup_gaps
 from domain.values import Cadence, Direction, Indicator, Rag, RagPolicy, Status
 from projections.views import View
 

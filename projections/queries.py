@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from domain.errors import NotFound
-from domain.plan import plan_id
+from domain.ids import plan_id
 from projections.dashboard import plan_document
 from projections.schema import history, views
 from projections.views import View

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from domain.action import setup_gaps
+from domain.setup import setup_gaps
 from projections import queries
 from projections.views import View
 

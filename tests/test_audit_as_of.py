@@ -11,7 +11,7 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.errors import NotFound
-from domain.plan import plan_id
+from domain.ids import plan_id
 from domain.values import Rag, Status
 from engine.audit import snapshots
 from engine.audit.as_of import document, document_as_of, document_effective

@@ -10,10 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.action import action_id
 from domain.clock import FixedClock
 from domain.errors import Conflict, DomainError, NotFound
-from domain.plan import plan_id
+from domain.ids import action_id, plan_id
 from domain.values import Rag, Status
 from engine.audit.checkpoint import check_checkpoint, parse_checkpoint, take_checkpoint
 from engine.audit.verify import Problem, verify_store

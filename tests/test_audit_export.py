@@ -18,7 +18,7 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.errors import DomainError, InvalidInput
-from domain.plan import plan_id
+from domain.ids import plan_id
 from domain.users import user_id
 from engine.audit.as_of import document_as_of
 from engine.audit.checkpoint import check_checkpoint, take_checkpoint

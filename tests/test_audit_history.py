@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.plan import plan_id
+from domain.ids import plan_id
 from domain.safe_text import csv_cell, json_text
 from domain.values import Rag
 from engine.audit.verify import verify_store

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
+from engine.runtime import READ_MODELS, Runtime
 from tests.cli import BIN
 
 # Modules a command that does not need them must not pay for: the read models' SQL
@@ -162,3 +165,77 @@ def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # ty
     }
     assert "sqlalchemy" in names  # the run did open the store
     assert heavy_among(names, NOT_FOR_SHOW) == []
+    # With the read models at the log's head, as every write leaves them, a read opens
+    # neither the application nor the aggregates' event classes, and Typer validates
+    # its options without pydantic.
+    assert heavy_among(names, NOT_AT_THE_HEAD) == []
+
+
+# What a read does not load when the read models are at the log's head.
+NOT_AT_THE_HEAD = (
+    "engine.service.application",
+    "domain.plan",
+    "domain.action",
+    "domain.governance",
+    "domain.users",
+    "domain.dispatch",
+    "projections.reducer",
+    "projections.runner",
+    "engine.audit.snapshots",
+    "pydantic",
+)
+
+
+@pytest.mark.persistence
+def test_show_applies_what_another_process_recorded_before_reading(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.cli import Cli
+
+    cli = Cli(tmp_path, db_url)
+    cli.ok("users", "add", "admin@c.example", "--name", "Ada", "--role", "admin")
+    cli.ok("plan", "create", "p", "--title", "Plan", "--as", "admin@c.example")
+    # Another process records without bringing the read models up to date: they now
+    # lag behind the event log.
+    writer = Runtime.open(
+        Settings(database_url=db_url, files_dir=str(tmp_path / "files")), read_your_writes=False
+    )
+    try:
+        writer.app.create_plan("admin@c.example", "q", "Later plan", agencies=["Council"])
+        assert not writer.read_models_at_head()
+        assert "Later plan [q]" in cli.ok("show", "q")
+        assert writer.read_models_at_head()  # the show caught them up
+        assert writer.catch_up() == 0
+    finally:
+        writer.close()
+
+
+def test_the_runtime_names_every_read_model_the_runner_keeps(tmp_path: Path) -> None:
+    rt = Runtime.open(
+        Settings(database_url=f"sqlite:///{tmp_path / 'at.db'}", files_dir=str(tmp_path))
+    )
+    try:
+        # A read model the fast path did not know of would be read before it caught up.
+        assert sorted(rt.runner.names()) == sorted(READ_MODELS)
+        rt.runner.ensure_positions()
+        assert rt.read_models_at_head()
+    finally:
+        rt.close()
+
+
+def test_a_command_line_builds_only_the_branch_it_runs() -> None:
+    from engine.cli import app, command
+
+    def names(argv: list[str]) -> list[str]:
+        tree = command(argv)
+        return [c.callback.__name__ for c in tree.registered_commands] + [
+            g.name or "" for g in tree.registered_groups
+        ]
+
+    assert names(["show", "p"]) == ["show"]
+    assert names(["--format", "json", "--db=sqlite:///x.db", "show", "p"]) == ["show"]
+    assert names(["--as", "show", "plans"]) == ["plans"]  # "show" is the --as value here
+    assert names(["plan", "create", "p"]) == ["plan"]
+    # Help, an unknown word (for "did you mean") and no command at all get the whole tree.
+    for argv in (["--help"], ["shw"], [], ["--format", "json"]):
+        assert command(argv) is app

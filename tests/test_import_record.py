@@ -20,7 +20,7 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.errors import NotFound, PermissionDenied
-from domain.plan import plan_id
+from domain.ids import plan_id
 from domain.values import Rag, Status
 from engine.importing import ImportFileError, Severity
 from engine.importing.record import ImportResult, import_plan

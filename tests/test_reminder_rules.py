@@ -13,6 +13,7 @@ from domain.reminders import (
     Section,
     build_digests,
     compute_reminders,
+    is_overdue_day,
     reminders_due,
 )
 from domain.values import Person, Rag, ReminderPolicy, Status
@@ -129,69 +130,84 @@ def test_ladder_matches_working_days_before_for_every_due_date_in_a_year() -> No
 # --- overdue and escalation -------------------------------------------------------
 
 
-def test_overdue_notices_every_7_days_to_the_leads_not_on_the_due_day() -> None:
+def test_overdue_notices_come_weekly_on_monday_to_the_leads_not_on_the_due_day() -> None:
+    # Due Wednesday 3 June 2009: told on each Monday after it, with the days overdue.
     found = scan(date(2009, 6, 1), date(2009, 7, 3), [deadline(date(2009, 6, 3))])
     assert when(found, Rule.OVERDUE) == [
-        date(2009, 6, 10),
-        date(2009, 6, 17),
-        date(2009, 6, 24),
-        date(2009, 7, 1),
+        date(2009, 6, 8),
+        date(2009, 6, 15),
+        date(2009, 6, 22),
+        date(2009, 6, 29),
     ]
     overdue = [r for r in found if r.rule is Rule.OVERDUE]
-    assert [r.days_overdue for r in overdue] == [7, 14, 21, 28]
+    assert [r.days_overdue for r in overdue] == [5, 12, 19, 26]
     assert {r.section for r in overdue} == {Section.OVERDUE}
 
 
 def test_the_accountable_officer_is_told_from_14_days_overdue() -> None:
+    # 14 days overdue on Wednesday 17 June: the officer hears on the Mondays after.
     found = scan(date(2009, 6, 1), date(2009, 7, 3), [deadline(date(2009, 6, 3))])
-    assert when(found, Rule.ESCALATION, OFFICER) == [
-        date(2009, 6, 17),
-        date(2009, 6, 24),
-        date(2009, 7, 1),
-    ]
+    assert when(found, Rule.ESCALATION, OFFICER) == [date(2009, 6, 22), date(2009, 6, 29)]
     assert all(r.section is Section.OVERDUE for r in found if r.recipient == OFFICER)
     assert when(found, Rule.OVERDUE, OFFICER) == []
 
 
-def test_an_overdue_notice_due_on_a_bank_holiday_goes_out_the_next_working_day() -> None:
-    # Due Mon 18 May 2009: day 7 is the spring bank holiday, so Tue 26 May (day 8).
+def test_an_overdue_day_on_a_bank_holiday_moves_to_the_next_working_day() -> None:
+    # Monday 25 May 2009 is the spring bank holiday: that week's notices come on Tuesday.
     found = scan(date(2009, 5, 18), date(2009, 6, 10), [deadline(date(2009, 5, 18))])
     assert when(found, Rule.OVERDUE) == [date(2009, 5, 26), date(2009, 6, 1), date(2009, 6, 8)]
     assert when(found, Rule.ESCALATION, OFFICER) == [date(2009, 6, 1), date(2009, 6, 8)]
+    # Christmas 2009: Friday 25th and Monday 28th (Boxing Day's substitute) are holidays.
+    assert is_overdue_day(date(2009, 12, 29)) and not is_overdue_day(date(2009, 12, 28))
+    # Easter 2009: Monday 13 April is a holiday, so Tuesday 14th.
+    assert [d for d in days(date(2009, 4, 6), date(2009, 4, 19)) if is_overdue_day(d)] == [
+        date(2009, 4, 6),
+        date(2009, 4, 14),
+    ]
 
 
-def test_overdue_notices_match_the_calendar_for_every_due_date_in_a_year() -> None:
+def test_every_overdue_item_comes_on_the_one_overdue_day_of_each_week_all_year() -> None:
     dues = days(date(2009, 1, 1), date(2009, 12, 31))
-    found = scan(date(2009, 1, 1), date(2010, 2, 28), [deadline(d, ref=str(d)) for d in dues])
+    end = date(2010, 2, 28)
+    found = scan(date(2009, 1, 1), end, [deadline(d, ref=str(d)) for d in dues])
     fired: dict[date, list[date]] = {}
     for r in found:
         if r.rule is Rule.OVERDUE:
             assert r.subject.due is not None
             fired.setdefault(r.subject.due, []).append(r.day)
+    # Each week's first working day (from its Monday, past any bank holidays).
+    mondays = [d for d in days(date(2008, 12, 29), end) if d.weekday() == 0]
+    overdue_days = [next_working_day_on_or_after(m) for m in mondays]
     for d in dues:
-        triggers = [d + timedelta(days=7 * k) for k in range(1, 80)]
-        expected = [
-            t for t in (next_working_day_on_or_after(t) for t in triggers) if t <= date(2010, 2, 28)
-        ]
-        assert fired[d] == expected, d
+        assert fired[d] == [t for t in overdue_days if d < t <= end], d
+    # So the lead hears of overdue work on one day a week, never two.
+    by_week: dict[tuple[int, int], set[date]] = {}
+    for r in found:
+        if r.rule is Rule.OVERDUE:
+            by_week.setdefault(r.day.isocalendar()[:2], set()).add(r.day)
+    assert all(len(seen) == 1 for seen in by_week.values())
 
 
 def test_an_accountable_officer_who_is_also_a_lead_gets_one_notice() -> None:
     found = reminders_due(
-        date(2009, 6, 17), [deadline(date(2009, 6, 3), accountable=LEAD)], [], [], [], POLICY
+        date(2009, 6, 22), [deadline(date(2009, 6, 3), accountable=LEAD)], [], [], [], POLICY
     )
     assert [(r.recipient, r.rule) for r in found] == [(LEAD, Rule.OVERDUE)]
 
 
-def test_the_overdue_interval_follows_the_policy() -> None:
-    policy = ReminderPolicy(overdue_every_days=14)
-    found = scan(date(2009, 6, 1), date(2009, 7, 3), [deadline(date(2009, 6, 3))], policy=policy)
-    assert when(found, Rule.OVERDUE) == [date(2009, 6, 17), date(2009, 7, 1)]
+def test_overdue_notices_are_off_with_an_interval_of_0_and_weekly_otherwise() -> None:
+    june, dl = (date(2009, 6, 1), date(2009, 7, 3)), [deadline(date(2009, 6, 3))]
+    off = scan(*june, dl, policy=ReminderPolicy(overdue_every_days=0))
+    assert when(off, Rule.OVERDUE) == [] and when(off, Rule.ESCALATION, OFFICER) == []
+    other = scan(*june, dl, policy=ReminderPolicy(overdue_every_days=3))
+    assert when(other, Rule.OVERDUE) == when(scan(*june, dl), Rule.OVERDUE)
 
 
 def test_escalation_follows_the_policy() -> None:
-    policy = ReminderPolicy(escalate_after_days=7)
-    found = reminders_due(date(2009, 6, 10), [deadline(date(2009, 6, 3))], [], [], [], policy)
+    monday, due = date(2009, 6, 8), [deadline(date(2009, 6, 3))]  # 5 days overdue
+    assert {r.rule for r in reminders_due(monday, due, [], [], [], POLICY)} == {Rule.OVERDUE}
+    policy = ReminderPolicy(escalate_after_days=5)
+    found = reminders_due(monday, due, [], [], [], policy)
     assert {r.rule for r in found} == {Rule.OVERDUE, Rule.ESCALATION}
 
 
@@ -376,7 +392,7 @@ def test_a_deadline_with_no_lead_is_reported_and_still_escalated() -> None:
     assert unaddressed_on(date(2009, 6, 30), [due]) == [
         ("lead", Rule.LEAD_TIME, "2.1", "the action names no lead")
     ]
-    late = compute_reminders(date(2009, 7, 14), [due], [], [], [], POLICY)  # 14 days overdue
+    late = compute_reminders(date(2009, 7, 20), [due], [], [], [], POLICY)  # 20 days overdue
     assert [(u.role, u.rule) for u in late.unaddressed] == [("lead", Rule.OVERDUE)]
     assert [(r.recipient, r.rule) for r in late.reminders] == [(OFFICER, Rule.ESCALATION)]
     assert unaddressed_on(date(2009, 6, 30), [deadline(date(2009, 6, 30))]) == []
@@ -388,27 +404,27 @@ def test_reminder_keys_are_stable_and_distinct() -> None:
     again = reminders_due(date(2009, 6, 30), list(reversed(dls)), [], [], [], POLICY)
     assert sorted(r.key for r in first) == sorted(r.key for r in again)
     assert len({r.key for r in first}) == 3
-    later = reminders_due(date(2009, 7, 7), dls, [], [], [], POLICY)
-    assert {r.key for r in first}.isdisjoint({r.key for r in later})
+    later = reminders_due(date(2009, 7, 6), dls, [], [], [], POLICY)  # overdue on Monday
+    assert later and {r.key for r in first}.isdisjoint({r.key for r in later})
 
 
 # --- digests ---------------------------------------------------------------------
 
 
 def test_one_digest_per_recipient_per_day_with_sections_in_order() -> None:
-    day = date(2009, 6, 10)
+    day = date(2009, 6, 15)  # a Monday: the week's overdue day
     found = reminders_due(
         day,
         [
-            deadline(date(2009, 6, 12), ref="4.1"),  # 2 working days: not a rung
-            deadline(date(2009, 6, 15), ref="4.2"),  # 3 working days
-            deadline(date(2009, 6, 10), ref="4.3"),  # today
-            deadline(date(2009, 5, 27), ref="1.2"),  # 14 days overdue
-            deadline(date(2009, 6, 3), ref="1.1"),  # 7 days overdue
+            deadline(date(2009, 6, 17), ref="4.1"),  # 2 working days: not a rung
+            deadline(date(2009, 6, 18), ref="4.2"),  # 3 working days
+            deadline(date(2009, 6, 15), ref="4.3"),  # today
+            deadline(date(2009, 6, 1), ref="1.2"),  # 14 days overdue
+            deadline(date(2009, 6, 8), ref="1.1"),  # 7 days overdue
         ],
-        [PendingApproval("cyps", "tor", "Terms", 1, "Council", [LEAD], date(2009, 6, 3), "/t")],
+        [PendingApproval("cyps", "tor", "Terms", 1, "Council", [LEAD], date(2009, 6, 8), "/t")],
         [ReadyForSignoff("cyps", "strategy", "Strategy", 1, day, [LEAD], "/s")],
-        [period(date(2009, 6, 17), leads=[LEAD])],
+        [period(date(2009, 6, 22), leads=[LEAD])],
         POLICY,
     )
     digests = build_digests(found)

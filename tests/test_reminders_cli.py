@@ -21,7 +21,7 @@ from tests.conftest import LEAD, LEAD2, NHS, OFFICER, SECRETARY, open_runtime
 from tests.test_reminders_support import MailServer, at, setup_plan, simple_action
 
 BIN = Path(sys.executable).with_name("actiontrail")
-DAY = "2009-06-30"
+DAY = "2009-06-29"  # a Monday: the week's overdue day
 
 
 class Cli:
@@ -46,7 +46,7 @@ class Cli:
 
 
 def prepared(tmp_path: Path) -> str:
-    """A plan on 30 Jun 2009: 1.1 due that day (Lee), 1.2 two weeks overdue (Lee,
+    """A plan on Monday 29 Jun 2009: 1.1 due that day (Lee), 1.2 two weeks overdue (Lee,
     escalated to Olu), 1.3 due in three working days (Liz)."""
     url = f"sqlite:///{tmp_path / 'at.db'}"
     clock = FixedClock(datetime(2009, 6, 1, 9, tzinfo=UTC))
@@ -55,9 +55,9 @@ def prepared(tmp_path: Path) -> str:
         clock.set(at(date(2009, 6, 1)))
         setup_plan(
             rt,
-            simple_action("1.1", date(2009, 6, 30)),
-            simple_action("1.2", date(2009, 6, 16)),
-            simple_action("1.3", date(2009, 7, 3), leads=[Person("Liz Lead", LEAD2)]),
+            simple_action("1.1", date(2009, 6, 29)),
+            simple_action("1.2", date(2009, 6, 15)),
+            simple_action("1.3", date(2009, 7, 2), leads=[Person("Liz Lead", LEAD2)]),
         )
         rt.close()
     return url
@@ -79,7 +79,7 @@ def test_preview_says_what_would_go_to_whom_and_why_and_sends_nothing(
     lead = by_recipient[LEAD]
     assert lead["will_send"] is True and lead["outbox"] is None
     assert [(i["section"], i["ref"], i["why"]) for i in lead["items"]] == [
-        ("overdue", "1.2", "14 days overdue"),
+        ("overdue", "1.2", "14 days overdue (2 weeks)"),
         ("due", "1.1", "Due today"),
     ]
     assert by_recipient[LEAD2]["items"][0]["why"] == "Due in 3 working days"
@@ -91,11 +91,28 @@ def test_preview_says_what_would_go_to_whom_and_why_and_sends_nothing(
     assert "Lee Lead <lead@council.example>" in table and "14 days overdue" in table
 
 
+def test_preview_shows_overdue_work_on_the_weekly_overdue_day_only(cli: Cli) -> None:
+    # Tuesday: 1.2 is 15 days overdue but waits for next Monday's list.
+    tuesday = cli.json("reminders", "preview", "--on", "2009-06-30")
+    assert [i["section"] for d in tuesday["digests"] for i in d["items"]] == []
+    monday = cli.json("reminders", "preview", "--on", "2009-07-06")
+    items = {(d["recipient"], i["ref"], i["why"].split(";")[0]) for d in monday["digests"]
+             for i in d["items"]}  # fmt: skip
+    assert items == {
+        (LEAD, "1.1", "7 days overdue (1 week)"),
+        (LEAD, "1.2", "21 days overdue (3 weeks)"),
+        (OFFICER, "1.2", "21 days overdue (3 weeks)"),  # escalated from 14 days
+        (LEAD2, "1.3", "4 days overdue"),
+    }
+    table = cli.ok("reminders", "preview", "--on", "2009-07-06")
+    assert "21 days overdue (3 weeks)" in table
+
+
 def test_preview_lists_an_agency_with_no_approver_as_unreachable(
     tmp_path: Path, server: MailServer
 ) -> None:
     url = prepared(tmp_path)
-    clock = FixedClock(at(date(2009, 6, 23)))
+    clock = FixedClock(at(date(2009, 6, 22)))
     with using_clock(clock):
         rt = open_runtime(url, tmp_path)
         # Nobody has the approver role for the Council; the NHS Trust has Nia.

@@ -11,7 +11,7 @@ from domain.clock import FixedClock
 from domain.values import Person, ReminderPolicy, Status
 from domain.working_days import working_days_before
 from engine.runtime import Runtime
-from tests.conftest import ADMIN, LEAD, LEAD2, NHS, OFFICER, POLICE, SECRETARY
+from tests.conftest import ADMIN, AGENCIES, LEAD, LEAD2, NHS, OFFICER, POLICE, SECRETARY
 from tests.test_reminders_support import (
     SLUG,
     Days,
@@ -30,7 +30,7 @@ def test_the_ladder_arrives_14_and_3_working_days_before_and_on_the_day_around_e
     clock.set(at(date(2009, 3, 2)))
     setup_plan(rt, simple_action("1.1", date(2009, 4, 14)))
     lived = Days.over(rt, clock, server)
-    lived.through(date(2009, 3, 2), date(2009, 4, 20), server)
+    lived.through(date(2009, 3, 2), date(2009, 4, 17), server)
 
     # Good Friday (10 Apr) and Easter Monday (13 Apr) are not working days, so
     # "3 working days before Tue 14 Apr" is Tue 7 Apr.
@@ -51,7 +51,7 @@ def test_the_ladder_arrives_14_and_3_working_days_before_and_on_the_day_around_e
     assert "Due in 3 working days" in notes[0]
 
 
-def test_overdue_notices_every_7_days_and_the_accountable_officer_from_day_14(
+def test_overdue_notices_weekly_on_monday_and_the_accountable_officer_from_day_14(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
     clock.set(at(date(2009, 6, 1)))
@@ -69,8 +69,46 @@ def test_overdue_notices_every_7_days_and_the_accountable_officer_from_day_14(
     assert lived.days_for(OFFICER) == [date(2009, 6, 15), date(2009, 6, 22), date(2009, 6, 29)]
     (officer_mail,) = [m for r, m in lived.received[date(2009, 6, 15)] if r == OFFICER]
     text, html = bodies(officer_mail)
-    assert "14 days overdue; escalated to you as accountable officer (lead: Lee Lead)" in text
+    assert (
+        "14 days overdue (2 weeks); escalated to you as accountable officer (lead: Lee Lead)"
+        in text
+    )
     assert "escalated to you as accountable officer" in html
+
+
+def test_a_lead_gets_their_whole_overdue_list_across_plans_once_a_week_past_a_holiday(
+    rt: Runtime, clock: FixedClock, server: MailServer
+) -> None:
+    clock.set(at(date(2009, 5, 1)))
+    setup_plan(
+        rt,
+        simple_action("1.1", date(2009, 5, 11)),  # a Monday
+        simple_action("1.2", date(2009, 5, 14)),  # a Thursday
+    )
+    rt.app.create_plan(ADMIN, "other", "Other plan", agencies=AGENCIES)
+    rt.app.add_group(ADMIN, "other", "1", "Recommendation 1")
+    rt.app.add_action(ADMIN, "other", simple_action("1.1", date(2009, 5, 20)))  # a Wednesday
+    lived = Days.over(rt, clock, server)
+    lived.through(date(2009, 5, 12), date(2009, 6, 9), server)
+
+    # Three items in two plans fall overdue on three different days, and Monday 25 May
+    # is the spring bank holiday: the lead hears of them once a week, that week on the
+    # Tuesday, never on two days of one week.
+    overdue_days = [date(2009, 5, 18), date(2009, 5, 26), date(2009, 6, 1), date(2009, 6, 8)]
+    assert lived.days_for(LEAD, "overdue") == overdue_days
+    assert lived.days_for(OFFICER) == overdue_days[1:]  # from 14 days overdue
+    (mail,) = [m for r, m in lived.received[date(2009, 5, 26)] if r == LEAD]
+    assert mail["Subject"] == "Improvement plan reminders for 26 May 2009: 3 overdue"
+    text, _ = bodies(mail)
+    for note in ("15 days overdue (2 weeks)", "12 days overdue (1 week)", "6 days overdue"):
+        assert note in text
+    assert "Other plan" in text and "Safeguarding plan" in text
+    # Deadlines still ahead are reminded on their own days as before.
+    assert lived.days_for(LEAD, "due soon") == [
+        date(2009, 5, 14),  # 1.2 due that day
+        date(2009, 5, 15),  # the other plan's 1.1, 3 working days ahead
+        date(2009, 5, 20),  # and on its day
+    ]
 
 
 @pytest.mark.parametrize("status", [Status.COMPLETED, Status.DEFERRED, Status.CANCELLED])
@@ -122,8 +160,9 @@ def test_an_amended_finish_date_moves_the_reminders_at_once(
         working_days_before(date(2009, 6, 30), 14),
         working_days_before(new_finish, 14),
         working_days_before(new_finish, 3),
-        new_finish,
-        date(2009, 8, 7),  # 7 days overdue
+        new_finish,  # Friday 31 July
+        date(2009, 8, 3),  # the Monday after: 3 days overdue
+        date(2009, 8, 10),  # 10 days overdue
     ]
     (mail,) = [m for _, m in lived.received[new_finish]]
     cal = calendar_of(mail)
@@ -135,20 +174,20 @@ def test_an_amended_finish_date_moves_the_reminders_at_once(
 def test_one_digest_per_person_per_day_with_text_html_and_calendar(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
-    day = date(2009, 6, 30)
+    day = date(2009, 6, 29)  # a Monday: the week's overdue day
     clock.set(at(date(2009, 6, 1)))
     setup_plan(
         rt,
         simple_action("1.1", day),
-        simple_action("1.2", date(2009, 6, 16)),  # 14 days overdue: escalated
-        simple_action("1.3", date(2009, 7, 3), leads=[Person("Liz Lead", LEAD2)]),
+        simple_action("1.2", date(2009, 6, 15)),  # 14 days overdue: escalated
+        simple_action("1.3", date(2009, 7, 2), leads=[Person("Liz Lead", LEAD2)]),
     )
     got = Days.over(rt, clock, server).live(day, server)
 
     assert sorted(r for r, _ in got) == sorted([LEAD, LEAD2, OFFICER])
     (lead_mail,) = [m for r, m in got if r == LEAD]
     assert lead_mail["Subject"] == (
-        "Improvement plan reminders for 30 Jun 2009: 1 overdue, 1 due soon"
+        "Improvement plan reminders for 29 Jun 2009: 1 overdue, 1 due soon"
     )
     text, html = bodies(lead_mail)
     assert "Dear Lee Lead" in text

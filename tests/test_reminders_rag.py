@@ -21,7 +21,7 @@ from tests.test_reminders_support import (
     simple_action,
 )
 
-DAY = date(2009, 6, 30)  # a Tuesday
+DAY = date(2009, 6, 29)  # a Monday: the week's overdue day
 
 
 def prepared(rt: Runtime, clock: FixedClock) -> None:
@@ -32,8 +32,8 @@ def prepared(rt: Runtime, clock: FixedClock) -> None:
     setup_plan(
         rt,
         simple_action("1.1", DAY),
-        simple_action("1.2", date(2009, 6, 16)),
-        simple_action("1.3", date(2009, 7, 3)),
+        simple_action("1.2", date(2009, 6, 15)),
+        simple_action("1.3", date(2009, 7, 2)),
         simple_action("1.4", DAY, leads=[Person("Liz Lead", LEAD2)]),
     )
     for ref, rag in (("1.1", Rag.GREEN), ("1.2", Rag.AMBER), ("1.3", Rag.AMBER)):

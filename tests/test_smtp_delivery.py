@@ -30,7 +30,7 @@ from notifiers.transport import KEY_HEADER, Outcome, SendResult
 
 BASE_URL = "https://plans.example.gov.uk"
 SENDER = "Improvement plans <plans@example.gov.uk>"
-DAY = date(2009, 6, 30)
+DAY = date(2009, 6, 29)  # a Monday: the week's overdue day
 
 
 # --- a real SMTP server -----------------------------------------------------------
@@ -140,9 +140,9 @@ def plan_deadlines() -> list[Deadline]:
 
     return [
         dl("2.1", DAY, LEADS[0], "Recruit & retain <qualified> social workers"),
-        dl("1.4", date(2009, 6, 16), LEADS[0], rag=Rag.RED),  # 14 days overdue
+        dl("1.4", date(2009, 6, 15), LEADS[0], rag=Rag.RED),  # 14 days overdue
         dl("3.2", DAY, LEADS[1]),
-        dl("3.3", date(2009, 7, 3), LEADS[2], rag=Rag.GREEN),  # 3 working days
+        dl("3.3", date(2009, 7, 2), LEADS[2], rag=Rag.GREEN),  # 3 working days
         dl("9.9", DAY, LEADS[2]),
     ]
 
@@ -153,7 +153,7 @@ def digests_for_plan() -> list[Digest]:
 
 
 def render_all(digests: list[Digest]) -> list[EmailMessage]:
-    now = datetime(2009, 6, 30, 7, 0, tzinfo=UTC)
+    now = datetime(2009, 6, 29, 7, 0, tzinfo=UTC)
     return [render_digest(d, base_url=BASE_URL, sender=SENDER, now=now) for d in digests]
 
 
@@ -201,7 +201,7 @@ def test_one_digest_per_person_arrives_with_text_html_and_calendar(
     )
 
     lead0 = received["lead0@council.gov.uk"]
-    assert lead0["Subject"] == "Improvement plan reminders for 30 Jun 2009: 1 overdue, 1 due soon"
+    assert lead0["Subject"] == "Improvement plan reminders for 29 Jun 2009: 1 overdue, 1 due soon"
     assert lead0["From"] == SENDER
     assert lead0["To"] == "Lead 0 <lead0@council.gov.uk>"
     text, html, cal = parts(lead0)
@@ -211,7 +211,7 @@ def test_one_digest_per_person_arrives_with_text_html_and_calendar(
             "Children&#39;s Services Improvement Plan" in body
         )
         assert "2.1" in body and "1.4" in body
-        assert "30 Jun 2009" in body and "16 Jun 2009" in body
+        assert "29 Jun 2009" in body and "15 Jun 2009" in body
         assert "Amber" in body and "Red" in body
         assert f"{BASE_URL}/plans/cyps/actions/2.1" in body
         assert "14 days overdue" in body
@@ -224,8 +224,8 @@ def test_one_digest_per_person_arrives_with_text_html_and_calendar(
     events = {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
     assert set(events) == {"2.1 Recruit & retain <qualified> social workers", "1.4 Action 1.4"}
     event = events["1.4 Action 1.4"]
-    assert event.decoded("DTSTART") == date(2009, 6, 16)
-    assert event.decoded("DTEND") == date(2009, 6, 17)
+    assert event.decoded("DTSTART") == date(2009, 6, 15)
+    assert event.decoded("DTEND") == date(2009, 6, 16)
     assert str(event["UID"]) == event_uid("cyps/action:1.4")
     assert str(event["URL"]) == f"{BASE_URL}/plans/cyps/actions/1.4"
 
@@ -260,12 +260,12 @@ def test_a_digest_without_dated_items_has_no_calendar() -> None:
     approver = Person("Pat", "pat@police.uk")
     found = reminders_due(
         DAY, [], [PendingApproval("cyps", "tor", "Terms", 2, "Police", [approver],
-                                  date(2009, 6, 23), "/gov/tor")], [], [], ReminderPolicy()
+                                  date(2009, 6, 22), "/gov/tor")], [], [], ReminderPolicy()
     )
     (msg,) = render_all(build_digests(found))
     text, html, cal = parts(msg)
     assert cal is None
-    assert "Awaiting approval for Police since 23 Jun 2009 (7 days)" in text
+    assert "Awaiting approval for Police since 22 Jun 2009 (7 days)" in text
     assert "version 2" in html
 
 
@@ -280,7 +280,7 @@ def test_the_same_digest_at_the_same_moment_renders_to_the_same_bytes() -> None:
 
 def test_a_calendar_event_seen_before_carries_the_new_sending_time() -> None:
     (digest,) = [d for d in digests_for_plan() if d.recipient.email == "lead0@council.gov.uk"]
-    times = [datetime(2009, 6, 30, 7, 0, tzinfo=UTC), datetime(2009, 7, 1, 9, 30, tzinfo=UTC)]
+    times = [datetime(2009, 6, 29, 7, 0, tzinfo=UTC), datetime(2009, 6, 30, 9, 30, tzinfo=UTC)]
     calendars = []
     for now in times:
         msg = render_digest(digest, base_url=BASE_URL, sender=SENDER, now=now)

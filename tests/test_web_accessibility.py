@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from engine.service.accounts import Accounts
 from engine.runtime import Runtime
+from engine.service.accounts import Accounts
 from tests.test_web_browser import route_table
 from tests.test_web_helpers import (
     PASSWORD,

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.clock import LONDON
 from domain.errors import NotFound
-from domain.plan import plan_id
+from domain.ids import plan_id
 from engine.audit import timeline
 from engine.audit.replay import Replayed, read_events, replay, replay_effective
 from engine.runtime import Runtime
@@ -47,7 +47,7 @@ def document(store: MemoryViewStore, pid: str, today: date) -> dict[str, Any]:
 
 
 def _known_plan(rt: Runtime, slug: str) -> str:
-    rt.runner.catch_up()
+    rt.catch_up()
     return str(queries.plan(rt.engine, slug)["id"])
 
 

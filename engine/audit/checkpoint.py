@@ -16,7 +16,8 @@ from typing import Any
 
 from domain import clock
 from domain.errors import InvalidInput, NotFound
-from domain.plan import check_slug, plan_id
+from domain.ids import plan_id
+from domain.plan import check_slug
 from engine.adapters.eventstore.chain import HASH_PREFIX
 from engine.audit.verify import Problem, Verification, verify_store
 

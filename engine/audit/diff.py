@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.plan import plan_id
+from domain.ids import plan_id
 from engine.audit import timeline
 from engine.audit.as_of import document, london_day
 from engine.audit.replay import replay
@@ -177,7 +177,7 @@ def compare(
 
 
 def diff_plan(rt: Runtime, slug: str, start: datetime, end: datetime) -> dict[str, Any]:
-    rt.runner.catch_up()
+    rt.catch_up()
     queries.plan(rt.engine, slug)  # an unknown plan is refused here
     pid = str(plan_id(slug))
     with rt.engine.connect() as conn:

@@ -148,7 +148,7 @@ def line(data: dict[str, Any]) -> str:
 
 
 def export_plan(rt: Runtime, slug: str, out: TextIO, page: int = PAGE) -> ExportSummary:
-    rt.runner.catch_up()
+    rt.catch_up()
     plan = queries.plan(rt.engine, slug)
     pid = str(plan["id"])
     summary = ExportSummary(slug)

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.errors import DomainError, InvalidInput
-from domain.plan import plan_id
+from domain.ids import plan_id
 from engine.adapters.eventstore.chain import GENESIS, HASH_PREFIX, canonical_bytes, next_link
 from engine.audit.export import FORMAT, VERSION
 from engine.audit.verify import verify_store
@@ -140,7 +140,7 @@ def restore_plan(rt: Runtime, path: Path) -> RestoreSummary:
     if batch:
         recorder.insert_events(batch)
         inserted += len(batch)
-    rt.runner.catch_up()
+    rt.catch_up()
     result = verify_store(rt.app, plan_id(slug))
     assert result.plan is not None
     if result.problems or result.plan.head != summary.digest:

@@ -45,7 +45,7 @@ def witnesses(rt: Runtime) -> list[tuple[str, str]]:
     """(name, email) of every auditor and board secretary."""
     from projections import queries
 
-    rt.runner.catch_up()
+    rt.catch_up()
     return [
         (str(u["name"]), str(u["email"]))
         for u in queries.users(rt.engine)

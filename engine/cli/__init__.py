@@ -14,7 +14,10 @@ recorded under `--format json`, and the `-o/--output FILE` convention.
 
 from __future__ import annotations
 
+import copy
+import os
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -105,18 +108,56 @@ def root(
     ctx.call_on_close(state.close)
 
 
-def command() -> typer.Typer:
-    """The whole command tree, every command with the options it takes anywhere."""
+def command(argv: Sequence[str] | None = None) -> typer.Typer:
+    """The whole command tree, every command with the options it takes anywhere.
+
+    Given the words of a command line, only the branch it runs: Typer builds every
+    command's options before it runs one, which for the whole tree is a tenth of a
+    quick command's start. Help, completion and a word that names no command get the
+    whole tree (for the list of commands and "did you mean")."""
     from engine.cli import commands  # noqa: F401  (registers the commands)
     from engine.cli.options import apply_common_options
 
-    return apply_common_options(app)
+    return apply_common_options(app if argv is None else _branch(argv))
+
+
+# Options of the root command that take a value, so the word after them is no command.
+_ROOT_VALUES = ("--db", "--as", "--format")
+
+
+def _branch(argv: Sequence[str]) -> typer.Typer:
+    if os.environ.get("_ACTIONTRAIL_COMPLETE"):
+        return app
+    words = iter(argv)
+    for word in words:
+        if word in _ROOT_VALUES:
+            next(words, None)
+        elif word.startswith(tuple(f"{o}=" for o in _ROOT_VALUES)):
+            continue
+        elif word.startswith("-"):
+            return app  # --help, --version, --install-completion: the whole tree
+        else:
+            break
+    else:
+        return app
+    named = [c for c in app.registered_commands if _name(c.name, c.callback) == word]
+    groups = [g for g in app.registered_groups if g.name == word]
+    if not named and not groups:
+        return app
+    branch = copy.copy(app)
+    branch.registered_commands = named
+    branch.registered_groups = groups
+    return branch
+
+
+def _name(name: str | None, callback: Any) -> str:
+    return name or callback.__name__.replace("_", "-")
 
 
 def main() -> None:
     # Usage errors exit with status 2 inside app(); a refused command exits with 1 here.
     try:
-        command()()
+        command(sys.argv[1:])()
     except DomainError as e:
         from engine.cli import output
 

@@ -66,7 +66,7 @@ def users_list(ctx: typer.Context) -> None:
     """List users and their roles."""
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     rows = [
         {"email": u["email"], "name": u["name"], "agency": u["agency"], "roles": u["roles"]}
         | ({} if u.get("active", True) else {"active": False})
@@ -169,7 +169,7 @@ def period_list(ctx: typer.Context, plan: str) -> None:
     """The closed reporting periods of a plan."""
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     view = queries.plan(rt.engine, plan)
     rows = [
         {
@@ -209,7 +209,7 @@ def period_show(ctx: typer.Context, plan: str, period: str) -> None:
     A closed period shows what was frozen when it closed; an open one is worked out now."""
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     view = queries.plan(rt.engine, plan)
     key = parse_period(period, Cadence(view["cadence"])).key
     closed = {p["period"]: p for p in queries.periods(rt.engine, view)}

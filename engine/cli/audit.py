@@ -16,7 +16,7 @@ from engine.cli.options import output_option
 from engine.service.times import parse_moment
 
 if TYPE_CHECKING:
-    from domain.plan import plan_id
+    from domain.ids import plan_id
     from engine.audit.as_of import document_as_of, document_effective
     from engine.audit.checkpoint import (
         check_checkpoint,

@@ -41,7 +41,7 @@ app.add_typer(group_app, name="group")
 def init(ctx: typer.Context) -> None:
     """Create the database tables (the event store and the read models)."""
     rt = state(ctx).runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     state(ctx).result.update(database=rt.db.shown_url, ready=True)
     output.info(f"ready: {rt.db.shown_url}")
 
@@ -51,7 +51,7 @@ def plans(ctx: typer.Context) -> None:
     """List the plans."""
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     counts = queries.action_counts(rt.engine)
     rows = [
         {
@@ -84,7 +84,7 @@ def plans(ctx: typer.Context) -> None:
 
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
     rt = state(ctx).runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     from engine.service.shown_day import shown_note, shown_on
 
     view = queries.plan(rt.engine, slug)
@@ -140,7 +140,7 @@ def history(
     """Every event of a plan in order: when recorded, when effective, who, what and why."""
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     view = queries.plan(rt.engine, plan)
     if action is not None:
         rt.app.action(plan, action)  # an unknown action is an error, not an empty history
@@ -270,7 +270,7 @@ POLICY_SETTINGS = (
     Setting(RAG, "milestone_tolerance_days", "--milestone-days", "Milestone tolerance (days)"),
     Setting(RAG, "indicator_tolerance_pct", "--indicator-tolerance", "Indicator tolerance (%)"),
     Setting(REMINDERS, "lead_times_working_days", "--lead-times", "Due reminders (working days)"),
-    Setting(REMINDERS, "overdue_every_days", "--overdue-every", "Overdue notice every (days)"),
+    Setting(REMINDERS, "overdue_every_days", "--overdue-every", "Overdue notices (0: off)"),
     Setting(REMINDERS, "escalate_after_days", "--escalate-after", "Escalate after (days overdue)"),
     Setting(
         REMINDERS,
@@ -287,7 +287,7 @@ POLICY_SETTINGS = (
 def plan_policies(ctx: typer.Context, slug: str) -> dict[str, Any]:
     """A plan's policies as the read models hold them (defaults until first changed)."""
     rt = state(ctx).runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     view = queries.plan(rt.engine, slug)
     stored = view.get("reminder_policy")
     policies = {
@@ -348,7 +348,11 @@ def plan_policy(
         ),
     ] = None,
     overdue_every: Annotated[
-        int | None, typer.Option("--overdue-every", help="Days between overdue notices (0: none).")
+        int | None,
+        typer.Option(
+            "--overdue-every",
+            help="0 turns overdue notices off; otherwise they come weekly, on Mondays.",
+        ),
     ] = None,
     escalate_after: Annotated[
         int | None,

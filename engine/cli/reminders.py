@@ -169,7 +169,7 @@ def _needs_setup(st: CliState) -> list[dict[str, Any]]:
     from projections.setup import all_setup
 
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     return [
         {
             "plan": r["plan"],

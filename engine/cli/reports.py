@@ -66,7 +66,7 @@ def report(
     assert chosen_kind is not None
     chosen_format = _choice(ReportFormat, fmt, "--format")
     rt = state(ctx).runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     view = queries.plan(rt.engine, plan)
     try:
         key = resolve_period(view, period, clock.today()).key

@@ -150,7 +150,7 @@ def serve(
         )
     st = state(ctx)
     rt = st.runtime()
-    rt.runner.catch_up()
+    rt.catch_up()
     if not parts.web:
         _run_jobs(rt, parts)
         return

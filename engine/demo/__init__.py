@@ -135,7 +135,7 @@ def load_demo(rt: Runtime, slug: str | None = None, actor: str | None = None) ->
     clock = FixedClock(at(date(2008, 9, 1), 9))
     with using_clock(clock), rt.app.deferred_projection():
         _History(rt, data, clock, adder).record()
-    rt.runner.catch_up()
+    rt.catch_up()
     users = [
         {"email": p["email"], "name": p["name"], "roles": p["roles"], "agency": p.get("agency")}
         for p in data["people"].values()

@@ -261,7 +261,7 @@ def _link_people(
     """Link the sheet's names to users by name; the people file's people the store
     lacks become users (recorded with the import). The report's list of people without
     an email is then the names nobody could link."""
-    rt.runner.catch_up()
+    rt.catch_up()
     directory: dict[str, Person] = {}
     emails: set[str] = set()
     for user in queries.users(rt.engine):
@@ -332,7 +332,7 @@ class _Recording:
                 f"plan {plan.slug} keeps its title {plan.title!r}; "
                 f"an import does not rename a plan",
             )
-        self.rt.runner.catch_up()
+        self.rt.catch_up()
         views = {
             v["ref"]: v
             for v in queries.actions(self.rt.engine, queries.plan(self.rt.engine, plan.slug))

@@ -61,7 +61,7 @@ def close_period(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Close the period named, or the one today falls in."""
-    rt.runner.catch_up()
+    rt.catch_up()
     cadence = Cadence(queries.plan(rt.engine, slug)["cadence"])
     period = parse_period(period_key, cadence) if period_key else None
     key = period.key if period else Period.containing(clock.today(), cadence).key

@@ -127,7 +127,7 @@ class Dispatcher:
     # What is due
 
     def due(self, day: date) -> DayReminders:
-        self.rt.runner.catch_up()
+        self.rt.catch_up()
         return reminders_for_day(self.rt.engine, day, self.config.digest_hour)
 
     def preview(self, day: date) -> Preview:

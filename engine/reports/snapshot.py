@@ -90,7 +90,7 @@ def resolve_period(plan: View, key: str | None, today: date) -> Period:
 
 
 def take_snapshot(rt: Runtime, slug: str, period_key: str | None) -> PeriodSnapshot:
-    rt.runner.catch_up()
+    rt.catch_up()
     plan = queries.plan(rt.engine, slug)
     today = clock.today()
     period = resolve_period(plan, period_key, today)

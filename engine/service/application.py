@@ -18,13 +18,14 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
 from domain import clock, permissions
-from domain.action import Action, action_id
+from domain.action import Action
 from domain.chain_adoption import ChainAdoption
 from domain.dispatch import Attempt, Dispatch, NotClaimable, RetryPolicy
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.governance import GovernanceItem, item_id
+from domain.ids import action_id, plan_id
 from domain.periods import Period
-from domain.plan import Plan, plan_id
+from domain.plan import Plan
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status

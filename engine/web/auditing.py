@@ -18,7 +18,7 @@ from typing import Any, TextIO, cast
 
 from domain import clock
 from domain.errors import InvalidInput
-from domain.plan import plan_id
+from domain.ids import plan_id
 from engine.adapters.eventstore.chain import HASH_PREFIX
 from engine.audit.as_of import document_as_of, document_effective
 from engine.audit.checkpoint import (

@@ -79,7 +79,7 @@ async def manage_home(request: Request, viewer: SignedIn) -> Response:
 
     def context() -> dict[str, Any]:
         user = state.rt.app.user(viewer.email)
-        state.rt.runner.catch_up()
+        state.rt.catch_up()
         plans = [
             p
             for p in queries.plans(state.rt.engine)
@@ -125,7 +125,7 @@ async def create_plan(request: Request, viewer: SignedIn) -> Response:
 def plan_context(request: Request, viewer: Viewer, slug: str) -> dict[str, Any]:
     state = web(request)
     managed_plan(request, viewer, slug)
-    state.rt.runner.catch_up()
+    state.rt.catch_up()
     view = queries.plan(state.rt.engine, slug)
     people = [u for u in queries.users(state.rt.engine) if u.get("active", True)]
     return {

@@ -36,7 +36,7 @@ async def users_page(request: Request, viewer: SignedIn) -> Response:
     await run_in_threadpool(_require_admin, request, viewer, "manage users")
 
     def context() -> dict[str, Any]:
-        state.rt.runner.catch_up()
+        state.rt.catch_up()
         return {"users": queries.users(state.rt.engine), "roles": [r.value for r in Role]}
 
     ctx = await run_in_threadpool(context)
