@@ -75,6 +75,11 @@ class Runtime:
                 engine = read_model_engine(db)
                 metadata.create_all(engine)
                 audit_metadata.create_all(engine)
+                # Snapshots come last: they read the history rows written for the same batch.
+                runner = ProjectionRunner(
+                    app, engine, projections=[*all_projections(), SnapshotProjection(app)]
+                )
+                runner.tracking.create_table()
         except _open_errors(db) as e:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
@@ -84,10 +89,6 @@ class Runtime:
             raise DatabaseUnavailable(
                 f"cannot open the database {db.shown_url}: {_cause(e, db)}"
             ) from e
-        # Snapshots come last: they read the history rows written for the same batch.
-        runner = ProjectionRunner(
-            app, engine, projections=[*all_projections(), SnapshotProjection(app)]
-        )
         if read_your_writes:
             app.after_save = runner.apply_recorded
         files = FileStore(Path(settings.files_dir))

@@ -12,6 +12,7 @@ from domain.governance import GovernanceItem
 from domain.plan import Plan
 from domain.users import User
 from projections.deadlines import replace_deadlines
+from projections.outbox import OutboxProjection
 from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
 from projections.store import SqlViewStore, upsert
@@ -169,4 +170,4 @@ def insert_rows(
 
 
 def all_projections() -> list[Projection]:
-    return [ViewsProjection(), HistoryProjection()]
+    return [ViewsProjection(), HistoryProjection(), OutboxProjection()]

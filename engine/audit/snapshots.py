@@ -23,7 +23,7 @@ import projections.views
 from engine.audit import timeline
 from engine.audit.schema import view_snapshots
 from projections.projectors import NO_PLAN, subject_of
-from projections.schema import positions, subjects, views
+from projections.schema import subjects, tracking, views
 from projections.store import MemoryViewStore
 
 # A plan's views are saved once this many of its events have been recorded since the
@@ -165,7 +165,9 @@ class SnapshotProjection:
         from engine.audit.replay import replay
 
         views_at = conn.execute(
-            select(positions.c.position).where(positions.c.name == "views")
+            select(tracking.c.notification_id).where(
+                tracking.c.projection == "views", tracking.c.application_name == self.app.name
+            )
         ).scalar_one_or_none()
         if views_at == batch_end:
             # The views projection has applied exactly the events up to the end of this
