@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
-from sqlalchemy import Connection, Engine, bindparam, inspect, select, text, update
+from sqlalchemy import Connection, Engine, inspect, select, text, update
 
 from projections.schema import tracking
 from projections.store import insert_new
@@ -32,16 +32,8 @@ _OLD_POSITIONS = {
     "reminder_outbox_position": "SELECT name, position FROM reminder_outbox_position",
 }
 
-# Moves the named projections' records, if they are still where the writer saw them.
-_MOVE = (
-    update(tracking)
-    .where(
-        tracking.c.application_name == bindparam("app"),
-        tracking.c.projection.in_(bindparam("names", expanding=True)),
-        tracking.c.notification_id == bindparam("since"),
-    )
-    .values(notification_id=bindparam("last"))
-)
+# The compare-and-set statements, by parameter style and number of projections moved.
+_MOVES: dict[tuple[str, int], str] = {}
 
 
 class TrackingMoved(IntegrityError):
@@ -103,11 +95,17 @@ class ReadModelTracking(TrackingRecorder):
     def move(self, conn: Connection, names: Sequence[str], since: int, to: Tracking) -> None:
         """In the caller's transaction: move the named projections from ``since`` to the
         tracked notification, or raise TrackingMoved if any of them is not at ``since``."""
-        result = conn.execute(
-            _MOVE,
-            {"app": to.application_name, "names": list(names), "since": since,
-             "last": to.notification_id},
-        )  # fmt: skip
+        # Plain driver SQL: this runs after every command, and building the statement's
+        # parameters through SQLAlchemy would cost more than running it.
+        mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
+        sql = _MOVES.get((mark, len(names)))
+        if sql is None:
+            sql = _MOVES[(mark, len(names))] = (
+                f"UPDATE {tracking.name} SET notification_id = {mark} "
+                f"WHERE application_name = {mark} AND notification_id = {mark} "
+                f"AND projection IN ({', '.join(mark for _ in names)})"
+            )
+        result = conn.exec_driver_sql(sql, (to.notification_id, to.application_name, since, *names))
         if result.rowcount != len(names):
             raise TrackingMoved(f"{', '.join(names)} moved past {since}")
 

@@ -25,6 +25,7 @@ from engine.audit.schema import view_snapshots
 from projections.projectors import NO_PLAN, subject_of
 from projections.schema import subjects, tracking, views
 from projections.store import MemoryViewStore
+from projections.views import id_text
 
 # A plan's views are saved once this many of its events have been recorded since the
 # last snapshot: replaying about as many events costs a few tens of milliseconds.
@@ -182,7 +183,7 @@ class SnapshotProjection:
         save(conn, plan_id, plan_last, replayed.events, replayed.store)
 
     def _plans(self, conn: Connection, event: Any) -> list[str]:
-        oid = str(event.originator_id)
+        oid = id_text(event.originator_id)
         plans = self.plans_of.get(oid)
         if plans is None:
             if event.originator_version == 1:
