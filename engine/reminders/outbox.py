@@ -14,17 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    and_,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import Column, Engine, MetaData, String, Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -103,33 +93,34 @@ class Outbox:
         """Dispatch ids to try now: queued and not waiting for a retry, or claimed by a
         sender whose lease has run out. Oldest first."""
         at = stamp(now)
-        query = (
-            select(outbox.c.dispatch_id)
-            .where(
-                or_(
-                    and_(
-                        outbox.c.status == DispatchStatus.QUEUED.value,
-                        or_(outbox.c.retry_at.is_(None), outbox.c.retry_at <= at),
-                    ),
-                    and_(
-                        outbox.c.status == DispatchStatus.SENDING.value,
-                        outbox.c.lease_until <= at,
-                    ),
-                )
-            )
-            .order_by(outbox.c.queued_at, outbox.c.dispatch_id)
-            .limit(limit + len(exclude))
+        return self._oldest(
+            or_(
+                and_(
+                    outbox.c.status == DispatchStatus.QUEUED.value,
+                    or_(outbox.c.retry_at.is_(None), outbox.c.retry_at <= at),
+                ),
+                and_(
+                    outbox.c.status == DispatchStatus.SENDING.value,
+                    outbox.c.lease_until <= at,
+                ),
+            ),
+            limit,
+            exclude,
         )
-        skip = set(exclude)
-        with self.engine.connect() as conn:
-            found = [i for i in conn.execute(query).scalars() if i not in skip]
-        return found[:limit]
 
     def claimed_by(self, sender: str, limit: int, exclude: Sequence[str] = ()) -> list[str]:
         """Dispatch ids the sender named holds a claim on, lease run out or not."""
+        return self._oldest(
+            and_(outbox.c.status == DispatchStatus.SENDING.value, outbox.c.claimed_by == sender),
+            limit,
+            exclude,
+        )
+
+    def _oldest(self, where: Any, limit: int, exclude: Sequence[str]) -> list[str]:
+        """Up to ``limit`` dispatch ids that match, oldest first, leaving out ``exclude``."""
         query = (
             select(outbox.c.dispatch_id)
-            .where(outbox.c.status == DispatchStatus.SENDING.value, outbox.c.claimed_by == sender)
+            .where(where)
             .order_by(outbox.c.queued_at, outbox.c.dispatch_id)
             .limit(limit + len(exclude))
         )
