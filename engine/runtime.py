@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Engine, StaticPool, create_engine, event, select
+from sqlalchemy import Engine, StaticPool, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from config.logging import get_logger
 from config.settings import Settings
 from engine.adapters.database import Database, DatabaseUnavailable
 from engine.audit.schema import audit_metadata
-from projections.schema import metadata, positions
+from projections.schema import metadata
+from projections.tracking import ReadModelTracking
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
@@ -41,9 +42,9 @@ log = get_logger(__name__)
 CONNECT_TIMEOUT_SECONDS = 30
 
 # The read models the runner keeps (projections.projectors.all_projections and the
-# audit's snapshots), by the names their positions are kept under; a test holds this
-# to the runner's own list.
-READ_MODELS = ("views", "history", "snapshots")
+# audit's snapshots), by the names of their tracking records; a test holds this to the
+# runner's own list.
+READ_MODELS = ("views", "history", "outbox", "snapshots")
 
 # ActionTrail.name: the event store's settings are read under this prefix as well.
 _APPLICATION_NAME = "ActionTrail"
@@ -126,6 +127,7 @@ class Runtime:
                 engine = read_model_engine(db)
                 metadata.create_all(engine)
                 audit_metadata.create_all(engine)
+                ReadModelTracking(engine, _APPLICATION_NAME, READ_MODELS).create_table()
         except _open_errors(db) as e:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
@@ -192,7 +194,7 @@ class Runtime:
     def catch_up(self) -> int:
         """Bring the read models up to the event log's head, as ``runner.catch_up`` does;
         returns how many events were applied. When they are there already, this reads
-        the log's head and the read models' positions and opens nothing else."""
+        the log's head and the read models' tracking records and opens nothing else."""
         if self._app is None and self.read_models_at_head():
             return 0
         return self.runner.catch_up()
@@ -204,9 +206,8 @@ class Runtime:
         # The head first: read models at or past it hold everything recorded before
         # this read began, whatever other processes record meanwhile.
         head = self._log.max_notification_id() or 0
-        with self.engine.connect() as conn:
-            found = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
-        return all(found.get(name, -1) >= head for name in READ_MODELS)
+        reached = ReadModelTracking(self.engine, _APPLICATION_NAME, READ_MODELS).positions()
+        return all(reached[name] >= head for name in READ_MODELS)
 
     def close(self) -> None:
         if self._app is not None:

@@ -12,9 +12,11 @@ from domain.governance import GovernanceItem
 from domain.plan import Plan
 from domain.users import User
 from projections.deadlines import replace_deadlines
+from projections.outbox import OutboxProjection
 from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
 from projections.store import SqlViewStore, upsert
+from projections.views import id_text, moment_text
 
 # The history's plan for events that belong to no plan (users).
 NO_PLAN = ""
@@ -117,7 +119,7 @@ class HistoryProjection:
         new_subjects = []
         rows: list[tuple[Any, ...]] = []
         for seq, event in batch:
-            oid = str(event.originator_id)
+            oid = id_text(event.originator_id)
             if event.originator_version == 1:
                 known[oid] = subject_of(event)
                 new_subjects += [
@@ -140,7 +142,7 @@ class HistoryProjection:
                 label,
                 event_kind(event),
                 getattr(event, "actor", None),
-                event.timestamp.isoformat(),
+                moment_text(event.timestamp),
                 effective.isoformat() if effective else None,
                 getattr(event, "reason", None),
                 event_data(event),
@@ -169,4 +171,4 @@ def insert_rows(
 
 
 def all_projections() -> list[Projection]:
-    return [ViewsProjection(), HistoryProjection()]
+    return [ViewsProjection(), HistoryProjection(), OutboxProjection()]

@@ -21,6 +21,7 @@ from domain.plan import Plan
 from domain.users import User
 from projections.views import (
     View,
+    id_text,
     iso,
     new_action_view,
     new_item_view,
@@ -112,7 +113,7 @@ def _updating(
 
     def wrap(fn: Callable[[View, E], None]) -> Callable[[E, ViewStore], None]:
         def handle(e: E, store: ViewStore) -> None:
-            key = str(e.originator_id)
+            key = id_text(e.originator_id)
             view = store.get(kind, key)
             assert view is not None, f"{what} {key} has no view"
             fn(view, e)
@@ -134,7 +135,7 @@ _item = _updating("item", "governance item")
 
 @handles(Plan.Registered)
 def plan_registered(e: Plan.Registered, store: ViewStore) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     store.put("plan", key, new_plan_view(key, e))
 
 
@@ -168,7 +169,7 @@ def _freeze_period(
     e: Plan.PeriodClosed | Plan.PeriodClosedEarly | Plan.PeriodReclosed, store: ViewStore
 ) -> None:
     """What every close keeps: the period in the plan's list, and its frozen view."""
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     view = store.get("plan", key)
     assert view is not None, f"plan {key} has no view"
     closed = {"period": e.period, "closed_at": iso(e.timestamp), "closed_by": e.actor}
@@ -199,7 +200,7 @@ def period_closed_early(e: Plan.PeriodClosedEarly, store: ViewStore) -> None:
 def period_reopened(e: Plan.PeriodReopened, store: ViewStore) -> None:
     """The period is open again; what its first close froze stays in its view (a report
     or an as-of view between the closes shows it) beside when and why it reopened."""
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     view = store.get("plan", key)
     assert view is not None, f"plan {key} has no view"
     view["periods"] = [p for p in view["periods"] if p["period"] != e.period]
@@ -216,7 +217,7 @@ def period_reopened(e: Plan.PeriodReopened, store: ViewStore) -> None:
 
 @handles(Plan.PeriodReclosed)
 def period_reclosed(e: Plan.PeriodReclosed, store: ViewStore) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     before = store.get("period", f"{key}:{e.period}") or {}
     earlier = {k: before[k] for k in ("closed_at", "closed_by", "as_of", "lists") if k in before}
     _freeze_period(e, store)
@@ -261,7 +262,7 @@ def narrative_recorded(view: View, e: Plan.NarrativeRecorded) -> None:
 
 @handles(Action.Added)
 def action_added(e: Action.Added, store: ViewStore) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     store.put("action", key, new_action_view(key, e))
 
 
@@ -368,7 +369,7 @@ def evidence_rejected(view: View, e: Action.EvidenceRejected) -> None:
 
 @handles(GovernanceItem.Opened)
 def item_opened(e: GovernanceItem.Opened, store: ViewStore) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     store.put("item", key, new_item_view(key, e))
 
 
@@ -442,12 +443,12 @@ def signoff_revoked(view: View, e: GovernanceItem.SignOffRevoked) -> None:
 
 @handles(User.Registered)
 def user_registered(e: User.Registered, store: ViewStore) -> None:
-    store.put("user", str(e.originator_id), new_user_view(e))
+    store.put("user", id_text(e.originator_id), new_user_view(e))
 
 
 @handles(User.RolesChanged)
 def user_roles_changed(e: User.RolesChanged, store: ViewStore) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     view = store.get("user", key)
     assert view is not None, f"user {key} has no view"
     view.update(roles=list(e.roles), agency=e.agency)
@@ -522,7 +523,7 @@ def sheet_imported(view: View, e: Action.SheetImported) -> None:
 def _set_user_active(
     e: User.Deactivated | User.Reactivated, store: ViewStore, active: bool
 ) -> None:
-    key = str(e.originator_id)
+    key = id_text(e.originator_id)
     view = store.get("user", key)
     assert view is not None, f"user {key} has no view"
     view["active"] = active

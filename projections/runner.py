@@ -1,43 +1,31 @@
-"""Feeds the read models from the event store's notification log, exactly once.
+"""Feeds every read model from the event store's notification log, exactly once.
 
-The log is read in pages from each projection's tracked position (the SQLite recorder
-cannot push new events, so pulling serves both databases). Each page's read-model
-changes and the new positions are committed in one transaction, and a position only
-moves if nobody else moved it first, so concurrent runners never apply an event twice.
+One runner serves all the projections: the views, the history, the view snapshots and
+the reminders outbox. The log is read in pages from the projections' tracked positions
+(the library's SQLite recorder cannot push new events, so its own projection runner,
+which subscribes, cannot serve SQLite; pulling serves both databases). Each page's
+read-model changes and the projections' tracking records are committed in one
+transaction, and a tracking record only moves if nobody else moved it first, so
+concurrent runners never apply an event twice (projections.tracking).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from eventsourcing.persistence import Tracking
+from sqlalchemy import Engine
 
 from config.logging import get_logger
 from projections.projectors import Projection, all_projections
-from projections.schema import positions
+from projections.tracking import ReadModelTracking, TrackingMoved
 
 log = get_logger(__name__)
 
 Progress = Callable[[int, int], None]
-
-
-# Moves the positions of the named projections, if they are still where this runner
-# last saw them.
-_MOVE = (
-    update(positions)
-    .where(
-        positions.c.name.in_(bindparam("names", expanding=True)),
-        positions.c.position == bindparam("since"),
-    )
-    .values(position=bindparam("last"))
-)
-
-
-class PositionMoved(Exception):
-    """Another runner advanced a projection first; this batch was rolled back."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +51,13 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections or all_projections())
         self.page_size = page_size
-        # Positions as this runner last committed them. The compare-and-set in _commit
-        # proves they are still current; when another runner moved one, they are re-read.
+        self.tracking = ReadModelTracking(engine, app.name, self.names())
+        # Positions as this runner last committed them. The compare-and-set on the
+        # tracking records proves they are still current; when another runner moved
+        # one, they are read again.
         self._known: dict[str, int] | None = None
-        self._positions_ready = False
+        # The projections remember things between batches: one batch at a time.
+        self._lock = threading.RLock()
 
     def names(self) -> list[str]:
         return [p.name for p in self.projections]
@@ -83,10 +74,7 @@ class ProjectionRunner:
         return [p for p in self.projections if p.name in names]
 
     def positions(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(positions.c.name, positions.c.position)).all()
-        found = {name: pos for name, pos in rows}
-        return {p.name: found.get(p.name, 0) for p in self.projections}
+        return self.tracking.positions()
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -96,19 +84,7 @@ class ProjectionRunner:
         return [ProjectionStatus(n, pos, head) for n, pos in self.positions().items()]
 
     def ensure_positions(self) -> None:
-        if self._positions_ready:
-            return
-        with self.engine.begin() as conn:
-            have = {r[0] for r in conn.execute(select(positions.c.name))}
-            missing = [
-                {"name": p.name, "position": 0} for p in self.projections if p.name not in have
-            ]
-            if missing:
-                # Another runner may be adding the same rows at this moment.
-                # The PostgreSQL dialect's module loads only for PostgreSQL.
-                dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
-                conn.execute(dialect.insert(positions).values(missing).on_conflict_do_nothing())
-        self._positions_ready = True
+        self.tracking.ensure()
 
     def catch_up(
         self,
@@ -117,7 +93,12 @@ class ProjectionRunner:
         max_pages: int | None = None,
     ) -> int:
         """Apply every event not yet applied; returns how many events were applied."""
-        chosen = self._select(names)
+        with self._lock:
+            return self._catch_up(self._select(names), progress, max_pages)
+
+    def _catch_up(
+        self, chosen: list[Projection], progress: Progress | None, max_pages: int | None
+    ) -> int:
         self.ensure_positions()
         applied = 0
         pages = 0
@@ -130,11 +111,12 @@ class ProjectionRunner:
             )
             if not notifications:
                 break
-            batch = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+            to_domain_event = self.app.mapper.to_domain_event
+            batch = [(n.id, to_domain_event(n)) for n in notifications]
             last = notifications[-1].id
             try:
                 self._commit(chosen, current, batch, last)
-            except PositionMoved:
+            except TrackingMoved:
                 log.info("projection.position_moved", start=start)
                 self._forget()
                 continue
@@ -156,26 +138,27 @@ class ProjectionRunner:
         When this runner is exactly at the position before what was just recorded, the
         events are applied from memory, without reading them back; otherwise, or if
         another runner got there first, it catches up from the log."""
-        ids = [r.notification.id for r in recordings]
-        known = self._known
-        if (
-            known is None
-            or not ids
-            or ids != list(range(ids[0], ids[0] + len(ids)))
-            or any(pos != ids[0] - 1 for pos in known.values())
-        ):
-            return self.catch_up()
-        batch = [(r.notification.id, r.domain_event) for r in recordings]
-        try:
-            self._commit(self.projections, known, batch, ids[-1])
-        except PositionMoved:
-            self._forget()
-            return self.catch_up()
-        except BaseException:
-            self._forget()
-            raise
-        self._known = {name: ids[-1] for name in known}
-        return len(batch)
+        with self._lock:
+            ids = [r.notification.id for r in recordings]
+            known = self._known
+            if (
+                known is None
+                or not ids
+                or ids != list(range(ids[0], ids[0] + len(ids)))
+                or any(pos != ids[0] - 1 for pos in known.values())
+            ):
+                return self._catch_up(self.projections, None, None)
+            batch = [(r.notification.id, r.domain_event) for r in recordings]
+            try:
+                self._commit(self.projections, known, batch, ids[-1])
+            except TrackingMoved:
+                self._forget()
+                return self._catch_up(self.projections, None, None)
+            except BaseException:
+                self._forget()
+                raise
+            self._known = {name: ids[-1] for name in known}
+            return len(batch)
 
     def _commit(
         self,
@@ -185,13 +168,12 @@ class ProjectionRunner:
         last: int,
     ) -> None:
         due = [p for p in chosen if current[p.name] < last]
+        to = Tracking(self.app.name, last)
         with self.engine.begin() as conn:
             # One compare-and-set for the projections at the same position (usually all).
             for since in sorted({current[p.name] for p in due}):
                 names = [p.name for p in due if current[p.name] == since]
-                result = conn.execute(_MOVE, {"names": names, "since": since, "last": last})
-                if result.rowcount != len(names):
-                    raise PositionMoved(", ".join(names))
+                self.tracking.move(conn, names, since, to)
             for p in due:
                 since = current[p.name]
                 mine = batch if batch[0][0] > since else [(q, e) for q, e in batch if q > since]
@@ -205,17 +187,18 @@ class ProjectionRunner:
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Clear the chosen projections and replay every event into them."""
-        chosen = self._select(names)
-        self.ensure_positions()
-        self._forget()
-        with self.engine.begin() as conn:
-            for p in chosen:
-                for table in p.tables:
-                    conn.execute(table.delete())
-                conn.execute(update(positions).where(positions.c.name == p.name).values(position=0))
-        # Larger pages mean fewer, larger transactions while replaying everything.
-        page_size, self.page_size = self.page_size, max(self.page_size, 5000)
-        try:
-            return self.catch_up([p.name for p in chosen], progress=progress)
-        finally:
-            self.page_size = page_size
+        with self._lock:
+            chosen = self._select(names)
+            self.ensure_positions()
+            self._forget()
+            with self.engine.begin() as conn:
+                for p in chosen:
+                    for table in p.tables:
+                        conn.execute(table.delete())
+                self.tracking.reset(conn, [p.name for p in chosen])
+            # Larger pages mean fewer, larger transactions while replaying everything.
+            page_size, self.page_size = self.page_size, max(self.page_size, 5000)
+            try:
+                return self._catch_up(chosen, progress, None)
+            finally:
+                self.page_size = page_size

@@ -15,13 +15,16 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# Where each projection has got to in the notification log. Updated in the same
-# transaction as the read-model rows it accounts for.
-positions = Table(
-    "projection_positions",
+# Where each projection has got to in an application's notification log: the library's
+# tracking records (eventsourcing.persistence.Tracking), one per projection, each
+# written in the same transaction as the read-model rows it accounts for
+# (projections.tracking).
+tracking = Table(
+    "projection_tracking",
     metadata,
-    Column("name", String(64), primary_key=True),
-    Column("position", BigInteger, nullable=False),
+    Column("projection", String(64), primary_key=True),
+    Column("application_name", String(64), primary_key=True),
+    Column("notification_id", BigInteger, nullable=False),
 )
 
 # Current views of plans, actions, governance items, users and closed periods,
@@ -85,4 +88,33 @@ subjects = Table(
     Column("originator_id", String(36), primary_key=True),
     Column("plan_id", String(36), primary_key=True),
     Column("label", String(200), nullable=True),
+)
+
+# Every reminder dispatch and its state, kept from the Dispatch events
+# (projections.outbox): the index senders search for work.
+outbox = Table(
+    "reminder_outbox",
+    metadata,
+    Column("dispatch_id", String(36), primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("day", String(10), nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("plan_ids", Text, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_by", String(200), nullable=True),
+    # Moments as fixed-width UTC text, so that they compare as text in every database.
+    Column("lease_until", String(32), nullable=True),
+    Column("retry_at", String(32), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("code", Integer, nullable=True),
+    Column("queued_at", String(32), nullable=False),
+    Column("sent_at", String(32), nullable=True),
+    Column("updated_at", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("reminder_outbox_status", "status"),
+    Index("reminder_outbox_recipient_day", "recipient", "day"),
 )

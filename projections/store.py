@@ -31,6 +31,15 @@ def upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[
     conn.execute(stmt, rows)
 
 
+def insert_new(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, leaving alone any whose key is already there (another process may be
+    inserting the same rows at this moment), on SQLite and PostgreSQL alike."""
+    if rows:
+        # The PostgreSQL dialect's module loads only for PostgreSQL.
+        dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
+        conn.execute(dialect.insert(table).values(rows).on_conflict_do_nothing())
+
+
 class SqlViewStore:
     """Reads views once per batch and writes back only what changed, in one statement."""
 

@@ -6,6 +6,8 @@ serves the SQL read model and an in-memory replay of a plan as of any moment.
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -18,8 +20,30 @@ if TYPE_CHECKING:
 View = dict[str, Any]
 
 
+# Every event's id and moment are written as text by several projections, and a
+# rebuild writes hundreds of thousands of them: each is worked out once, then looked up.
+@lru_cache(maxsize=20_000)
+def id_text(value: UUID) -> str:
+    return str(value)
+
+
+@lru_cache(maxsize=20_000)
+def _moment_text(value: datetime, zone: Any) -> str:
+    # Keyed by the zone too: equal moments in two zones are written differently.
+    return value.isoformat()
+
+
+def moment_text(value: datetime) -> str:
+    return _moment_text(value, value.tzinfo)
+
+
 def iso(value: Any) -> Any:
     """Dates, datetimes and ids as strings, recursively, for JSON storage."""
+    kind = type(value)
+    if kind is datetime:
+        return _moment_text(value, value.tzinfo)
+    if kind is UUID:
+        return id_text(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, UUID):

@@ -195,6 +195,28 @@ def test_read_models_rebuilt_by_this_version_read_as_before(
         assert differences == [], f"{name} reads differently: {differences[:5]}"
 
 
+def test_the_positions_kept_then_become_tracking_records(store: Path, tmp_path: Path) -> None:
+    """The store kept each read model's position in tables of its own; opened now, they
+    are the projections' tracking records, and nothing is applied a second time."""
+    with sqlite3.connect(store) as conn:
+        old = dict(conn.execute("SELECT name, position FROM projection_positions"))
+        old.update(conn.execute("SELECT name, position FROM reminder_outbox_position"))
+    assert old == {"views": 353, "history": 353, "snapshots": 353, "outbox": 353}
+    rt = Runtime.open(
+        Settings(database_url=f"sqlite:///{store}", files_dir=str(tmp_path / "files")),
+        read_your_writes=False,
+    )
+    try:
+        assert rt.runner.positions() == old
+        assert rt.runner.tracking.max_tracking_id(rt.app.name) == 353
+        assert rt.runner.catch_up() == 0
+    finally:
+        rt.close()
+    with sqlite3.connect(store) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert not tables & {"projection_positions", "reminder_outbox_position"}
+
+
 def test_events_stored_then_encode_now_to_the_same_bytes(store: Path, tmp_path: Path) -> None:
     """Each stored event decoded and encoded again by today's classes gives the stored
     topic and state byte for byte: the same names, fields in the same order, and no

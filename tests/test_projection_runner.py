@@ -15,11 +15,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from sqlalchemy import select
 
 from domain.values import Person, Rag
 from engine.runtime import Runtime
-from projections.schema import deadlines, history, positions, subjects, views
+from projections.schema import deadlines, history, subjects, tracking, views
 from tests.conftest import ADMIN, LEAD, action_spec, open_runtime, people
 
 # What is stored, chained and read back is what these tests are about.
@@ -150,9 +151,37 @@ def test_a_runner_killed_at_random_points_resumes_to_the_same_state(
     finish = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     assert finish.stdout.strip() == "done", finish.stderr
     with rt.engine.connect() as conn:
-        assert set(conn.execute(select(positions.c.position)).scalars()) == {total}
+        assert set(conn.execute(select(tracking.c.notification_id)).scalars()) == {total}
     resumed = snapshot(rt)
     rt.runner.rebuild()
     assert snapshot(rt) == resumed
     assert json.loads(next(r for r in resumed["views"] if r[0] == "plan")[3])["slug"] == "big"
     rt.close()
+
+
+def test_the_read_models_are_a_tracking_recorder_of_the_library(
+    db_url: str,
+    tmp_path: Path,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    rt = open_runtime(db_url, tmp_path)
+    try:
+        fill(rt, actions=2, rounds=2)
+        head = rt.runner.head()
+        view = rt.runner.tracking
+        assert isinstance(view, TrackingRecorder)
+        assert view.max_tracking_id(rt.app.name) == head
+        assert view.has_tracking_id(rt.app.name, head)
+        assert not view.has_tracking_id(rt.app.name, head + 1)
+        with pytest.raises(TimeoutError):
+            view.wait(rt.app.name, head + 1, timeout=0.1)
+        with pytest.raises(IntegrityError):  # tracking records never move back
+            view.insert_tracking(Tracking(rt.app.name, head - 1))
+        # A projection that has applied nothing holds every reader back.
+        with rt.engine.begin() as conn:
+            view.reset(conn, ["outbox"])
+        assert view.max_tracking_id(rt.app.name) is None
+        view.insert_tracking(Tracking(rt.app.name, head))
+        assert set(rt.runner.positions().values()) == {head}
+    finally:
+        rt.close()

@@ -91,7 +91,7 @@ def test_a_sender_killed_at_several_moments_delivers_every_digest_and_doubles_fe
         assert set(got) == set(keys)
         doubled = sum(n - 1 for n in got.values())
         assert doubled <= POOL * kills, got.most_common(POOL * kills + 1)
-        box = Outbox(rt.app, rt.engine)
+        box = Outbox(rt.runner)
         box.catch_up()
         assert box.counts()[DispatchStatus.SENT.value] == DIGESTS
     finally:

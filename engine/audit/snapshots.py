@@ -23,8 +23,9 @@ import projections.views
 from engine.audit import timeline
 from engine.audit.schema import view_snapshots
 from projections.projectors import NO_PLAN, subject_of
-from projections.schema import positions, subjects, views
+from projections.schema import subjects, tracking, views
 from projections.store import MemoryViewStore
+from projections.views import id_text
 
 # A plan's views are saved once this many of its events have been recorded since the
 # last snapshot: replaying about as many events costs a few tens of milliseconds.
@@ -165,7 +166,9 @@ class SnapshotProjection:
         from engine.audit.replay import replay
 
         views_at = conn.execute(
-            select(positions.c.position).where(positions.c.name == "views")
+            select(tracking.c.notification_id).where(
+                tracking.c.projection == "views", tracking.c.application_name == self.app.name
+            )
         ).scalar_one_or_none()
         if views_at == batch_end:
             # The views projection has applied exactly the events up to the end of this
@@ -180,7 +183,7 @@ class SnapshotProjection:
         save(conn, plan_id, plan_last, replayed.events, replayed.store)
 
     def _plans(self, conn: Connection, event: Any) -> list[str]:
-        oid = str(event.originator_id)
+        oid = id_text(event.originator_id)
         plans = self.plans_of.get(oid)
         if plans is None:
             if event.originator_version == 1:

@@ -118,7 +118,7 @@ class Dispatcher:
         # Dispatches this sender claimed itself: its other claims are a predecessor's.
         self._claimed_here: set[UUID] = set()
         self.render = Renderer(rt.settings)
-        self.outbox = Outbox(rt.app, rt.engine)
+        self.outbox = Outbox(rt.runner)
 
     def close(self) -> None:
         """Give up the sender's name (done anyway when the process ends)."""

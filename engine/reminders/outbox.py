@@ -1,11 +1,9 @@
 """The outbox: a table of every dispatch and its state, kept from the Dispatch events.
 
-The events are the record; this table is the index senders search for work (what is
-queued, what is due for another try, whose claim has lapsed) and what `outbox`
-shows. It is fed like the other read models, from the notification log, with its
-position moved in the same transaction as its rows and only if nobody moved it
-first, so two processes feeding it never apply an event twice. A sender always
-re-reads the aggregate before acting, so a row that lags behind is harmless.
+The events are the record; the table (projections.outbox, one of the read models the
+projection runner feeds, with its tracking record moved in the same transaction as its
+rows) is the index senders search for work: what is queued, what is due for another
+try, whose claim has lapsed, and what `outbox` shows.
 """
 
 from __future__ import annotations
@@ -13,67 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Column, Engine, MetaData, String, Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from domain.dispatch import Dispatch, DispatchStatus
+from domain.dispatch import DispatchStatus
+from projections.outbox import stamp
+from projections.runner import ProjectionRunner
+from projections.schema import outbox
 
 metadata = MetaData()
-
-outbox = Table(
-    "reminder_outbox",
-    metadata,
-    Column("dispatch_id", String(36), primary_key=True),
-    Column("key", String(64), nullable=False),
-    Column("recipient", String(320), nullable=False),
-    Column("name", String(200), nullable=True),
-    Column("day", String(10), nullable=False),
-    Column("subject", String(400), nullable=False),
-    Column("plan_ids", Text, nullable=False),
-    Column("items", Integer, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("claimed_by", String(200), nullable=True),
-    # Moments as fixed-width UTC text, so that they compare as text in every database.
-    Column("lease_until", String(32), nullable=True),
-    Column("retry_at", String(32), nullable=True),
-    Column("detail", Text, nullable=True),
-    Column("code", Integer, nullable=True),
-    Column("queued_at", String(32), nullable=False),
-    Column("sent_at", String(32), nullable=True),
-    Column("updated_at", String(32), nullable=False),
-    Column("version", Integer, nullable=False),
-    Index("reminder_outbox_status", "status"),
-    Index("reminder_outbox_recipient_day", "recipient", "day"),
-)
-
-position = Table(
-    "reminder_outbox_position",
-    metadata,
-    Column("name", String(32), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
 
 # The days whose digests have been queued (by the scheduler or by `reminders send`),
 # so that a scheduler coming back after an outage knows which days it missed. Not
@@ -86,15 +36,6 @@ queued_days = Table(
     Column("queued_at", String(32), nullable=False),
 )
 
-_NAME = "outbox"
-TOPICS = [
-    get_topic(cls) for cls in (Dispatch.Queued, Dispatch.Claimed, Dispatch.Sent, Dispatch.Failed)
-]
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 def create_tables(engine: Engine) -> None:
     # Two processes starting together may both find a table missing and both create
@@ -106,17 +47,6 @@ def create_tables(engine: Engine) -> None:
         except DBAPIError:
             if attempt == 2:
                 raise
-
-
-_UPDATE_ROW = (
-    update(outbox)
-    .where(outbox.c.dispatch_id == bindparam("v_dispatch_id"))
-    .values({c.name: bindparam(f"v_{c.name}") for c in outbox.columns if c.name != "dispatch_id"})
-)
-
-
-class _PositionMoved(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -145,76 +75,17 @@ class OutboxRow:
 
 
 class Outbox:
-    """Keeps the outbox table up to date from the event store, and searches it."""
+    """Searches the outbox table, brought up to date by the projection runner."""
 
-    def __init__(self, app: Any, engine: Engine, page_size: int = 1000) -> None:
-        self.app = app
-        self.engine = engine
-        self.page_size = page_size
-        create_tables(engine)
-
-    # Keeping up
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+        self.engine = runner.engine
+        create_tables(self.engine)
 
     def catch_up(self) -> int:
-        """Apply every Dispatch event not yet applied; returns how many were."""
-        self._ensure_position()
-        applied = 0
-        while True:
-            start = self._position()
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.page_size, topics=TOPICS, inclusive_of_start=False
-            )
-            if not notifications:
-                return applied
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            try:
-                self._commit(start, notifications[-1].id, events)
-            except _PositionMoved:
-                continue  # another process applied this page; read on from where it got
-            applied += len(events)
-
-    def _ensure_position(self) -> None:
-        with self.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(
-                dialect.insert(position).values(name=_NAME, position=0).on_conflict_do_nothing()
-            )
-
-    def _position(self) -> int:
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(position.c.position).where(position.c.name == _NAME)
-                ).scalar_one()
-            )
-
-    def _commit(self, start: int, last: int, events: list[Any]) -> None:
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(position)
-                .where(position.c.name == _NAME, position.c.position == start)
-                .values(position=last)
-            )
-            if moved.rowcount != 1:
-                raise _PositionMoved()
-            ids = sorted({str(e.originator_id) for e in events})
-            rows: dict[str, dict[str, Any]] = {}
-            for i in range(0, len(ids), 500):
-                found = conn.execute(
-                    select(outbox).where(outbox.c.dispatch_id.in_(ids[i : i + 500]))
-                ).mappings()
-                rows.update({r["dispatch_id"]: dict(r) for r in found})
-            existing = set(rows)
-            for e in events:
-                _apply(rows, e)
-            new = [r for k, r in rows.items() if k not in existing]
-            changed = [r for k, r in rows.items() if k in existing]
-            for i in range(0, len(new), 200):
-                conn.execute(outbox.insert(), new[i : i + 200])
-            if changed:
-                # One statement for every changed row: a batch of claims or outcomes is
-                # hundreds of rows.
-                conn.execute(_UPDATE_ROW, [{f"v_{k}": v for k, v in r.items()} for r in changed])
+        """Apply every event not yet applied to the read models, the outbox with them;
+        returns how many were."""
+        return self.runner.catch_up()
 
     # Searching
 
@@ -222,33 +93,34 @@ class Outbox:
         """Dispatch ids to try now: queued and not waiting for a retry, or claimed by a
         sender whose lease has run out. Oldest first."""
         at = stamp(now)
-        query = (
-            select(outbox.c.dispatch_id)
-            .where(
-                or_(
-                    and_(
-                        outbox.c.status == DispatchStatus.QUEUED.value,
-                        or_(outbox.c.retry_at.is_(None), outbox.c.retry_at <= at),
-                    ),
-                    and_(
-                        outbox.c.status == DispatchStatus.SENDING.value,
-                        outbox.c.lease_until <= at,
-                    ),
-                )
-            )
-            .order_by(outbox.c.queued_at, outbox.c.dispatch_id)
-            .limit(limit + len(exclude))
+        return self._oldest(
+            or_(
+                and_(
+                    outbox.c.status == DispatchStatus.QUEUED.value,
+                    or_(outbox.c.retry_at.is_(None), outbox.c.retry_at <= at),
+                ),
+                and_(
+                    outbox.c.status == DispatchStatus.SENDING.value,
+                    outbox.c.lease_until <= at,
+                ),
+            ),
+            limit,
+            exclude,
         )
-        skip = set(exclude)
-        with self.engine.connect() as conn:
-            found = [i for i in conn.execute(query).scalars() if i not in skip]
-        return found[:limit]
 
     def claimed_by(self, sender: str, limit: int, exclude: Sequence[str] = ()) -> list[str]:
         """Dispatch ids the sender named holds a claim on, lease run out or not."""
+        return self._oldest(
+            and_(outbox.c.status == DispatchStatus.SENDING.value, outbox.c.claimed_by == sender),
+            limit,
+            exclude,
+        )
+
+    def _oldest(self, where: Any, limit: int, exclude: Sequence[str]) -> list[str]:
+        """Up to ``limit`` dispatch ids that match, oldest first, leaving out ``exclude``."""
         query = (
             select(outbox.c.dispatch_id)
-            .where(outbox.c.status == DispatchStatus.SENDING.value, outbox.c.claimed_by == sender)
+            .where(where)
             .order_by(outbox.c.queued_at, outbox.c.dispatch_id)
             .limit(limit + len(exclude))
         )
@@ -318,60 +190,3 @@ class Outbox:
             for status in conn.execute(select(outbox.c.status)).scalars():
                 out[status] = out.get(status, 0) + 1
         return out
-
-
-def _apply(rows: dict[str, dict[str, Any]], e: Any) -> None:
-    oid = str(e.originator_id)
-    at = stamp(e.timestamp)
-    if isinstance(e, Dispatch.Queued):
-        rows[oid] = {
-            "dispatch_id": oid,
-            "key": e.key,
-            "recipient": str(e.recipient["email"]).lower(),
-            "name": e.recipient.get("name"),
-            "day": e.day.isoformat(),
-            "subject": e.subject,
-            "plan_ids": json.dumps([str(p) for p in e.plan_ids]),
-            "items": len(e.items),
-            "status": DispatchStatus.QUEUED.value,
-            "attempts": 0,
-            "claimed_by": None,
-            "lease_until": None,
-            "retry_at": None,
-            "detail": None,
-            "code": None,
-            "queued_at": at,
-            "sent_at": None,
-            "updated_at": at,
-            "version": e.originator_version,
-        }
-        return
-    row = rows.get(oid)
-    if row is None:
-        return  # events are applied in log order, so a dispatch's Queued comes first
-    row["updated_at"] = at
-    row["version"] = e.originator_version
-    if isinstance(e, Dispatch.Claimed):
-        row.update(
-            status=DispatchStatus.SENDING.value,
-            attempts=e.attempt,
-            claimed_by=e.by,
-            lease_until=stamp(e.lease_until),
-        )
-    elif isinstance(e, Dispatch.Sent):
-        row.update(
-            status=DispatchStatus.SENT.value,
-            lease_until=None,
-            retry_at=None,
-            detail=e.detail,
-            sent_at=at,
-        )
-    elif isinstance(e, Dispatch.Failed):
-        row.update(
-            status=(DispatchStatus.FAILED if e.permanent else DispatchStatus.QUEUED).value,
-            claimed_by=None,
-            lease_until=None,
-            retry_at=stamp(e.retry_at) if e.retry_at else None,
-            detail=e.detail,
-            code=e.code,
-        )

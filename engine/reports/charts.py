@@ -26,6 +26,60 @@ class Bar:
     open: bool = False  # the period is still open: counts so far
 
 
+@dataclass(frozen=True)
+class Segment:
+    rag: str
+    count: int
+    y: float  # its top edge
+    height: float
+
+
+@dataclass(frozen=True)
+class PlacedBar:
+    bar: Bar
+    x: float
+    width: float
+    top: float  # the top edge of the whole stack
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class StackLayout:
+    gridlines: list[tuple[int, float]]  # (value, y)
+    bars: list[PlacedBar]
+
+
+def stack_layout(
+    bars: list[Bar], left: float, top: float, plot_w: float, plot_h: float, max_bar_w: float
+) -> StackLayout:
+    """Where the stacked RAG bars go in a plot area: the SVG and the PNG charts draw the
+    same layout at their own sizes."""
+    totals = [sum(b.counts.get(r, 0) for r in STACK) for b in bars]
+    top_count = max([*totals, 1])
+    step = _grid_step(top_count)
+    scale_top = step * -(-top_count // step)
+    gridlines = [
+        (value, top + plot_h - plot_h * value / scale_top)
+        for value in range(0, scale_top + 1, step)
+    ]
+    slot = plot_w / max(len(bars), 1)
+    bar_w = min(slot * 0.7, max_bar_w)
+    placed = []
+    for i, bar in enumerate(bars):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = top + plot_h
+        segments = []
+        for rag in STACK:
+            count = bar.counts.get(rag, 0)
+            if not count:
+                continue
+            h = plot_h * count / scale_top
+            y -= h
+            segments.append(Segment(rag, count, y, h))
+        placed.append(PlacedBar(bar, x, bar_w, y, segments))
+    return StackLayout(gridlines, placed)
+
+
 def _n(value: float) -> str:
     """Coordinates with at most one decimal, so the output is stable and small."""
     text = f"{value:.1f}"
@@ -58,18 +112,14 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
     width, height = 1000, 300
     left, right, top, bottom = 44, 12, 34, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    totals = [sum(b.counts.get(r, 0) for r in STACK) for b in bars]
-    top_count = max([*totals, 1])
-    step = _grid_step(top_count)
-    scale_top = step * -(-top_count // step)
+    layout = stack_layout(bars, left, top, plot_w, plot_h, 60)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-label="{_shown(title)}">',
         f"<title>{_shown(title)}</title>",
         *_legend(left, 16, STACK),
     ]
-    for value in range(0, scale_top + 1, step):
-        y = top + plot_h - plot_h * value / scale_top
+    for value, y in layout.gridlines:
         parts.append(
             f'<line x1="{left}" y1="{_n(y)}" x2="{width - right}" y2="{_n(y)}" '
             f'stroke="#ddd" stroke-width="1"/>'
@@ -85,17 +135,10 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
                 text_anchor="middle",
             )
         )
-    slot = plot_w / max(len(bars), 1)
-    bar_w = min(slot * 0.7, 60)
-    for i, bar in enumerate(bars):
-        x = left + slot * i + (slot - bar_w) / 2
-        y = top + plot_h
-        for rag in STACK:
-            count = bar.counts.get(rag, 0)
-            if not count:
-                continue
-            h = plot_h * count / scale_top
-            y -= h
+    for placed in layout.bars:
+        bar, x, bar_w = placed.bar, placed.x, placed.width
+        for seg in placed.segments:
+            rag, count, y, h = seg.rag, seg.count, seg.y, seg.height
             parts.append(
                 f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" height="{_n(h)}" '
                 f'fill="{RAG_FILL[rag]}"'
@@ -114,6 +157,7 @@ def rag_mix(bars: list[Bar], title: str) -> Markup:
                     )
                 )
         if bar.open:
+            y = placed.top
             parts.append(
                 f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" '
                 f'height="{_n(top + plot_h - y)}" fill="none" stroke="#333" '

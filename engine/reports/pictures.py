@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.reports.charts import STACK, Bar, short_label
+from engine.reports.charts import STACK, Bar, short_label, stack_layout
 from engine.reports.palette import RAG_FILL, RAG_INK
 from engine.reports.text import RAG_LABELS, plain, to_date
 
@@ -44,13 +44,6 @@ def _png(image: Image.Image, kind: str = "png") -> bytes:
     return out.getvalue()
 
 
-def _grid_step(top: int) -> int:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
-        if top / step <= 6:
-            return step
-    return 10 ** len(str(top))
-
-
 def rag_mix_png(bars: list[Bar], kind: str = "png") -> bytes:
     """Stacked bars of each period's RAG counts, oldest first."""
     width, height = 2000, 600
@@ -63,12 +56,8 @@ def rag_mix_png(bars: list[Bar], kind: str = "png") -> bytes:
         draw.rectangle((x, 14, x + 20, 34), fill=RAG_FILL[rag])
         draw.text((x + 28, 12), RAG_LABELS[rag], fill="black", font=_font(24))
         x += 56 + 15 * len(RAG_LABELS[rag])
-    totals = [sum(b.counts.get(r, 0) for r in STACK) for b in bars]
-    top_count = max([*totals, 1])
-    step = _grid_step(top_count)
-    scale_top = step * -(-top_count // step)
-    for value in range(0, scale_top + 1, step):
-        y = top + plot_h - plot_h * value / scale_top
+    layout = stack_layout(bars, left, top, plot_w, plot_h, 120)
+    for value, y in layout.gridlines:
         draw.line((left, y, width - right, y), fill="#dddddd", width=2)
         draw.text((left - 12, y), str(value), fill="black", font=_font(22), anchor="rm")
     if not bars:
@@ -79,29 +68,21 @@ def rag_mix_png(bars: list[Bar], kind: str = "png") -> bytes:
             font=_font(26),
             anchor="mm",
         )
-    slot = plot_w / max(len(bars), 1)
-    bar_w = min(slot * 0.7, 120)
-    for i, bar in enumerate(bars):
-        x0 = left + slot * i + (slot - bar_w) / 2
-        y = top + plot_h
-        for rag in STACK:
-            count = bar.counts.get(rag, 0)
-            if not count:
-                continue
-            h = plot_h * count / scale_top
-            draw.rectangle((x0, y - h, x0 + bar_w, y), fill=RAG_FILL[rag])
-            if h >= 26 and bar_w >= 32:
+    for placed in layout.bars:
+        x0, bar_w = placed.x, placed.width
+        for seg in placed.segments:
+            draw.rectangle((x0, seg.y, x0 + bar_w, seg.y + seg.height), fill=RAG_FILL[seg.rag])
+            if seg.height >= 26 and bar_w >= 32:
                 draw.text(
-                    (x0 + bar_w / 2, y - h / 2),
-                    str(count),
-                    fill=RAG_INK[rag],
+                    (x0 + bar_w / 2, seg.y + seg.height / 2),
+                    str(seg.count),
+                    fill=RAG_INK[seg.rag],
                     font=_font(20),
                     anchor="mm",
                 )
-            y -= h
-        if bar.open:
-            draw.rectangle((x0, y, x0 + bar_w, top + plot_h), outline="#333333", width=2)
-        label = plain(bar.label) + (" (so far)" if bar.open else "")
+        if placed.bar.open:
+            draw.rectangle((x0, placed.top, x0 + bar_w, top + plot_h), outline="#333333", width=2)
+        label = plain(placed.bar.label) + (" (so far)" if placed.bar.open else "")
         draw.text(
             (x0 + bar_w / 2, top + plot_h + 14), label, fill="black", font=_font(20), anchor="mt"
         )

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
 
-from projections.schema import positions
+from projections.schema import tracking
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ class ReadCache:
 
     def positions(self) -> tuple[tuple[str, int], ...]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(positions.c.name, positions.c.position)).all()
+            rows = conn.execute(select(tracking.c.projection, tracking.c.notification_id)).all()
         return tuple(sorted((str(n), int(p)) for n, p in rows))
 
     def get(self, key: Hashable, compute: Callable[[], T], at: Hashable | None = None) -> T:

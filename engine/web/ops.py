@@ -94,7 +94,7 @@ class _StoreCollector(Collector):
         # Imported here: the outbox module brings in the reminder machinery.
         from engine.reminders.outbox import Outbox
 
-        counts = Outbox(self.rt.app, self.rt.engine).counts()
+        counts = Outbox(self.rt.runner).counts()
         outbox = GaugeMetricFamily(
             "actiontrail_outbox_messages",
             "Reminder emails in the outbox, by state.",
