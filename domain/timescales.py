@@ -75,7 +75,8 @@ class Timescale:
 
     @property
     def is_single_date(self) -> bool:
-        """True when the words say no more than one due date, so need not be kept."""
+        """True when the words say no more than one due date, so need not be kept (a
+        tentative date is kept as the date with its mark)."""
         return (
             self.understood
             and self.plan_finish is not None
@@ -83,7 +84,6 @@ class Timescale:
             and self.recurrence is None
             and not self.completed
             and self.label is None
-            and not self.tentative
             and len(self.milestones) <= 1
         )
 

@@ -111,6 +111,8 @@ def assess_action(
         "accountable": view["accountable"],
         "plan_start": view["plan_start"],
         "plan_finish": view["plan_finish"],
+        # Views built before the mark existed lack it: their dates are firm.
+        "plan_finish_tentative": view.get("plan_finish_tentative", False),
         "actual_finish": view["actual_finish"],
         "recurrence": view["recurrence"],
         "timescale": view["timescale"],

@@ -116,8 +116,12 @@ def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
     dates = _row_dates(draft, piece, first, log)
     if first:
         spec.plan_start, spec.plan_finish = dates.start, dates.finish
+        spec.plan_finish_tentative = dates.finish_tentative
     else:
         spec.plan_start = _earliest(spec.plan_start, dates.start)
+        if dates.finish and (spec.plan_finish is None or dates.finish > spec.plan_finish):
+            # The latest stage sets the action's finish, and whether it may move.
+            spec.plan_finish_tentative = dates.finish_tentative
         spec.plan_finish = _latest(spec.plan_finish, dates.finish)
     if dates.finish or dates.actual:
         draft.dated_rows.append((n, dates.finish, dates.actual, dates.done))
@@ -154,6 +158,7 @@ class RowDates:
     finish: date | None = None
     actual: date | None = None
     done: bool = False  # the row's own words say it is completed
+    finish_tentative: bool = False  # "(tbc)", "provisional" beside the finish
 
 
 def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timescale:
@@ -217,6 +222,7 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
         reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.finish = reading.plan_finish
+            dates.finish_tentative = reading.tentative
         elif reading.understood and (reading.recurrence or reading.completed):
             _take_words(draft, dates, reading, first)
             _note(spec, f"{column.label}: {text}")
@@ -259,7 +265,9 @@ def _timescale_dates(
     timescale = _read_timescale(piece, log)
     if timescale is not None and timescale.understood:
         dates.start = dates.start or timescale.plan_start
-        dates.finish = dates.finish or timescale.plan_finish
+        if dates.finish is None and timescale.plan_finish is not None:
+            dates.finish = timescale.plan_finish
+            dates.finish_tentative = timescale.tentative
         _take_words(draft, dates, timescale, first)
     if first:
         if timescale is None or not timescale.is_single_date:

@@ -444,6 +444,9 @@ class _Recording:
         for name, value in dates:
             if value is not None and value != getattr(action, name):
                 wanted[name] = value
+        # A finish in the sheet says whether it is tentative ("(tbc)") or firm.
+        if finish is not None and spec.plan_finish_tentative != action.plan_finish_tentative:
+            wanted["plan_finish_tentative"] = spec.plan_finish_tentative
         if spec.evidence_expected and spec.evidence_expected != action.evidence_expected:
             self._issue(
                 Severity.WARNING,
@@ -643,6 +646,7 @@ def _as_recorded(view: View) -> Any:
         accountable=Person.from_dict(view["accountable"]) if view["accountable"] else None,
         plan_start=day(view["plan_start"]),
         plan_finish=day(view["plan_finish"]),
+        plan_finish_tentative=view.get("plan_finish_tentative", False),
         actual_finish=day(view["actual_finish"]),
         recurrence=Recurrence(view["recurrence"]) if view["recurrence"] else None,
         timescale=view["timescale"],
