@@ -125,6 +125,7 @@ def assess_action(
         "progress_period": view["progress_period"],
         "evidence": view["evidence"],
         "cross_refs": view["cross_refs"],
+        "evidence_expected": view["evidence_expected"],
         "notes": view["notes"],
         "status_reason": view["status_reason"],
         "status_since": view["status_since"],

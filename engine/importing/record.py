@@ -182,6 +182,8 @@ def import_plan(
     mapping: dict[str, str] | None = None,
     dry_run: bool = False,
     people: str | Path | None = None,
+    organisation: str | None = None,
+    source: str | None = None,
 ) -> ImportResult:
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
@@ -192,7 +194,16 @@ def import_plan(
     acting = rt.app.importer(actor, slug)
     path = Path(path)
     listed = read_people(Path(people)) if people is not None else []
-    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
+    spec, report = parse_file(
+        path,
+        slug=slug,
+        title=title,
+        fmt=fmt,
+        sheet=sheet,
+        mapping=mapping,
+        organisation=organisation,
+        source=source,
+    )
     new_users = _link_people(rt, spec, report, listed, acting.email)
     try:
         plan: Plan | None = rt.app.plan(slug)
@@ -234,7 +245,7 @@ def _link_people(
             new_users.append(
                 User.register(person.email, person.name, person.agency, [person.role], actor)
             )
-    link(spec, directory)
+    link(spec, directory, keep=frozenset(report.exact))
     report.people_without_email = not_linked(spec)
     return new_users
 
