@@ -5,13 +5,13 @@ by export-sheet so that the round trip holds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from domain.action import Action
 from domain.clock import FixedClock
 from domain.values import with_tentative_mark
 from engine.cli.render import show_plan
@@ -22,7 +22,7 @@ from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, LEAD, people
-from tests.web_inprocess import Site, site  # noqa: F401 (the fixture)
+from tests.web_inprocess import Site, open_site
 
 HEADINGS = "Ref,Action,Plan Start,Plan Finish,Lead\n"
 ROWS = (
@@ -117,7 +117,15 @@ def test_the_progress_report_puts_tbc_beside_the_date(imported: Runtime) -> None
     assert "<td>31 Mar 2011 (tbc)</td>" in render(built, ReportFormat.HTML).decode()
 
 
-def test_the_web_action_page_shows_the_mark(site: Site) -> None:
+@pytest.fixture
+def web(db_url: str, tmp_path: Path) -> Iterator[Site]:
+    opened = open_site(db_url, tmp_path)
+    yield opened
+    opened.rt.close()
+
+
+def test_the_web_action_page_shows_the_mark(web: Site) -> None:
+    site = web
     site.rt.app.amend_action(ADMIN, "plan", "1.1", "plan_finish_tentative", True, "not agreed")
     site.accounts.set_password(LEAD, "correct horse battery")
     page = site.signed_in(ADMIN).get("/plans/plan/actions/1.1")
