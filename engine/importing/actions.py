@@ -225,7 +225,18 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
             dates.finish_tentative = reading.tentative
         elif reading.understood and (reading.recurrence or reading.completed):
             _take_words(draft, dates, reading, first)
-            _note(spec, f"{column.label}: {text}")
+            _finish_words(spec, column, text, first)
+        elif first and spec.timescale is None and not text.startswith("="):
+            # "Commences July 2010" where a date was expected: the action's own words
+            # for its timescale, as a timescale column's would be.
+            reason = reading.reason or "it names no single day"
+            log.warn(
+                n,
+                column.label,
+                text,
+                f"not read as a plan finish ({reason}); kept as the action's timescale",
+            )
+            spec.timescale = text
         else:
             _unread(spec, log, n, column, text, reading, "a plan finish")
     for column, text in data.texts("actual_finish"):
@@ -277,6 +288,16 @@ def _timescale_dates(
     ):
         # A continuation's words belong to its own line; the action keeps them as a note.
         _note(spec, f"{column.label} (row {piece.data.number}): {text}")
+
+
+def _finish_words(spec: ActionSpec, column: Column, text: str, first: bool) -> None:
+    """Words such as "Ongoing" in an action's own plan finish are its timescale, as in
+    a timescale column (and export-sheet writes them there); a continuation's are a
+    note of that row's."""
+    if first and spec.timescale is None:
+        spec.timescale = text
+    else:
+        _note(spec, f"{column.label}: {text}")
 
 
 def _take_words(draft: Draft, dates: RowDates, reading: Timescale, first: bool) -> None:
