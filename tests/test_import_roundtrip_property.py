@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.clock import FixedClock
@@ -30,19 +30,10 @@ from engine.importing.record import import_plan
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, OFFICER, people
+from tests.test_import_fuzz import FAST as FUZZ
 
 # Derandomized, as the import fuzz tests are: the suite runs the same examples everywhere.
-FAST = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+FAST = settings(FUZZ, max_examples=200)
 TODAY = datetime(2011, 6, 1, 9, 0, tzinfo=UTC)
 
 _AWKWARD = st.sampled_from([
@@ -222,14 +213,18 @@ def loaded(rt: Runtime, clock: FixedClock) -> Runtime:
 _slugs = itertools.count()
 
 
+def made_and_round_tripped(rt: Runtime, folder: Path, made: Made) -> None:
+    slug = f"plan-{next(_slugs)}"
+    record(rt, made, slug)
+    assert_round_trip(rt, folder, slug)
+
+
 @FAST
 @given(made=plans())
 def test_any_plan_exported_and_imported_into_itself_changes_nothing(
     loaded: Runtime, tmp_path: Path, made: Made
 ) -> None:
-    slug = f"plan-{next(_slugs)}"
-    record(loaded, made, slug)
-    assert_round_trip(loaded, tmp_path, slug)
+    made_and_round_tripped(loaded, tmp_path, made)
 
 
 @pytest.mark.slow
@@ -238,9 +233,7 @@ def test_any_plan_exported_and_imported_into_itself_changes_nothing(
 def test_many_plans_exported_and_imported_into_themselves_change_nothing(
     loaded: Runtime, tmp_path: Path, made: Made
 ) -> None:
-    slug = f"plan-{next(_slugs)}"
-    record(loaded, made, slug)
-    assert_round_trip(loaded, tmp_path, slug)
+    made_and_round_tripped(loaded, tmp_path, made)
 
 
 @pytest.mark.persistence
@@ -249,9 +242,7 @@ def test_many_plans_exported_and_imported_into_themselves_change_nothing(
 def test_the_round_trip_holds_on_a_stored_database(
     loaded: Runtime, tmp_path: Path, made: Made
 ) -> None:
-    slug = f"plan-{next(_slugs)}"
-    record(loaded, made, slug)
-    assert_round_trip(loaded, tmp_path, slug)
+    made_and_round_tripped(loaded, tmp_path, made)
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
