@@ -43,6 +43,7 @@ AMENDABLE = (
     "accountable",
     "plan_start",
     "plan_finish",
+    "plan_finish_tentative",
     "recurrence",
     "timescale",
     "success_criteria",
@@ -198,6 +199,15 @@ class Action(TrailAggregate):
         cross_refs: list[str]
         notes: list[str]
         actor: str
+        # "(tbc)", "provisional": the finish may move. Added after events were first
+        # stored, so it is kept in the event only when True: an event with a firm
+        # date, stored before or after, holds exactly the fields it always did, and
+        # one stored before reads the class default.
+        plan_finish_tentative: bool = False
+
+        def __post_init__(self) -> None:
+            if not self.__dict__.get("plan_finish_tentative", False):
+                self.__dict__.pop("plan_finish_tentative", None)
 
     class Amended(TrailAggregate.Event):
         class_version = 1
@@ -294,6 +304,7 @@ class Action(TrailAggregate):
         cross_refs: list[str],
         notes: list[str],
         actor: str,
+        plan_finish_tentative: bool = False,
     ) -> None:
         self.plan_id = plan_id
         self.ref = ref
@@ -304,6 +315,7 @@ class Action(TrailAggregate):
         self.accountable = Person.from_dict(accountable) if accountable else None
         self.plan_start = plan_start
         self.plan_finish = plan_finish
+        self.plan_finish_tentative = plan_finish_tentative
         self.actual_finish: date | None = None
         self.recurrence = Recurrence(recurrence) if recurrence else None
         self.timescale = timescale
@@ -337,6 +349,7 @@ class Action(TrailAggregate):
         evidence_expected: list[str] | None = None,
         cross_refs: list[str] | None = None,
         notes: list[str] | None = None,
+        plan_finish_tentative: bool = False,
     ) -> Action:
         ref = ref.strip()
         if not ref:
@@ -363,6 +376,7 @@ class Action(TrailAggregate):
             cross_refs=list(cross_refs or []),
             notes=list(notes or []),
             actor=actor,
+            plan_finish_tentative=plan_finish_tentative,
         )
 
     @classmethod
@@ -388,6 +402,7 @@ class Action(TrailAggregate):
             evidence_expected=spec.evidence_expected,
             cross_refs=spec.cross_refs,
             notes=[*spec.notes, *(more_notes or [])],
+            plan_finish_tentative=spec.plan_finish_tentative,
         )
 
     # Checks

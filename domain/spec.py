@@ -33,6 +33,7 @@ class ActionSpec:
     accountable: Person | None = None
     plan_start: date | None = None
     plan_finish: date | None = None
+    plan_finish_tentative: bool = False  # "(tbc)", "provisional": the finish may move
     actual_finish: date | None = None
     recurrence: Recurrence | None = None
     timescale: str | None = None  # the plan's own words, kept when they are not one date

@@ -19,8 +19,9 @@ Conventions, chosen because these plans follow the English public-sector year:
   March-May (31 May), Summer June-August (31 August), Autumn (or Fall)
   September-November (30 November), and Winter 2010 is December 2010 to the end of
   February 2011 (28 or 29 February of the following year); "Winter 2010/11" the same.
-* "(tbc)", "TBC", "provisional", "to be confirmed" after a date mark it tentative:
-  the date is read, and the words are kept beside it.
+* "(tbc)", "TBC", "provisional", "tentative", "to be confirmed" after a date mark it
+  tentative:
+  the date is read, and the action keeps it with a tentative mark, shown "(tbc)".
 * A two-digit year is 20yy below 70 and 19yy from 70.
 * Numeric dates are day first (UK): "01/06/2009" is 1 June 2009.
 * A year alone ("2010") is not read as a date: it is where broken extractions and
@@ -75,7 +76,8 @@ class Timescale:
 
     @property
     def is_single_date(self) -> bool:
-        """True when the words say no more than one due date, so need not be kept."""
+        """True when the words say no more than one due date, so need not be kept (a
+        tentative date is kept as the date with its mark)."""
         return (
             self.understood
             and self.plan_finish is not None
@@ -83,7 +85,6 @@ class Timescale:
             and self.recurrence is None
             and not self.completed
             and self.label is None
-            and not self.tentative
             and len(self.milestones) <= 1
         )
 
@@ -156,7 +157,8 @@ _SEASON = re.compile(
 # Spring, summer and autumn end in their own year; winter at the end of February after.
 _SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11)}
 _TENTATIVE = re.compile(
-    r"\s*[(\[]?\s*(?:tbc|tba|provisional(?:ly)?|to\s+be\s+confirmed|subject\s+to\s+confirmation)"
+    r"\s*[(\[]?\s*(?:tbc|tba|provisional(?:ly)?|tentative(?:ly)?|to\s+be\s+confirmed|"
+    r"subject\s+to\s+confirmation)"
     r"\s*[)\]]?\s*$",
     re.IGNORECASE,
 )

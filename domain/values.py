@@ -136,3 +136,12 @@ class ReminderPolicy:
     period_request_working_days: int = 5
     governance_chase_every_days: int = 7
     digest_hour: int = 8
+
+
+# How a tentative date is shown beside it, and written back to a sheet.
+TENTATIVE_MARK = "(tbc)"
+
+
+def with_tentative_mark(shown: str, tentative: bool | None) -> str:
+    """A date as shown, with "(tbc)" after it when it may still move."""
+    return f"{shown} {TENTATIVE_MARK}" if shown and tentative else shown

@@ -111,6 +111,8 @@ def assess_action(
         "accountable": view["accountable"],
         "plan_start": view["plan_start"],
         "plan_finish": view["plan_finish"],
+        # Views built before the mark existed lack it: their dates are firm.
+        "plan_finish_tentative": view.get("plan_finish_tentative", False),
         "actual_finish": view["actual_finish"],
         "recurrence": view["recurrence"],
         "timescale": view["timescale"],
@@ -123,6 +125,7 @@ def assess_action(
         "progress_period": view["progress_period"],
         "evidence": view["evidence"],
         "cross_refs": view["cross_refs"],
+        "evidence_expected": view["evidence_expected"],
         "notes": view["notes"],
         "status_reason": view["status_reason"],
         "status_since": view["status_since"],

@@ -89,6 +89,7 @@ def new_action_view(action_id: str, e: Action.Added) -> View:
         "accountable": iso(e.accountable),
         "plan_start": iso(e.plan_start),
         "plan_finish": iso(e.plan_finish),
+        "plan_finish_tentative": e.plan_finish_tentative,
         "actual_finish": None,
         "recurrence": e.recurrence,
         "timescale": e.timescale,

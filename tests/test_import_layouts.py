@@ -97,9 +97,11 @@ def test_dates_as_plans_write_them_with_the_rule_that_read_each(tmp_path: Path) 
     assert by_ref["4"].plan_finish == date(2010, 6, 30)
     assert (by_ref["5"].plan_start, by_ref["5"].recurrence) == (date(2010, 4, 1),
                                                                 Recurrence.MONTHLY)  # fmt: skip
-    # A tentative date is read, and its words are kept beside it.
+    # A tentative date is read as the date with a tentative mark, not kept as words.
     assert by_ref["6"].plan_finish == date(2011, 4, 30)
-    assert by_ref["6"].timescale == "April 2011 (tbc)"
+    assert by_ref["6"].plan_finish_tentative
+    assert by_ref["6"].timescale is None
+    assert not by_ref["4"].plan_finish_tentative
     shown = {(d.row, d.text): (d.read, d.rule) for d in report.dates}
     assert shown[(4, "Q3 2010/11")] == (
         "2010-12-31",
@@ -182,7 +184,8 @@ def test_the_layout_recorded_with_ratings_that_say_whose_they_are(
         "Vision drafted (rated in council.csv, row 4; lead Margaret Howard)"
     )
     assert found["4"]["plan_finish"] == "2010-06-30"
-    assert found["6"]["timescale"] == "April 2011 (tbc)"
+    assert found["6"]["plan_finish_tentative"] and found["6"]["timescale"] is None
+    assert not found["4"]["plan_finish_tentative"]
     again = import_plan(rt, ADMIN, path, slug="council", mapping=MAPPING)
     assert not again.recorded and sum(again.events.values()) == 0
 

@@ -120,6 +120,7 @@ def store(tmp_path: Path) -> Path:
 # aggregate whose history predates them must load with.
 GAINED: dict[str, dict[str, Any]] = {
     "Plan": {"narratives": {}, "reopened_periods": []},
+    "Action": {"plan_finish_tentative": False},
 }
 
 

@@ -160,7 +160,7 @@ def amend(
         str,
         typer.Argument(
             help="title, aim, group, leads, accountable, plan_start, plan_finish, "
-            "recurrence, timescale, cross_refs, notes"
+            "plan_finish_tentative (yes or no), recurrence, timescale, cross_refs, notes"
         ),
     ],
     value: Annotated[
@@ -190,6 +190,8 @@ def _amended_value(field: str, values: list[str]) -> Any:
     single = values[0] if values else None
     if field in ("plan_start", "plan_finish"):
         return parse_date(single, field)
+    if field == "plan_finish_tentative":
+        return _yes_or_no(single, field)
     if field == "leads":
         return [person_from_option(v) for v in values]
     if field == "accountable":
@@ -201,6 +203,14 @@ def _amended_value(field: str, values: list[str]) -> Any:
     if field in ("success_criteria", "indicators"):
         raise InvalidInput(f"{field} is amended through a plan file, not the command line")
     return " ".join(values) if values else None
+
+
+def _yes_or_no(value: str | None, field: str) -> bool:
+    words = {"yes": True, "true": True, "tbc": True, "no": False, "false": False}
+    answer = words.get((value or "").strip().lower())
+    if answer is None:
+        raise typer.BadParameter(f"{value!r} is not yes or no", param_hint=field)
+    return answer
 
 
 def _recurrence(value: str) -> Recurrence:

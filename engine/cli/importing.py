@@ -56,7 +56,25 @@ def import_command(
     plan: Annotated[str, typer.Option("--plan", help="Slug of the plan to create, or to update.")],
     title: Annotated[
         str | None,
-        typer.Option("--title", help="Title of a new plan (default: the sheet's title row)."),
+        typer.Option(
+            "--title",
+            help="Title of a new plan (default: the title above the sheet's or document's table).",
+        ),
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            "--organisation",
+            help="Organisation of a new plan (default: the council or body named above the table).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="What a new plan answers, e.g. an inspection (default: the line above the "
+            "table naming one, else the file's name).",
+        ),
     ] = None,
     fmt: Annotated[
         str | None,
@@ -134,6 +152,8 @@ def import_command(
         dry_run=dry_run,
         people=people,
         prefer=prefer or [],
+        organisation=organisation,
+        source=source,
     )
     _show(result, shown)
     if not result.ok:

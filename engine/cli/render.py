@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.rag_rules import ARROWS
+from domain.values import with_tentative_mark
 from engine.cli import lazy, output
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ def show_plan(doc: dict[str, Any]) -> None:
                 arrow,
                 a["reported_rag"] or "",
                 a["computed_rag"] or "",
-                a["plan_finish"] or (a["recurrence"] or a["timescale"] or ""),
+                with_tentative_mark(a["plan_finish"] or "", a.get("plan_finish_tentative"))
+                or (a["recurrence"] or a["timescale"] or ""),
                 short_people(a["leads"]),
             ]
         )
@@ -200,9 +202,11 @@ def readable(value: Any) -> str:
         if not items:
             return "none"
         # Items that hold commas of their own are kept apart by semicolons.
-        return ("; " if any("," in i for i in items) or any(
-            isinstance(v, dict) for v in value
-        ) else ", ").join(items)
+        return (
+            "; "
+            if any("," in i for i in items) or any(isinstance(v, dict) for v in value)
+            else ", "
+        ).join(items)
     if hasattr(value, "isoformat"):
         return _moment(value.isoformat())
     return str(value)

@@ -116,8 +116,12 @@ def apply_row(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> None:
     dates = _row_dates(draft, piece, first, log)
     if first:
         spec.plan_start, spec.plan_finish = dates.start, dates.finish
+        spec.plan_finish_tentative = dates.finish_tentative
     else:
         spec.plan_start = _earliest(spec.plan_start, dates.start)
+        if dates.finish and (spec.plan_finish is None or dates.finish > spec.plan_finish):
+            # The latest stage sets the action's finish, and whether it may move.
+            spec.plan_finish_tentative = dates.finish_tentative
         spec.plan_finish = _latest(spec.plan_finish, dates.finish)
     if dates.finish or dates.actual:
         draft.dated_rows.append((n, dates.finish, dates.actual, dates.done))
@@ -154,6 +158,7 @@ class RowDates:
     finish: date | None = None
     actual: date | None = None
     done: bool = False  # the row's own words say it is completed
+    finish_tentative: bool = False  # "(tbc)", "provisional" beside the finish
 
 
 def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timescale:
@@ -217,9 +222,21 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
         reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.finish = reading.plan_finish
+            dates.finish_tentative = reading.tentative
         elif reading.understood and (reading.recurrence or reading.completed):
             _take_words(draft, dates, reading, first)
-            _note(spec, f"{column.label}: {text}")
+            _finish_words(spec, column, text, first)
+        elif first and spec.timescale is None and not text.startswith("="):
+            # "Commences July 2010" where a date was expected: the action's own words
+            # for its timescale, as a timescale column's would be.
+            reason = reading.reason or "it names no single day"
+            log.warn(
+                n,
+                column.label,
+                text,
+                f"not read as a plan finish ({reason}); kept as the action's timescale",
+            )
+            spec.timescale = text
         else:
             _unread(spec, log, n, column, text, reading, "a plan finish")
     for column, text in data.texts("actual_finish"):
@@ -259,7 +276,9 @@ def _timescale_dates(
     timescale = _read_timescale(piece, log)
     if timescale is not None and timescale.understood:
         dates.start = dates.start or timescale.plan_start
-        dates.finish = dates.finish or timescale.plan_finish
+        if dates.finish is None and timescale.plan_finish is not None:
+            dates.finish = timescale.plan_finish
+            dates.finish_tentative = timescale.tentative
         _take_words(draft, dates, timescale, first)
     if first:
         if timescale is None or not timescale.is_single_date:
@@ -269,6 +288,16 @@ def _timescale_dates(
     ):
         # A continuation's words belong to its own line; the action keeps them as a note.
         _note(spec, f"{column.label} (row {piece.data.number}): {text}")
+
+
+def _finish_words(spec: ActionSpec, column: Column, text: str, first: bool) -> None:
+    """Words such as "Ongoing" in an action's own plan finish are its timescale, as in
+    a timescale column (and export-sheet writes them there); a continuation's are a
+    note of that row's."""
+    if first and spec.timescale is None:
+        spec.timescale = text
+    else:
+        _note(spec, f"{column.label}: {text}")
 
 
 def _take_words(draft: Draft, dates: RowDates, reading: Timescale, first: bool) -> None:

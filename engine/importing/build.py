@@ -25,6 +25,7 @@ from domain.values import Person
 from engine.importing.actions import Draft, Piece, apply_row, finish_draft, parse_timescale
 from engine.importing.checks import name_problem
 from engine.importing.layouts import Column, ColumnPlan, RowData, read_row
+from engine.importing.preamble import Preamble, read_preamble
 from engine.importing.reader import Row, Table
 from engine.importing.report import IssueLog
 from engine.importing.text import (
@@ -86,16 +87,6 @@ def _looks_like_ref(text: str) -> bool:
     return bool(re.match(r"^\d+(?:\.\d+)*[a-z]?$", text.strip(), re.IGNORECASE))
 
 
-def _could_be_title(texts: list[str]) -> bool:
-    """A plan's title is a line of its own above the table, not "Appendix 2"."""
-    if len(texts) != 1 or len(texts[0]) > 200:
-        return False
-    words = texts[0].split()
-    return len(words) >= 3 and not re.match(
-        r"(?i)(appendix|annex|annexe|page|schedule)\b", texts[0]
-    )
-
-
 class PlanBuilder:
     def __init__(self, table: Table, columns: ColumnPlan, log: IssueLog) -> None:
         self.table = table
@@ -107,14 +98,24 @@ class PlanBuilder:
         self.group: str | None = None
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
-        self.title_candidate: str | None = None
+        self.preamble = Preamble()
         self.has_ref_column = columns.has("ref")
         self.numbered = False
         self.plan_start: date | None = None
 
     # -- the whole table -------------------------------------------------------
 
-    def build(self, *, slug: str, title: str | None, source: str) -> PlanSpec:
+    def build(
+        self,
+        *,
+        slug: str,
+        title: str | None,
+        source: str,
+        organisation: str | None = None,
+        given_source: str | None = None,
+    ) -> PlanSpec:
+        """The plan the table holds. The title, organisation and source given win over
+        what the text above the table says; ``source`` (the file) is the last resort."""
         self._read_preamble()
         for raw in self.table.rows:
             self._check_names(raw)
@@ -135,16 +136,18 @@ class PlanBuilder:
             else:
                 self._data_row(data)
         actions = self._settle_refs()
-        plan_title = title or self.title_candidate or self.table.path.stem
+        plan_title = title or self.preamble.title or self.table.path.stem
         return PlanSpec(
             slug=slug,
             title=plan_title,
-            source=source,
+            organisation=organisation or self.preamble.organisation,
+            source=given_source or self.preamble.source or source,
             groups=list(self.groups.values()),
             actions=actions,
         )
 
     def _read_preamble(self) -> None:
+        lines: list[tuple[int, list[str]]] = []
         for row in self.table.preamble:
             texts = [clean_cell(v) for _, v in row.own_values()]
             texts = [t for t in texts if t]
@@ -153,11 +156,16 @@ class PlanBuilder:
             headings = parse_group_heading(texts[0]) if len(set(texts)) == 1 else []
             if headings:
                 self._open_groups(headings, row.number)
-            elif self.title_candidate is None and _could_be_title(texts):
-                self.title_candidate = one_line(texts[0])
             else:
+                lines.append((row.number, texts))
+        # Only a line of one text can be the title, the organisation or the source.
+        single = [(n, t[0]) for n, t in lines if len(t) == 1]
+        self.preamble = read_preamble([text for _, text in single])
+        used = {single[i][0] for i in self.preamble.used}
+        for number, texts in lines:
+            if number not in used:
                 self.log.info(
-                    row.number,
+                    number,
                     None,
                     " | ".join(texts),
                     "text above the table's headings belongs to no action; not imported",

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.importing.errors import ImportFileError
+from engine.importing.exported import RECORD_NAMESPACE, RECORD_PART
 from engine.importing.layouts import column_letter, field_for_heading
 from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim, check_cell
 
@@ -78,7 +79,25 @@ def read_document(path: Path, sheet: str | None = None) -> list[Sheet]:
     data = path.read_bytes()
     check_package(path, data)
     body, numbering = _open(path, data)
-    return _Reader(path, numbering).read(body)
+    sheets = _Reader(path, numbering).read(body)
+    record = _export_record(data)
+    for found in sheets:
+        found.record = record
+    return sheets
+
+
+def _export_record(data: bytes) -> str | None:
+    """What export-sheet wrote beside the table (engine.importing.exported), from its
+    custom XML part; the package's XML has been checked by check_package."""
+    from defusedxml.ElementTree import fromstring
+
+    package = zipfile.ZipFile(io.BytesIO(data))
+    if RECORD_PART not in package.namelist():
+        return None
+    root = fromstring(package.read(RECORD_PART), forbid_dtd=True)
+    if root.tag != f"{{{RECORD_NAMESPACE}}}record":
+        return None
+    return "".join(root.itertext())
 
 
 # -- the package, before anything is parsed ----------------------------------------------

@@ -24,6 +24,7 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from engine.importing.export_sheet import _WIDTHS, HEADINGS, Row
+from engine.importing.exported import RECORD_NAMESPACE, RECORD_PART
 
 # Characters XML cannot hold (python-docx refuses them); a tab and a line break are
 # kept as Word's own.
@@ -42,7 +43,7 @@ def cell_text(value: str | date | None) -> str:
     return _NOT_XML.sub("", value)
 
 
-def write_docx(path: Path, rows: list[Row]) -> None:
+def write_docx(path: Path, rows: list[Row]) -> Any:
     """``rows`` as export_sheet.sheet_rows gives them: the title, a blank row, the
     headings, then groupings (one cell) and actions."""
     document = Document()
@@ -91,6 +92,22 @@ def write_docx(path: Path, rows: list[Row]) -> None:
             for tc, value in zip(tr.findall(qn("w:tc")), row, strict=False):
                 _fill(tc, cell_text(value))
         tbl.append(tr)
+    document.save(str(path))
+    return document
+
+
+def add_record(document: Any, path: Path, record: str) -> None:
+    """The plan exactly (engine.importing.exported), as a custom XML part: Word keeps
+    such parts, and shows nothing of them."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    root = etree.Element(f"{{{RECORD_NAMESPACE}}}record", nsmap={None: RECORD_NAMESPACE})
+    root.text = record
+    blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    part = Part(PackURI(f"/{RECORD_PART}"), "application/xml", blob, document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_XML)
     document.save(str(path))
 
 

@@ -21,7 +21,9 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.timescales import parse_timescale
-from engine.importing.reader import FORMULA_STARTS
+from domain.values import with_tentative_mark
+from engine.importing import exported
+from engine.importing.reader import FORMULA_STARTS, RECORD_SHEET
 
 HEADINGS = (
     "Ref",
@@ -110,7 +112,7 @@ def _action_rows(action: dict[str, Any]) -> list[Row]:
         _rag_word(action["previous_rag"]),
         _rag_word(_this_month(action)),
         _day(action["plan_start"]),
-        finish or _finish_words(action),
+        _finish_cell(finish, action.get("plan_finish_tentative")) or _finish_words(action),
         actual,
         "\n".join(main) or None,
         "\n".join(_person(p) for p in action["leads"]) or None,
@@ -119,6 +121,14 @@ def _action_rows(action: dict[str, Any]) -> list[Row]:
         action["risk"],
     ]
     return [row, *stages]
+
+
+def _finish_cell(finish: date | None, tentative: bool | None) -> Cell:
+    """The finish as a date, or as text with its mark when it may still move (a date
+    cell cannot hold "(tbc)"): "31 Mar 2011 (tbc)" reads back as that tentative day."""
+    if finish is None or not tentative:
+        return finish
+    return with_tentative_mark(f"{finish.day} {finish:%b %Y}", True)
 
 
 def _this_month(action: dict[str, Any]) -> str | None:
@@ -173,14 +183,44 @@ def write_sheet(doc: dict[str, Any], path: str | Path) -> int:
         )
     rows = sheet_rows(doc)
     if suffix == ".docx":
-        from engine.importing.export_docx import write_docx  # python-docx: Word files only
+        # python-docx: Word files only
+        from engine.importing.export_docx import add_record, write_docx
 
-        write_docx(path, rows)
+        document = write_docx(path, rows)
+        record = _record(doc, path, "docx")
+        if record is not None:
+            add_record(document, path, record)
     elif suffix == ".csv":
         _write_csv(path, rows)
     else:
-        _write_xlsx(path, rows, doc["slug"])
+        book = _write_xlsx(path, rows, doc["slug"])
+        record = _record(doc, path, "xlsx")
+        if record is not None:
+            _add_record_sheet(book, path, record)
     return len(rows)
+
+
+def _record(doc: dict[str, Any], path: Path, fmt: str) -> str | None:
+    """The plan exactly, bound to the cells as the importer reads them back from the
+    file just written (engine.importing.exported)."""
+    from engine.importing.layouts import heading_matcher
+    from engine.importing.reader import find_table, read_sheets
+
+    for sheet in read_sheets(path, fmt):
+        table = find_table(sheet, heading_matcher({}))
+        if table is not None:
+            return exported.record(doc, table, HEADINGS)
+    return None
+
+
+def _add_record_sheet(book: Any, path: Path, record: str) -> None:
+    sheet = book.create_sheet(RECORD_SHEET)
+    sheet.sheet_state = "hidden"
+    for r, piece in enumerate(exported.chunks(record), 1):
+        cell = sheet.cell(row=r, column=1)
+        cell.value = piece
+        cell.data_type = "s"
+    book.save(path)
 
 
 def _write_csv(path: Path, rows: list[Row]) -> None:
@@ -199,7 +239,7 @@ def _csv_text(cell: Cell) -> str:
     return neutralise(cell)
 
 
-def _write_xlsx(path: Path, rows: list[Row], slug: str) -> None:
+def _write_xlsx(path: Path, rows: list[Row], slug: str) -> Any:
     from openpyxl import Workbook  # heavy import, only for workbooks
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -238,3 +278,4 @@ def _write_xlsx(path: Path, rows: list[Row], slug: str) -> None:
         sheet.column_dimensions[get_column_letter(c)].width = width
     sheet.freeze_panes = sheet.cell(row=heading_row + 1, column=1)
     book.save(path)
+    return book

@@ -8,6 +8,7 @@ from domain.spec import PlanSpec
 from domain.values import Person
 from engine.importing.build import PlanBuilder
 from engine.importing.errors import ImportFileError
+from engine.importing.exported import apply_record
 from engine.importing.layouts import (
     ColumnPlan,
     field_for_heading,
@@ -27,10 +28,14 @@ def parse_file(
     fmt: str | None = None,
     sheet: str | None = None,
     mapping: dict[str, str] | None = None,
+    organisation: str | None = None,
+    source: str | None = None,
 ) -> tuple[PlanSpec, ImportReport]:
     """Read a plan spreadsheet (CSV, TSV or XLSX) into a PlanSpec and say what was found.
 
     ``mapping`` names columns the importer does not recognise: {"Heading": "field"}.
+    ``title``, ``organisation`` and ``source`` win over what the text above the table
+    says of them.
     Raises ImportFileError when the file as a whole cannot be read; problems with
     single rows are in the report, and ``report.ok`` is False when any is an error
     (then the import must not be recorded).
@@ -42,9 +47,14 @@ def parse_file(
     columns = plan_columns(path, table.headings, table.rows, checked)
     log = IssueLog()
     _report_columns(table, columns, log)
-    source = path.name + (f" (sheet {table.sheet})" if table.sheet else "")
+    where = path.name + (f" (sheet {table.sheet})" if table.sheet else "")
     builder = PlanBuilder(table, columns, log)
-    spec = builder.build(slug=slug, title=title, source=source)
+    spec = builder.build(
+        slug=slug, title=title, source=where, organisation=organisation, given_source=source
+    )
+    exact = (
+        apply_record(table.record, table, spec, log, _first_rows(builder)) if table.record else []
+    )
     if not spec.actions:
         log.error(None, None, None, "no actions found: no row has action text under the headings")
     report = ImportReport(
@@ -63,6 +73,10 @@ def parse_file(
         issues=log.issues,
         action_rows=_first_rows(builder),
         dates=log.dates,
+        exact=exact,
+        title=spec.title,
+        organisation=spec.organisation,
+        source=spec.source,
     )
     return spec, report
 

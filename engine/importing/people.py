@@ -94,9 +94,10 @@ def _listed(path: Path, row: int, name: str, email: str, agency: str, role: str)
     return Listed(row, " ".join(name.split()), email.lower(), agency or None, parsed)
 
 
-def link(spec: PlanSpec, directory: dict[str, Person]) -> None:
+def link(spec: PlanSpec, directory: dict[str, Person], keep: frozenset[str] = frozenset()) -> None:
     """Give each person the sheet names without an email the details of the user of the
-    same name (case and spacing aside)."""
+    same name (case and spacing aside). The actions ``keep`` names are left as they are:
+    an exported file's record gives their people exactly as the plan holds them."""
 
     def linked(person: Person) -> Person:
         if person.email:
@@ -112,6 +113,8 @@ def link(spec: PlanSpec, directory: dict[str, Person]) -> None:
         return replace(person, email=known.email, agency=person.agency or known.agency)
 
     for action in spec.actions:
+        if action.ref in keep:
+            continue
         action.leads = list({p.key: p for p in map(linked, action.leads)}.values())
         if action.accountable is not None:
             action.accountable = linked(action.accountable)

@@ -29,6 +29,18 @@ from typing import Any
 
 from engine.importing.errors import ImportFileError
 
+# The hidden sheet in which export-sheet writes the plan exactly (engine.importing.exported).
+RECORD_SHEET = "actiontrail-export"
+
+
+def joined(pieces: list[str]) -> str:
+    """The export record from the pieces it was cut into, each between two bars so that
+    no trimming of a cell's spaces can touch it; ValueError when one is not a piece."""
+    if not pieces or any(len(p) < 2 or p[0] != "|" or p[-1] != "|" for p in pieces):
+        raise ValueError("the export record's pieces are not as written")
+    return "".join(p[1:-1] for p in pieces)
+
+
 # Format -> "module:function" reading a file of it into sheets: (path, sheet) -> [Sheet].
 READERS: dict[str, str] = {
     "csv": "engine.importing.reader:read_csv",
@@ -88,6 +100,8 @@ class Sheet:
     name: str | None
     rows: list[Row]
     notes: list[CellNote] = field(default_factory=list)
+    # What export-sheet wrote beside the cells (engine.importing.exported), if anything.
+    record: str | None = None
 
 
 @dataclass
@@ -102,6 +116,7 @@ class Table:
     preamble: list[Row]
     repeated_headers: list[int]
     notes: list[CellNote]
+    record: str | None = None
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -227,6 +242,7 @@ def find_table(sheet: Sheet, is_heading: Callable[[str], bool]) -> Table | None:
                 sheet.rows[:position],
                 repeated,
                 sheet.notes,
+                sheet.record,
             )
     return None
 
@@ -382,8 +398,27 @@ def read_workbook(path: Path, sheet: str | None) -> list[Sheet]:
     names = formulas.sheetnames
     if sheet is not None and sheet not in names:
         raise ImportFileError(path, f"no sheet named {sheet!r}; sheets are: {', '.join(names)}")
-    chosen = [sheet] if sheet is not None else names
-    return [_read_worksheet(path, name, formulas[name], values[name]) for name in chosen]
+    record = _export_record(formulas)
+    chosen = [sheet] if sheet is not None else [n for n in names if n != RECORD_SHEET]
+    sheets = [_read_worksheet(path, name, formulas[name], values[name]) for name in chosen]
+    for found in sheets:
+        found.record = record
+    return sheets
+
+
+def _export_record(book: Any) -> str | None:
+    """The record export-sheet keeps in a hidden sheet of its own; None when there is
+    none, or when it is not as written (it is then simply not used)."""
+    if RECORD_SHEET not in book.sheetnames:
+        return None
+    ws = book[RECORD_SHEET]
+    pieces = [value for (value,) in ws.iter_rows(min_col=1, max_col=1, values_only=True)]
+    if ws.sheet_state == "visible" or not all(isinstance(p, str) for p in pieces):
+        return None
+    try:
+        return joined(pieces)
+    except ValueError:
+        return None
 
 
 def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:

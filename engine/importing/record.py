@@ -222,6 +222,8 @@ def import_plan(
     dry_run: bool = False,
     people: str | Path | None = None,
     prefer: list[str] | None = None,
+    organisation: str | None = None,
+    source: str | None = None,
 ) -> ImportResult:
     """Read a plan spreadsheet and record it: a new plan, or the changes to ``slug``.
 
@@ -234,7 +236,16 @@ def import_plan(
     chosen = Prefer.parse(prefer or [])
     path = Path(path)
     listed = read_people(Path(people)) if people is not None else []
-    spec, report = parse_file(path, slug=slug, title=title, fmt=fmt, sheet=sheet, mapping=mapping)
+    spec, report = parse_file(
+        path,
+        slug=slug,
+        title=title,
+        fmt=fmt,
+        sheet=sheet,
+        mapping=mapping,
+        organisation=organisation,
+        source=source,
+    )
     chosen.check(a.ref.strip() for a in spec.actions)
     new_users = _link_people(rt, spec, report, listed, acting.email)
     try:
@@ -277,7 +288,7 @@ def _link_people(
             new_users.append(
                 User.register(person.email, person.name, person.agency, [person.role], actor)
             )
-    link(spec, directory)
+    link(spec, directory, keep=frozenset(report.exact))
     report.people_without_email = not_linked(spec)
     return new_users
 
@@ -517,6 +528,9 @@ class _Recording:
         for name, value in dates:
             if value is not None and value != getattr(action, name):
                 wanted[name] = value
+        # A finish in the sheet says whether it is tentative ("(tbc)") or firm.
+        if finish is not None and spec.plan_finish_tentative != action.plan_finish_tentative:
+            wanted["plan_finish_tentative"] = spec.plan_finish_tentative
         if spec.evidence_expected and spec.evidence_expected != action.evidence_expected:
             self._issue(
                 Severity.WARNING,
@@ -716,6 +730,7 @@ def _as_recorded(view: View) -> Any:
         accountable=Person.from_dict(view["accountable"]) if view["accountable"] else None,
         plan_start=day(view["plan_start"]),
         plan_finish=day(view["plan_finish"]),
+        plan_finish_tentative=view.get("plan_finish_tentative", False),
         actual_finish=day(view["actual_finish"]),
         recurrence=Recurrence(view["recurrence"]) if view["recurrence"] else None,
         timescale=view["timescale"],

@@ -67,6 +67,12 @@ class ImportReport:
     # recorded can name the row in the sheet.
     action_rows: dict[str, int] = field(default_factory=dict)
     dates: list[DateRead] = field(default_factory=list)
+    # Actions read from an exported file's record, their rows being as exported.
+    exact: list[str] = field(default_factory=list)
+    # The plan as the file presents it (the text above its table, or the options given).
+    title: str | None = None
+    organisation: str | None = None
+    source: str | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -102,6 +108,12 @@ class ImportReport:
             "rows_read": self.rows_read,
             "groups": self.groups,
             "actions": self.actions,
+            "plan": {
+                "title": self.title,
+                "organisation": self.organisation,
+                "source": self.source,
+            },
+            "read_as_exported": list(self.exact),
             "ok": self.ok,
             "error_rows": self.error_rows,
             "columns": [asdict(c) for c in self.columns],
@@ -137,9 +149,15 @@ class ImportReport:
             f"Import of {where}: {self.groups} groups, {self.actions} actions "
             f"from {self.rows_read} rows (headings at row {self.header_row}, "
             f"layout {self.layout})",
-            "",
-            "Columns:",
+            f"Plan: {self.title or '(no title)'}; organisation: "
+            f"{self.organisation or '(none given)'}; source: {self.source or '(none given)'}",
         ]
+        if self.exact:
+            lines.append(
+                f"{len(self.exact)} actions read as exported: their rows are unchanged since "
+                f"export-sheet wrote them, so the plan's own values are taken"
+            )
+        lines += ["", "Columns:"]
         heading_width = min(max([len(c.heading) for c in self.columns] + [12]), 40)
         for c in self.columns:
             target = c.field or "notes (no field)"

@@ -131,6 +131,12 @@ class _Reader:
         except ValueError:
             raise self.fail(where, f"'{key}' value '{value}' is not a date (YYYY-MM-DD)") from None
 
+    def flag(self, data: dict[str, Any], key: str, where: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false, not {value!r}")
+        return value
+
     def required_number(self, data: dict[str, Any], key: str, where: str) -> float:
         number = self.number(data, key, where)
         if number is None:
@@ -420,6 +426,7 @@ def _action(a: Any, r: _Reader, w: str) -> ActionSpec:
         accountable=r.person(accountable, f"{w}.accountable") if accountable else None,
         plan_start=r.day(a, "plan_start", w),
         plan_finish=r.day(a, "plan_finish", w),
+        plan_finish_tentative=r.flag(a, "plan_finish_tentative", w),
         recurrence=r.enum(Recurrence, a.get("recurrence"), w, "recurrence"),
         timescale=r.text(a, "timescale", w),
         success_criteria=criteria,

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from domain.clock import LONDON
 from domain.rag_rules import format_date
+from domain.values import with_tentative_mark
 from engine.reports import charts, text
 from engine.reports.build import Report, ReportKind
 from engine.reports.exceptions import is_flagged
@@ -27,6 +28,7 @@ from engine.reports.snapshot import Basis
 
 _FILTERS = {
     "day": text.day,
+    "tentative": with_tentative_mark,
     "rag_label": text.rag_label,
     "arrow": text.arrow,
     "people": text.people,

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from domain.clock import LONDON
 from domain.safe_text import escape_hidden
+from domain.values import with_tentative_mark
 from engine.web.security import CSRF_FIELD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -127,6 +128,7 @@ def build() -> Jinja2Templates:
     env.finalize = visible
     env.filters.update(
         day=day,
+        tentative=with_tentative_mark,
         moment=moment,
         status=status_label,
         sentence=sentence,
