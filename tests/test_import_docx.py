@@ -38,6 +38,7 @@ from engine.importing.docx_reader import (
 )
 from engine.importing.export_docx import write_docx
 from engine.importing.export_sheet import HEADINGS, sheet_rows, write_sheet
+from engine.importing.exported import record_key
 from engine.importing.reader import MAX_CELL_CHARS as MAX_CELL
 from engine.importing.reader import Row
 from engine.importing.record import import_plan
@@ -516,7 +517,7 @@ def test_a_plan_exported_to_word_imports_into_itself_with_no_change(
     leeds: Runtime, tmp_path: Path
 ) -> None:
     out = tmp_path / "leeds.docx"
-    write_sheet(document(leeds, "leeds"), out)
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
     before = leeds.app.recorder.max_notification_id()
     dry = import_plan(leeds, ADMIN, out, slug="leeds", dry_run=True)
     assert dry.ok and not dry.changes, dry.render_text()
@@ -527,7 +528,7 @@ def test_a_plan_exported_to_word_imports_into_itself_with_no_change(
 
 def test_a_plan_exported_to_word_imports_as_the_same_plan(leeds: Runtime, tmp_path: Path) -> None:
     out = tmp_path / "leeds.docx"
-    write_sheet(document(leeds, "leeds"), out)
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
     copy = import_plan(leeds, ADMIN, out, slug="copy")
     assert copy.ok and copy.recorded, copy.render_text()
     original = queries.actions(leeds.engine, queries.plan(leeds.engine, "leeds"))
@@ -542,7 +543,7 @@ def test_the_word_export_is_a_landscape_table_with_the_sheets_rows(
 ) -> None:
     doc = document(leeds, "leeds")
     out = tmp_path / "leeds.docx"
-    written = write_sheet(doc, out)
+    written = write_sheet(doc, out, record_key(leeds))
     word = Document(str(out))
     section = word.sections[0]
     assert section.orientation == WD_ORIENT.LANDSCAPE and section.page_width > section.page_height
@@ -693,10 +694,11 @@ def test_the_word_and_workbook_exports_read_back_alike(rt: Runtime, tmp_path: Pa
     ))  # fmt: skip
     app.add_action(ADMIN, "plan", action_spec("2.1", group="2", title="Train staff\nand partners"))
     doc = document(rt, "plan")
-    write_sheet(doc, tmp_path / "plan.docx")
-    write_sheet(doc, tmp_path / "plan.xlsx")
-    word, _ = parse(tmp_path / "plan.docx")
-    book, _ = parse(tmp_path / "plan.xlsx")
+    write_sheet(doc, tmp_path / "plan.docx", record_key(rt))
+    write_sheet(doc, tmp_path / "plan.xlsx", record_key(rt))
+    key = record_key(rt)
+    word, _ = parse(tmp_path / "plan.docx", record_key=key)
+    book, _ = parse(tmp_path / "plan.xlsx", record_key=key)
     assert word.title == book.title == "Safeguarding improvement plan 2010/11"
     assert word.groups == book.groups
     assert [without_rows(a) for a in word.actions] == [without_rows(a) for a in book.actions]

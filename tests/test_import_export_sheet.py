@@ -4,6 +4,7 @@ safe to open in a spreadsheet (no cell runs as a formula), on SQLite and Postgre
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from openpyxl import load_workbook
 from domain import clock
 from domain.clock import FixedClock
 from domain.errors import InvalidInput
+from engine.importing import exported
 from engine.importing.export_sheet import HEADINGS, neutralise, write_sheet
+from engine.importing.exported import record_key
+from engine.importing.reader import RECORD_SHEET, joined
 from engine.importing.record import import_plan
 from engine.runtime import Runtime
 from projections import queries
@@ -58,7 +62,7 @@ def test_an_exported_sheet_imports_as_the_same_plan(
     leeds: Runtime, tmp_path: Path, suffix: str
 ) -> None:
     out = tmp_path / f"leeds{suffix}"
-    write_sheet(document(leeds, "leeds"), out)
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
 
     copy = import_plan(leeds, ADMIN, out, slug="copy")
     assert copy.ok and copy.recorded, copy.render_text()
@@ -72,7 +76,7 @@ def test_an_exported_sheet_imported_into_its_own_plan_records_nothing(
     leeds: Runtime, tmp_path: Path, suffix: str
 ) -> None:
     out = tmp_path / f"leeds{suffix}"
-    write_sheet(document(leeds, "leeds"), out)
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
     before = leeds.app.recorder.max_notification_id()
 
     again = import_plan(leeds, ADMIN, out, slug="leeds")
@@ -84,7 +88,7 @@ def test_the_workbook_has_the_leeds_headings_and_dates_as_dates(
     leeds: Runtime, tmp_path: Path
 ) -> None:
     out = tmp_path / "leeds.xlsx"
-    rows = write_sheet(document(leeds, "leeds"), out)
+    rows = write_sheet(document(leeds, "leeds"), out, record_key(leeds))
     sheet = load_workbook(out).active
     assert sheet is not None
     assert sheet.max_row == rows
@@ -104,14 +108,14 @@ def test_text_a_spreadsheet_would_run_is_written_as_text(rt: Runtime, tmp_path: 
         rt.app.add_action(ADMIN, "plan", action_spec(f"1.{n}", title=text))
     doc = document(rt, "plan")
 
-    write_sheet(doc, tmp_path / "plan.xlsx")
+    write_sheet(doc, tmp_path / "plan.xlsx", record_key(rt))
     sheet = load_workbook(tmp_path / "plan.xlsx").active
     assert sheet is not None
     titles = [r[2] for r in sheet.iter_rows(min_row=4) if str(r[0].value).startswith("1.")]
     assert [c.data_type for c in titles] == ["s"] * 4
     assert [c.value for c in titles] == ["'" + t for t in formulas]
 
-    write_sheet(doc, tmp_path / "plan.csv")
+    write_sheet(doc, tmp_path / "plan.csv", record_key(rt))
     with open(tmp_path / "plan.csv", encoding="utf-8-sig", newline="") as f:
         written = [row[2] for row in csv.reader(f) if row and row[0].startswith("1.")]
     assert written == ["'" + t for t in formulas]
@@ -135,7 +139,7 @@ def test_a_criterion_with_its_own_date_is_a_stage_row(rt: Runtime, tmp_path: Pat
     rt.app.add_group(ADMIN, "plan", "1", "Recommendation 1")
     criteria = [Criterion("Tool agreed", date(2009, 3, 31)), Criterion("All audited", None)]
     rt.app.add_action(ADMIN, "plan", action_spec("1.1", success_criteria=criteria))
-    write_sheet(document(rt, "plan"), tmp_path / "plan.csv")
+    write_sheet(document(rt, "plan"), tmp_path / "plan.csv", record_key(rt))
     with open(tmp_path / "plan.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     start = next(i for i, r in enumerate(rows) if r and r[0] == "1.1")
@@ -150,7 +154,7 @@ def test_an_unknown_extension_is_refused_and_nothing_written(
     leeds: Runtime, tmp_path: Path
 ) -> None:
     with pytest.raises(InvalidInput, match=r"plan.ods: cannot tell the format from '.ods'"):
-        write_sheet(document(leeds, "leeds"), tmp_path / "plan.ods")
+        write_sheet(document(leeds, "leeds"), tmp_path / "plan.ods", record_key(leeds))
     assert not (tmp_path / "plan.ods").exists()
 
 
@@ -168,3 +172,47 @@ def test_the_export_sheet_command(tmp_path: Path) -> None:
     unknown = cli(tmp_path, "export-sheet", "nope", "-o", str(tmp_path / "x.csv"))
     assert unknown.returncode == 1 and "nope" in unknown.stderr
     assert "Traceback" not in bad.stderr + unknown.stderr
+
+
+def _rewrite_record(path: Path, change: Any) -> None:
+    """Edit the record an exported workbook keeps in its hidden sheet, cells untouched."""
+    book = load_workbook(path)
+    sheet = book[RECORD_SHEET]
+    data = json.loads(joined([str(c.value) for c in sheet["A"] if c.value]))
+    change(data)
+    for cell in list(sheet["A"]):
+        cell.value = None
+    for r, piece in enumerate(exported.chunks(json.dumps(data)), 1):
+        sheet.cell(row=r, column=1).value = piece
+    book.save(path)
+
+
+def test_a_record_changed_after_the_export_is_not_taken(leeds: Runtime, tmp_path: Path) -> None:
+    out = tmp_path / "leeds.xlsx"
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+
+    def doctor(data: dict[str, Any]) -> None:
+        data["actions"][0]["action"]["title"] = "Doctored behind the cells"
+
+    _rewrite_record(out, doctor)
+    result = import_plan(leeds, ADMIN, out, slug="leeds", dry_run=True)
+    text = result.render_text()
+    assert "its seal does not match" in text
+    assert "Doctored" not in text and not result.changes, text
+
+
+def test_a_record_from_another_store_is_not_taken(leeds: Runtime, tmp_path: Path) -> None:
+    out = tmp_path / "leeds.xlsx"
+    write_sheet(document(leeds, "leeds"), out, "the key of another installation")
+    result = import_plan(leeds, ADMIN, out, slug="leeds", dry_run=True)
+    text = result.render_text()
+    assert "its seal does not match" in text and "read as exported" not in text, text
+    # Its cells are read as any plan's are, and say the same as the plan.
+    assert result.ok and not result.changes, text
+
+
+def test_a_record_sealed_by_this_store_is_taken(leeds: Runtime, tmp_path: Path) -> None:
+    out = tmp_path / "leeds.xlsx"
+    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+    text = import_plan(leeds, ADMIN, out, slug="leeds", dry_run=True).render_text()
+    assert "read as exported" in text and "seal" not in text, text

@@ -17,6 +17,7 @@ from domain.values import with_tentative_mark
 from engine.cli.render import show_plan
 from engine.importing import parse_file
 from engine.importing.export_sheet import write_sheet
+from engine.importing.exported import record_key
 from engine.importing.record import import_plan
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
@@ -139,7 +140,7 @@ def test_export_writes_the_mark_back_and_the_round_trip_holds(
     doc = queries.document(imported.engine, queries.plan(imported.engine, "plan"), date(2010, 9, 1))
     for suffix in (".xlsx", ".csv", ".docx"):
         out = tmp_path / f"again{suffix}"
-        write_sheet(doc, out)
+        write_sheet(doc, out, record_key(imported))
         result = import_plan(imported, ADMIN, out, slug="plan", dry_run=True)
         assert result.ok and not result.changes, (suffix, result.render_text())
     finishes = [row[6] for row in load_workbook(tmp_path / "again.xlsx")["plan"].iter_rows(

@@ -17,9 +17,11 @@ from engine.cli.plans import current_document
 
 if TYPE_CHECKING:
     from engine.importing.export_sheet import write_sheet
+    from engine.importing.exported import record_key
     from engine.importing.record import ImportResult, import_plan
 else:
     write_sheet = lazy.function("engine.importing.export_sheet", "write_sheet")
+    record_key = lazy.function("engine.importing.exported", "record_key")
     import_plan = lazy.function("engine.importing.record", "import_plan")
 
 
@@ -180,6 +182,6 @@ def export_sheet_command(
 ) -> None:
     """Write a plan as a spreadsheet in the monthly progress report layout."""
     doc = current_document(ctx, plan)
-    rows = write_sheet(doc, out)
+    rows = write_sheet(doc, out, record_key(state(ctx).runtime()))
     state(ctx).result.update(plan=plan, output=str(out), actions=len(doc["actions"]), rows=rows)
     output.info(f"plan {plan} written to {out}: {len(doc['actions'])} actions, {rows} rows")

@@ -172,8 +172,10 @@ def _day(value: str | None) -> date | None:
 # -- files ---------------------------------------------------------------------------
 
 
-def write_sheet(doc: dict[str, Any], path: str | Path) -> int:
-    """Write the plan to ``path`` (.xlsx, .csv or .docx); returns the number of rows written."""
+def write_sheet(doc: dict[str, Any], path: str | Path, key: str) -> int:
+    """Write the plan to ``path`` (.xlsx, .csv or .docx), an .xlsx or .docx with the
+    plan's record sealed with ``key`` (exported.record_key); returns the number of rows
+    written."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".docx"):
@@ -187,20 +189,20 @@ def write_sheet(doc: dict[str, Any], path: str | Path) -> int:
         from engine.importing.export_docx import add_record, write_docx
 
         document = write_docx(path, rows)
-        record = _record(doc, path, "docx")
+        record = _record(doc, path, "docx", key)
         if record is not None:
             add_record(document, path, record)
     elif suffix == ".csv":
         _write_csv(path, rows)
     else:
         book = _write_xlsx(path, rows, doc["slug"])
-        record = _record(doc, path, "xlsx")
+        record = _record(doc, path, "xlsx", key)
         if record is not None:
             _add_record_sheet(book, path, record)
     return len(rows)
 
 
-def _record(doc: dict[str, Any], path: Path, fmt: str) -> str | None:
+def _record(doc: dict[str, Any], path: Path, fmt: str, key: str) -> str | None:
     """The plan exactly, bound to the cells as the importer reads them back from the
     file just written (engine.importing.exported)."""
     from engine.importing.layouts import heading_matcher
@@ -209,7 +211,7 @@ def _record(doc: dict[str, Any], path: Path, fmt: str) -> str | None:
     for sheet in read_sheets(path, fmt):
         table = find_table(sheet, heading_matcher({}))
         if table is not None:
-            return exported.record(doc, table, HEADINGS)
+            return exported.record(doc, table, HEADINGS, key)
     return None
 
 

@@ -14,16 +14,23 @@ groupings come from the record only while every heading row is as exported. The 
 is input like any cell: it is checked field by field, every value goes through the
 domain's rules when recorded, and a record that cannot be read is reported and left
 out, never trusted in part.
+
+A record is taken only from a file this store wrote: it is sealed with a key derived
+from the store's signing key (the one sessions and links are signed with), so a record
+written by hand, changed after the export, or exported from another installation is
+reported and left out, and every row is read from its cells. What the file says beyond
+its visible cells is thus always what this store itself wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.action import indicator_dict, indicator_from
 from domain.spec import ActionSpec, GroupSpec, PlanSpec
@@ -31,6 +38,12 @@ from domain.values import Criterion, Person, Rag, Recurrence, Status
 from engine.importing.reader import Row, Table
 from engine.importing.report import IssueLog
 from engine.importing.text import one_line
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+
+# Apart from the sessions' and the links' salts: a seal is good for nothing else.
+SEAL_SALT = b"actiontrail.export-record"
 
 # A workbook's record is in its hidden sheet reader.RECORD_SHEET; a Word document's in
 # this custom XML part.
@@ -79,9 +92,25 @@ def blocks(rows: list[Row]) -> list[Block]:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def record(doc: dict[str, Any], table: Table, headings: tuple[str, ...]) -> str:
+def record_key(rt: Runtime) -> str:
+    """The key this store seals export records with."""
+    from engine.service.accounts import Accounts
+
+    return Accounts(rt.engine).secret_key(rt.settings.secret_key)
+
+
+def _seal(body: str, key: str) -> str:
+    derived = hmac.new(key.encode(), SEAL_SALT, hashlib.sha256).digest()
+    return hmac.new(derived, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _body(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+
+
+def record(doc: dict[str, Any], table: Table, headings: tuple[str, ...], key: str) -> str:
     """The record of the plan ``doc`` (projections.dashboard.plan_document) for the
-    file whose table, as the importer reads it, is ``table``."""
+    file whose table, as the importer reads it, is ``table``, sealed with ``key``."""
     written = blocks(table.rows)
     digests = {b.key: b.digest for b in written if b.kind == "action"}
     data = {
@@ -103,7 +132,7 @@ def record(doc: dict[str, Any], table: Table, headings: tuple[str, ...]) -> str:
             {"digest": digests.get(a["ref"]), "action": action_data(a)} for a in doc["actions"]
         ],
     }
-    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return _body({**data, "seal": _seal(_body(data), key)})
 
 
 def chunks(text: str) -> list[str]:
@@ -153,15 +182,29 @@ def _iso(value: str | None) -> str | None:
 
 
 def apply_record(
-    text: str, table: Table, spec: PlanSpec, log: IssueLog, first_rows: dict[str, int]
+    text: str,
+    table: Table,
+    spec: PlanSpec,
+    log: IssueLog,
+    first_rows: dict[str, int],
+    key: str | None,
 ) -> list[str]:
     """Take from the file's record each action whose rows are as exported (and the
     groupings, while every heading row is); returns the references so taken.
-    ``first_rows`` is the row each action read from the cells starts on."""
+    ``first_rows`` is the row each action read from the cells starts on; ``key`` is the
+    store's sealing key (record_key), without which no record is taken."""
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("actiontrail_export") != FORMAT:
             raise ValueError("not an export record this version writes")
+        seal = data.pop("seal", None)
+        if key is None or not isinstance(seal, str):
+            raise ValueError("it is not sealed")
+        if not hmac.compare_digest(seal, _seal(_body(data), key)):
+            raise ValueError(
+                "its seal does not match: it was not exported from this store, or was "
+                "changed since"
+            )
         headings = [str(h) for h in _list(data, "headings")]
         recorded_groups = [_group(g) for g in _list(data, "groups")]
         entries = [(_text(e, "digest"), action_spec(e["action"])) for e in _list(data, "actions")]

@@ -48,7 +48,7 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "leads": ("leads",),
     "accountable": ("accountable",),
     "plan_start": ("plan_start",),
-    "plan_finish": ("plan_finish",),
+    "plan_finish": ("plan_finish", "plan_finish_tentative"),
     "recurrence": ("recurrence",),
     "timescale": ("timescale",),
     "success_criteria": ("success_criteria",),
@@ -103,6 +103,12 @@ def _day(value: Any) -> str | None:
     return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)[:10]
 
 
+def _finish(value: Any, tentative: bool) -> str | None:
+    # A tentative mark is part of the finish cell: "31 Mar 2011 (tbc)" made firm is a change.
+    day = _day(value)
+    return f"{day} (tbc)" if day and tentative else day
+
+
 def sheet_cells(spec: ActionSpec) -> dict[str, Any]:
     """What the sheet's row says, field by field, in the base's form."""
     status = spec.status
@@ -115,7 +121,7 @@ def sheet_cells(spec: ActionSpec) -> dict[str, Any]:
         "leads": _names(spec.leads),
         "accountable": _names([spec.accountable])[0] if spec.accountable else None,
         "plan_start": _day(spec.plan_start),
-        "plan_finish": _day(spec.plan_finish),
+        "plan_finish": _finish(spec.plan_finish, spec.plan_finish_tentative),
         "recurrence": spec.recurrence.value if spec.recurrence else None,
         "timescale": _text(spec.timescale),
         "success_criteria": [[_text(c.text), _day(c.due)] for c in spec.success_criteria],
@@ -140,8 +146,10 @@ def plan_cell(view: View, name: str) -> Any:
         return _names(view["leads"])
     if name == "accountable":
         return _names([view["accountable"]])[0] if view["accountable"] else None
-    if name in ("plan_start", "plan_finish"):
+    if name == "plan_start":
         return _day(view[name])
+    if name == "plan_finish":
+        return _finish(view[name], bool(view.get("plan_finish_tentative")))
     if name == "success_criteria":
         return [[_text(c["text"]), _day(c["due"])] for c in view["success_criteria"]]
     if name == "indicators":
@@ -210,7 +218,8 @@ class AppChange:
 def _fields_of(event: Any) -> list[str]:
     """The cells an event of an action changes."""
     if isinstance(event, Action.Amended):
-        return [event.field]
+        # The tentative mark is written in the finish's own cell.
+        return ["plan_finish" if event.field == "plan_finish_tentative" else event.field]
     if isinstance(event, Action.Rebaselined):
         moved = []
         if event.old_start != event.new_start:
@@ -402,7 +411,13 @@ def without_base(spec: ActionSpec) -> Merged:
 
 
 def _blanked(spec: ActionSpec, name: str) -> dict[str, Any]:
-    return {a: [] if isinstance(getattr(spec, a), list) else None for a in _ATTRIBUTES[name]}
+    return {a: _empty(getattr(spec, a)) for a in _ATTRIBUTES[name]}
+
+
+def _empty(value: Any) -> Any:
+    if isinstance(value, list):
+        return []
+    return False if isinstance(value, bool) else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,12 +30,15 @@ def parse_file(
     mapping: dict[str, str] | None = None,
     organisation: str | None = None,
     source: str | None = None,
+    record_key: str | None = None,
 ) -> tuple[PlanSpec, ImportReport]:
     """Read a plan spreadsheet (CSV, TSV or XLSX) into a PlanSpec and say what was found.
 
     ``mapping`` names columns the importer does not recognise: {"Heading": "field"}.
     ``title``, ``organisation`` and ``source`` win over what the text above the table
-    says of them.
+    says of them. ``record_key`` is the store's key for the record an export keeps
+    beside its cells (engine.importing.exported): without it, every row is read from
+    its cells.
     Raises ImportFileError when the file as a whole cannot be read; problems with
     single rows are in the report, and ``report.ok`` is False when any is an error
     (then the import must not be recorded).
@@ -53,7 +56,9 @@ def parse_file(
         slug=slug, title=title, source=where, organisation=organisation, given_source=source
     )
     exact = (
-        apply_record(table.record, table, spec, log, _first_rows(builder)) if table.record else []
+        apply_record(table.record, table, spec, log, _first_rows(builder), record_key)
+        if table.record
+        else []
     )
     if not spec.actions:
         log.error(None, None, None, "no actions found: no row has action text under the headings")

@@ -40,6 +40,7 @@ from domain.plan import Plan
 from domain.spec import ActionSpec, PlanSpec
 from domain.users import User
 from domain.values import REPORTABLE_RAGS, Criterion, Person, Rag, Recurrence, Status
+from engine.importing.exported import record_key
 from engine.importing.layouts import short_heading
 from engine.importing.merge import (
     Conflict,
@@ -245,6 +246,7 @@ def import_plan(
         mapping=mapping,
         organisation=organisation,
         source=source,
+        record_key=record_key(rt),
     )
     chosen.check(a.ref.strip() for a in spec.actions)
     new_users = _link_people(rt, spec, report, listed, acting.email)
