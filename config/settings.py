@@ -6,7 +6,6 @@ The environment wins over the file; the file wins over the defaults.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -75,6 +74,8 @@ class Settings:
             path = Path(config_file)
             if not path.is_file():
                 raise InvalidInput(f"config file '{path}' (ACTIONTRAIL_CONFIG) does not exist")
+            import tomllib  # only when there is a config file to read
+
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as e:

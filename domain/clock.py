@@ -6,6 +6,7 @@ history under a simulated clock; in normal running it is the system clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,7 +15,12 @@ from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
 
-LONDON = ZoneInfo("Europe/London")
+
+
+@functools.cache
+def london() -> ZoneInfo:
+    """Where the plans are run. Loaded when first asked for, not when a command starts."""
+    return ZoneInfo("Europe/London")
 
 
 def system_clock() -> datetime:
@@ -30,7 +36,7 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date where the plans are run."""
-    return now().astimezone(LONDON).date()
+    return now().astimezone(london()).date()
 
 
 @contextmanager

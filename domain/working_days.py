@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LONDON = ZoneInfo("Europe/London")
+from domain.clock import london
 
 _ONE_DAY = timedelta(days=1)
 
@@ -83,4 +82,4 @@ def london_today(now_utc: datetime) -> date:
     """
     if now_utc.tzinfo is None:
         now_utc = now_utc.replace(tzinfo=UTC)
-    return now_utc.astimezone(LONDON).date()
+    return now_utc.astimezone(london()).date()

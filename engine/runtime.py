@@ -26,6 +26,8 @@ from config.logging import get_logger
 from config.settings import Settings
 from engine.adapters.database import Database, DatabaseUnavailable
 from engine.audit.schema import audit_metadata
+from engine.read_path import APPLICATION_NAME, READ_MODELS
+from projections.reading import positions
 from projections.schema import metadata
 from projections.tracking import ReadModelTracking
 
@@ -40,14 +42,6 @@ log = get_logger(__name__)
 
 # How long to wait for a PostgreSQL server to answer before saying it does not.
 CONNECT_TIMEOUT_SECONDS = 30
-
-# The read models the runner keeps (projections.projectors.all_projections and the
-# audit's snapshots), by the names of their tracking records; a test holds this to the
-# runner's own list.
-READ_MODELS = ("views", "history", "outbox", "snapshots")
-
-# ActionTrail.name: the event store's settings are read under this prefix as well.
-_APPLICATION_NAME = "ActionTrail"
 
 
 def _open_errors(db: Database) -> tuple[type[BaseException], ...]:
@@ -127,7 +121,7 @@ class Runtime:
                 engine = read_model_engine(db)
                 metadata.create_all(engine)
                 audit_metadata.create_all(engine)
-                ReadModelTracking(engine, _APPLICATION_NAME, READ_MODELS).create_table()
+                ReadModelTracking(engine, APPLICATION_NAME, READ_MODELS).create_table()
         except _open_errors(db) as e:
             log.debug("database_open_failed", url=db.shown_url, exc_info=True)
             if app is not None:
@@ -206,7 +200,7 @@ class Runtime:
         # The head first: read models at or past it hold everything recorded before
         # this read began, whatever other processes record meanwhile.
         head = self._log.max_notification_id() or 0
-        reached = ReadModelTracking(self.engine, _APPLICATION_NAME, READ_MODELS).positions()
+        reached = positions(self.engine, APPLICATION_NAME, READ_MODELS)
         return all(reached[name] >= head for name in READ_MODELS)
 
     def close(self) -> None:
@@ -223,7 +217,7 @@ def _event_store(db: Database) -> InfrastructureFactory[Any]:
     from eventsourcing.persistence import InfrastructureFactory
     from eventsourcing.utils import Environment
 
-    env = Environment(_APPLICATION_NAME, {**os.environ, **db.eventsourcing_env()})
+    env = Environment(APPLICATION_NAME, {**os.environ, **db.eventsourcing_env()})
     return InfrastructureFactory.construct(env)
 
 

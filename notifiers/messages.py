@@ -17,7 +17,7 @@ from typing import Any
 import icalendar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.rag_rules import rag_label
 from domain.reminders import Digest, Reminder, Rule, Section, Subject
 from domain.safe_text import one_line, shown_text
@@ -101,7 +101,7 @@ def render_digest(
     now = now or datetime.now(UTC)
     day = format_day(digest.day)
     subject = f"Improvement plan reminders for {day}: {_summary(digest)}"
-    sent_on = now.astimezone(LONDON).date()
+    sent_on = now.astimezone(london()).date()
     context = {
         "subject": subject,
         "recipient_name": digest.recipient.name,

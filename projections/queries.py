@@ -1,19 +1,20 @@
-"""Read-side queries over the views and the history."""
+"""Read-side queries over the views and the history, in plain SQL (projections.reading):
+the same statements on SQLite and PostgreSQL, through SQLAlchemy or a bare sqlite3
+connection."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
-
 from domain.errors import NotFound
-from domain.ids import plan_id
+from domain.ids import action_id, plan_id
 from projections.dashboard import plan_document
-from projections.schema import history, views
+from projections.reading import ReadModels, fetch
 from projections.views import View
 
 
@@ -22,73 +23,76 @@ def natural_key(ref: str) -> list[Any]:
     return [(0, int(p)) if p.isdigit() else (1, p.lower()) for p in re.split(r"(\d+)", ref) if p]
 
 
-def _docs(engine: Engine, kind: str, plan: str | None = None) -> list[View]:
-    q = select(views.c.doc).where(views.c.kind == kind)
-    if plan is not None:
-        q = q.where(views.c.plan_id == plan)
-    with engine.connect() as conn:
-        return [json.loads(d) for d in conn.execute(q).scalars()]
+def _docs(db: ReadModels, kind: str, plan: str | None = None) -> list[View]:
+    if plan is None:
+        rows = fetch(db, "SELECT doc FROM read_views WHERE kind = ?", (kind,))
+    else:
+        rows = fetch(db, "SELECT doc FROM read_views WHERE kind = ? AND plan_id = ?", (kind, plan))
+    return [json.loads(doc) for (doc,) in rows]
 
 
-def _doc(engine: Engine, kind: str, key: str) -> View | None:
-    with engine.connect() as conn:
-        doc = conn.execute(
-            select(views.c.doc).where(views.c.kind == kind, views.c.key == key)
-        ).scalar_one_or_none()
-    return json.loads(doc) if doc else None
+def _doc(db: ReadModels, kind: str, key: str) -> View | None:
+    rows = fetch(db, "SELECT doc FROM read_views WHERE kind = ? AND key = ?", (kind, key))
+    return json.loads(rows[0][0]) if rows else None
 
 
-def plans(engine: Engine) -> list[View]:
-    return sorted(_docs(engine, "plan"), key=lambda p: p["slug"])
+def plans(db: ReadModels) -> list[View]:
+    return sorted(_docs(db, "plan"), key=lambda p: p["slug"])
 
 
-def plan(engine: Engine, slug: str) -> View:
-    view = _doc(engine, "plan", str(plan_id(slug)))
+def plan(db: ReadModels, slug: str) -> View:
+    view = _doc(db, "plan", str(plan_id(slug)))
     if view is None:
         raise NotFound(f"no plan '{slug}'")
     return view
 
 
-def actions(engine: Engine, plan_view: View) -> list[View]:
-    return sorted(_docs(engine, "action", plan_view["id"]), key=lambda a: natural_key(a["ref"]))
+def actions(db: ReadModels, plan_view: View) -> list[View]:
+    return sorted(_docs(db, "action", plan_view["id"]), key=lambda a: natural_key(a["ref"]))
 
 
-def items(engine: Engine, plan_view: View) -> list[View]:
-    return sorted(_docs(engine, "item", plan_view["id"]), key=lambda i: i["key"])
+def action(db: ReadModels, plan_view: View, ref: str) -> View:
+    view = _doc(db, "action", str(action_id(plan_id(plan_view["slug"]), ref)))
+    if view is None:
+        raise NotFound(f"plan '{plan_view['slug']}' has no action {ref}")
+    return view
 
 
-def periods(engine: Engine, plan_view: View) -> list[View]:
-    return sorted(_docs(engine, "period", plan_view["id"]), key=lambda p: p["period"])
+def items(db: ReadModels, plan_view: View) -> list[View]:
+    return sorted(_docs(db, "item", plan_view["id"]), key=lambda i: i["key"])
 
 
-def document(engine: Engine, plan_view: View, today: date) -> dict[str, Any]:
+def periods(db: ReadModels, plan_view: View) -> list[View]:
+    return sorted(_docs(db, "period", plan_view["id"]), key=lambda p: p["period"])
+
+
+def document(db: ReadModels, plan_view: View, today: date) -> dict[str, Any]:
     """The plan as a board reads it on ``today``, from the current read models."""
     return plan_document(
         plan_view,
-        actions(engine, plan_view),
-        items(engine, plan_view),
-        periods(engine, plan_view),
+        actions(db, plan_view),
+        items(db, plan_view),
+        periods(db, plan_view),
         today,
     )
 
 
-def period(engine: Engine, plan_view: View, key: str) -> View:
-    view = _doc(engine, "period", f"{plan_view['id']}:{key}")
+def period(db: ReadModels, plan_view: View, key: str) -> View:
+    view = _doc(db, "period", f"{plan_view['id']}:{key}")
     if view is None:
         raise NotFound(f"plan '{plan_view['slug']}' has no closed period {key}")
     return view
 
 
-def users(engine: Engine) -> list[View]:
-    return sorted(_docs(engine, "user"), key=lambda u: u["email"])
+def users(db: ReadModels) -> list[View]:
+    return sorted(_docs(db, "user"), key=lambda u: u["email"])
 
 
-def action_counts(engine: Engine) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    with engine.connect() as conn:
-        for pid in conn.execute(select(views.c.plan_id).where(views.c.kind == "action")).scalars():
-            counts[pid] = counts.get(pid, 0) + 1
-    return counts
+def action_counts(db: ReadModels) -> dict[str, int]:
+    rows = fetch(
+        db, "SELECT plan_id, COUNT(*) FROM read_views WHERE kind = 'action' GROUP BY plan_id"
+    )
+    return {pid: int(n) for pid, n in rows}
 
 
 @dataclass(frozen=True)
@@ -98,37 +102,45 @@ class HistoryFilter:
     kind: str | None = None
     since: str | None = None  # ISO timestamp, inclusive
     until: str | None = None  # ISO timestamp, inclusive
+    after_seq: int | None = None
     up_to_seq: int | None = None
 
 
-def history_rows(engine: Engine, plan_view: View, f: HistoryFilter | None = None) -> list[View]:
+# A history row's fields, in the order the command line's CSV gives them.
+HISTORY_COLUMNS = (
+    "seq", "recorded_at", "effective_on", "actor", "kind", "subject", "data", "reason"
+)  # fmt: skip
+
+
+def history_rows(
+    db: ReadModels, plan_view: Mapping[str, Any], f: HistoryFilter | None = None
+) -> list[View]:
+    """The plan's history rows in order, as the filter narrows them. With a connection,
+    in its transaction (a comparison reads its two ends in one)."""
     f = f or HistoryFilter()
-    q = select(history).where(history.c.plan_id == plan_view["id"]).order_by(history.c.seq)
-    if f.subject:
-        q = q.where(history.c.subject == f.subject)
-    if f.actor:
-        q = q.where(history.c.actor == f.actor.lower())
+    where = ["plan_id = ?"]
+    params: list[object] = [plan_view["id"]]
+    for condition, value in (
+        ("subject = ?", f.subject),
+        ("actor = ?", f.actor.lower() if f.actor else None),
+        ("recorded_at >= ?", f.since),
+        ("recorded_at <= ?", f.until),
+        ("seq > ?", f.after_seq),
+        ("seq <= ?", f.up_to_seq),
+    ):
+        if value is not None and value != "":
+            where.append(condition)
+            params.append(value)
     if f.kind:
-        kind = f.kind
-        q = q.where((history.c.kind == kind) | history.c.kind.like(f"%.{kind}"))
-    if f.since:
-        q = q.where(history.c.recorded_at >= f.since)
-    if f.until:
-        q = q.where(history.c.recorded_at <= f.until)
-    if f.up_to_seq is not None:
-        q = q.where(history.c.seq <= f.up_to_seq)
-    with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    return [
-        {
-            "seq": r["seq"],
-            "recorded_at": r["recorded_at"],
-            "effective_on": r["effective_on"],
-            "actor": r["actor"],
-            "kind": r["kind"],
-            "subject": r["subject"],
-            "data": json.loads(r["data"]),
-            "reason": r["reason"],
-        }
-        for r in rows
-    ]
+        where.append("(kind = ? OR kind LIKE ?)")
+        params += [f.kind, f"%.{f.kind}"]
+    rows = fetch(
+        db,
+        f"SELECT {', '.join(HISTORY_COLUMNS)} FROM event_history "
+        f"WHERE {' AND '.join(where)} ORDER BY seq",
+        params,
+    )
+    found = [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows]
+    for row in found:
+        row["data"] = json.loads(row["data"])
+    return found

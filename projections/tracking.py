@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from sqlalchemy import Connection, Engine, inspect, select, text, update
 
+from projections import reading
 from projections.schema import tracking
 from projections.store import insert_new
 
@@ -74,36 +75,27 @@ class ReadModelTracking(TrackingRecorder):
         if self._ready:
             return
         with self.engine.begin() as conn:
-            have = set(self._positions(conn))
+            have = set(reading.tracked(conn, self.application_name))
             insert_new(conn, tracking, [self._row(n, 0) for n in self.projections if n not in have])
         self._ready = True
 
-    def _positions(self, conn: Connection) -> dict[str, int]:
-        rows = conn.execute(
-            select(tracking.c.projection, tracking.c.notification_id).where(
-                tracking.c.application_name == self.application_name
-            )
-        ).all()
-        return {name: int(pos) for name, pos in rows}
-
     def positions(self) -> dict[str, int]:
         """Each projection's last notification id applied (0 for none)."""
-        with self.engine.connect() as conn:
-            found = self._positions(conn)
-        return {name: found.get(name, 0) for name in self.projections}
+        return reading.positions(self.engine, self.application_name, self.projections)
 
     def move(self, conn: Connection, names: Sequence[str], since: int, to: Tracking) -> None:
         """In the caller's transaction: move the named projections from ``since`` to the
         tracked notification, or raise TrackingMoved if any of them is not at ``since``."""
         # Plain driver SQL: this runs after every command, and building the statement's
         # parameters through SQLAlchemy would cost more than running it.
-        mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
-        sql = _MOVES.get((mark, len(names)))
+        style = conn.dialect.paramstyle
+        sql = _MOVES.get((style, len(names)))
         if sql is None:
-            sql = _MOVES[(mark, len(names))] = (
-                f"UPDATE {tracking.name} SET notification_id = {mark} "
-                f"WHERE application_name = {mark} AND notification_id = {mark} "
-                f"AND projection IN ({', '.join(mark for _ in names)})"
+            sql = _MOVES[(style, len(names))] = reading.driver_sql(
+                f"UPDATE {tracking.name} SET notification_id = ? "
+                "WHERE application_name = ? AND notification_id = ? "
+                f"AND projection IN ({', '.join('?' for _ in names)})",
+                style,
             )
         result = conn.exec_driver_sql(sql, (to.notification_id, to.application_name, since, *names))
         if result.rowcount != len(names):

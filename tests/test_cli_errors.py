@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from domain.clock import LONDON
+from domain.clock import london
 from domain.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from domain.values import Indicator
 from engine.adapters.database import DatabaseUnavailable, redacted
@@ -65,7 +65,7 @@ def cli(world: World, tmp_path: Path) -> Cli:
 
 def later_than_today() -> str:
     """A date after the system's today, for commands run under the system clock."""
-    return (datetime.now(LONDON).date() + timedelta(days=400)).isoformat()
+    return (datetime.now(london()).date() + timedelta(days=400)).isoformat()
 
 
 # 1. Amending the recurrence

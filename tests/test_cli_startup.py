@@ -138,7 +138,18 @@ NOT_FOR_SHOW = tuple(
 )
 
 
-def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["show", "p"], "Plan [p]"),
+        (["plans"], "Plan"),
+        (["history", "p"], "Plan.Registered"),
+        (["governance", "matrix", "p"], ""),
+    ],
+)
+def test_reads_load_no_report_web_mail_or_postgres_code(  # type: ignore[no-untyped-def]
+    tmp_path, argv: list[str], shown: str
+) -> None:
     import os
 
     from tests.cli import Cli
@@ -148,7 +159,7 @@ def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # ty
     cli.ok("users", "add", "admin@c.example", "--name", "Ada", "--role", "admin")
     cli.ok("plan", "create", "p", "--title", "Plan", "--as", "admin@c.example")
     code = (
-        "import sys; sys.argv = ['actiontrail', 'show', 'p']\n"
+        f"import sys; sys.argv = {['actiontrail', *argv]!r}\n"
         "from engine.cli import main\n"
         "main()\n"
     )
@@ -157,22 +168,25 @@ def test_show_loads_no_report_web_mail_or_postgres_code(tmp_path) -> None:  # ty
         [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )  # fmt: skip
-    assert r.returncode == 0 and "Plan [p]" in r.stdout, r.stderr[-2000:]
+    assert r.returncode == 0 and shown in r.stdout, r.stderr[-2000:]
     names = {
         line.rsplit("|", 1)[1].strip()
         for line in r.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
     }
-    assert "sqlalchemy" in names  # the run did open the store
+    assert "sqlite3" in names  # the run did open the store
     assert heavy_among(names, NOT_FOR_SHOW) == []
     # With the read models at the log's head, as every write leaves them, a read opens
-    # neither the application nor the aggregates' event classes, and Typer validates
-    # its options without pydantic.
+    # neither the runtime (nor with it SQLAlchemy) nor the application and the
+    # aggregates' event classes, and Typer validates its options without pydantic.
     assert heavy_among(names, NOT_AT_THE_HEAD) == []
 
 
 # What a read does not load when the read models are at the log's head.
 NOT_AT_THE_HEAD = (
+    "sqlalchemy",
+    "eventsourcing",
+    "engine.runtime",
     "engine.service.application",
     "domain.plan",
     "domain.action",

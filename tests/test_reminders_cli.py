@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from domain.clock import LONDON, FixedClock, using_clock
+from domain.clock import FixedClock, london, using_clock
 from domain.clock import today as real_today
 from domain.values import Person
 from tests.conftest import LEAD, LEAD2, NHS, OFFICER, SECRETARY, open_runtime
@@ -234,7 +234,7 @@ def test_digests_turned_away_for_now_are_counted_with_their_next_try(
     assert result["next_retry_at"] == waiting["retry_at"]
     # Sent again before its next try: still waiting, and said so in words.
     text = cli.ok("reminders", "send", "--on", DAY)
-    next_try = datetime.fromisoformat(waiting["retry_at"]).astimezone(LONDON)
+    next_try = datetime.fromisoformat(waiting["retry_at"]).astimezone(london())
     assert f"1 waiting to be retried (next try {next_try:%Y-%m-%d %H:%M})" in text
 
 

@@ -15,7 +15,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
-from domain.clock import LONDON, FixedClock
+from domain.clock import FixedClock, london
 from engine.reminders.dispatcher import Dispatcher
 from engine.reminders.scheduler import (
     DAILY_JOB,
@@ -225,7 +225,7 @@ def test_a_job_missed_while_nothing_ran_runs_once_when_the_scheduler_is_back(
     FIRED.clear()
     scheduler = build_scheduler(rt.engine, table="reminder_test_jobs")
     scheduler.start(paused=True)
-    three_hours_ago = datetime.now(LONDON) - timedelta(hours=3)
+    three_hours_ago = datetime.now(london()) - timedelta(hours=3)
     scheduler.add_job(
         fire,
         IntervalTrigger(hours=1, start_date=three_hours_ago - timedelta(hours=1)),

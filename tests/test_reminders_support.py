@@ -16,7 +16,7 @@ from typing import Any
 import icalendar
 from aiosmtpd.controller import Controller
 
-from domain.clock import LONDON, FixedClock
+from domain.clock import FixedClock, london
 from domain.values import Person
 from engine.reminders.dispatcher import DispatchConfig, Dispatcher
 from engine.runtime import Runtime
@@ -99,7 +99,7 @@ def mail_server() -> Iterator[MailServer]:
 
 def at(day: date, hour: int = 8) -> datetime:
     """A London time on ``day``, as the clock gives it (UTC)."""
-    return datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC)
+    return datetime.combine(day, time(hour), tzinfo=london()).astimezone(UTC)
 
 
 def days(start: date, end: date) -> list[date]:

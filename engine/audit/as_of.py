@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.errors import NotFound
 from domain.ids import plan_id
 from engine.audit import timeline
@@ -20,11 +20,11 @@ from projections.views import View
 
 
 def london_day(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
+    return moment.astimezone(london()).date()
 
 
 def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=LONDON).astimezone(UTC)
+    return datetime.combine(day, time.max, tzinfo=london()).astimezone(UTC)
 
 
 def plan_views(store: MemoryViewStore, pid: str) -> tuple[View, list[View], list[View], list[View]]:

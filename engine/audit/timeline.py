@@ -4,13 +4,13 @@ each event's serialized state, so it cannot be searched by time)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from projections import queries
 from projections.schema import history
 
 
@@ -100,23 +100,8 @@ def happened_by(row: Row, day: date, day_ends: datetime) -> bool:
 
 
 def history_between(conn: Connection, plan_id: str, after: int, up_to: int) -> list[dict[str, Any]]:
-    """The plan's history rows after one position and up to another, as
-    projections.queries.history_rows gives them, without reading the rest of the plan."""
-    rows = conn.execute(
-        select(history)
-        .where(history.c.plan_id == plan_id, history.c.seq > after, history.c.seq <= up_to)
-        .order_by(history.c.seq)
-    ).mappings()
-    return [
-        {
-            "seq": r["seq"],
-            "recorded_at": r["recorded_at"],
-            "effective_on": r["effective_on"],
-            "actor": r["actor"],
-            "kind": r["kind"],
-            "subject": r["subject"],
-            "data": json.loads(r["data"]),
-            "reason": r["reason"],
-        }
-        for r in rows
-    ]
+    """The plan's history rows after one position and up to another, in the caller's
+    transaction, without reading the rest of the plan."""
+    return queries.history_rows(
+        conn, {"id": plan_id}, queries.HistoryFilter(after_seq=after, up_to_seq=up_to)
+    )

@@ -21,7 +21,7 @@ from email.utils import format_datetime, parseaddr
 import structlog
 
 from domain import clock
-from domain.clock import LONDON
+from domain.clock import london
 from domain.errors import InvalidInput
 from domain.safe_text import one_line, shown_text
 from engine.audit.checkpoint import take_checkpoint
@@ -57,7 +57,7 @@ def checkpoint_message(
     rt: Runtime, slug: str, title: str, to: tuple[str, str], now: datetime
 ) -> tuple[EmailMessage, bool]:
     """The email of a plan's checkpoint to one witness, and whether the record was intact."""
-    day = now.astimezone(LONDON).date().isoformat()
+    day = now.astimezone(london()).date().isoformat()
     try:
         cp, _ = take_checkpoint(rt.app, slug)
         statement, intact = cp.text(), True

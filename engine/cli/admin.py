@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain import clock
-from domain.periods import Period
 from domain.values import Cadence
 from engine.cli import app, lazy, output
 from engine.cli.context import Format, state
@@ -216,6 +215,8 @@ def period_show(ctx: typer.Context, plan: str, period: str) -> None:
     if key in closed:
         lists, frozen = closed[key]["lists"], True
     else:
+        from domain.periods import Period
+
         lists, frozen = lists_for(queries.actions(rt.engine, view), Period.parse(key)), False
     if st.format is Format.JSON:
         output.print_json({"period": key, "closed": frozen, **lists})

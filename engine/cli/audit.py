@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from domain import clock
-from engine.cli import app, lazy, output, render
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, parse_date, state
 from engine.cli.options import output_option
 from engine.service.times import parse_moment
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from engine.audit.export import export_plan
     from engine.audit.restore import restore_plan
     from engine.audit.verify import Verification, verify_store
+    from engine.cli import render
 else:
+    render = lazy.module("engine.cli.render")
     plan_id = lazy.function("domain.plan", "plan_id")
     document_as_of = lazy.function("engine.audit.as_of", "document_as_of")
     document_effective = lazy.function("engine.audit.as_of", "document_effective")
@@ -388,9 +390,7 @@ def _why(change: dict[str, Any], events: dict[int, dict[str, Any]], most: int = 
 def export(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan slug.")],
-    out: Annotated[
-        Path, output_option("The file to write (JSON lines); - for stdout.")
-    ],
+    out: Annotated[Path, output_option("The file to write (JSON lines); - for stdout.")],
 ) -> None:
     """Write every event of a plan, and of the users its events refer to, exactly as stored,
     so that `restore` can rebuild the plan in an empty store."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from domain import clock
-from engine.cli import app, output, render
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, parse_date, state
 from engine.cli.plans import current_document
+
+if TYPE_CHECKING:
+    from engine.cli import render
+else:
+    render = lazy.module("engine.cli.render")
 
 gov_app = typer.Typer(help="Multi-agency approval and board sign-off.", no_args_is_help=True)
 app.add_typer(gov_app, name="governance")

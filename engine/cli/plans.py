@@ -15,18 +15,21 @@ import typer
 from domain.errors import InvalidInput
 from domain.person_text import parse_person
 from domain.safe_text import csv_cell, json_text
-from domain.spec import ActionSpec
 from domain.values import Cadence, Person, ReminderPolicy
-from engine.cli import app, lazy, output, render
+from engine.cli import app, lazy, output
 from engine.cli.context import Format, parse_date, state
 
 if TYPE_CHECKING:
     from domain.plan import shown_setting
+    from domain.spec import ActionSpec
+    from engine.cli import render
     from engine.plans.planfile import read_plan_file
     from projections import queries
     from projections.dashboard import rag_policy
 else:
     shown_setting = lazy.function("domain.plan", "shown_setting")
+    ActionSpec = lazy.function("domain.spec", "ActionSpec")
+    render = lazy.module("engine.cli.render")
     read_plan_file = lazy.function("engine.plans.planfile", "read_plan_file")
     queries = lazy.module("projections.queries")
     rag_policy = lazy.function("projections.dashboard", "rag_policy")
@@ -50,9 +53,8 @@ def init(ctx: typer.Context) -> None:
 def plans(ctx: typer.Context) -> None:
     """List the plans."""
     st = state(ctx)
-    rt = st.runtime()
-    rt.catch_up()
-    counts = queries.action_counts(rt.engine)
+    db = st.read_models()
+    counts = queries.action_counts(db)
     rows = [
         {
             "slug": p["slug"],
@@ -62,7 +64,7 @@ def plans(ctx: typer.Context) -> None:
             "actions": counts.get(p["id"], 0),
             "demo": p["demo"],
         }
-        for p in queries.plans(rt.engine)
+        for p in queries.plans(db)
     ]
     if st.format is Format.JSON:
         output.print_json(rows)
@@ -83,12 +85,11 @@ def plans(ctx: typer.Context) -> None:
 
 
 def current_document(ctx: typer.Context, slug: str, today: date | None = None) -> dict[str, Any]:
-    rt = state(ctx).runtime()
-    rt.catch_up()
+    db = state(ctx).read_models()
     from engine.service.shown_day import shown_note, shown_on
 
-    view = queries.plan(rt.engine, slug)
-    doc = queries.document(rt.engine, view, today or shown_on(view))
+    view = queries.plan(db, slug)
+    doc = queries.document(db, view, today or shown_on(view))
     if today is None:
         doc["shown_note"] = shown_note(view)
     return doc
@@ -139,13 +140,12 @@ def history(
 ) -> None:
     """Every event of a plan in order: when recorded, when effective, who, what and why."""
     st = state(ctx)
-    rt = st.runtime()
-    rt.catch_up()
-    view = queries.plan(rt.engine, plan)
+    db = st.read_models()
+    view = queries.plan(db, plan)
     if action is not None:
-        rt.app.action(plan, action)  # an unknown action is an error, not an empty history
+        queries.action(db, view, action)  # an unknown action is an error, not an empty history
     rows = queries.history_rows(
-        rt.engine,
+        db,
         view,
         queries.HistoryFilter(
             subject=action,
@@ -160,9 +160,7 @@ def history(
         sys.stdout.write(json_text(rows) + "\n")
     elif chosen == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(
-            ["seq", "recorded_at", "effective_on", "actor", "kind", "subject", "data", "reason"]
-        )
+        writer.writerow(queries.HISTORY_COLUMNS)
         for r in rows:
             writer.writerow(
                 [

@@ -268,7 +268,7 @@ def _local(stamp: str) -> str:
     """A stored time as London time to the minute."""
     from datetime import datetime
 
-    return datetime.fromisoformat(stamp).astimezone(clock.LONDON).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(stamp).astimezone(clock.london()).strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("outbox")

@@ -32,7 +32,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Engine, func, select
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.periods import Period
 from domain.reminders import (
     Deadline,
@@ -364,7 +364,7 @@ def _london(stamp: str) -> datetime:
     moment = datetime.fromisoformat(stamp)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LONDON)
+    return moment.astimezone(london())
 
 
 def _ready_day(stamp: str, digest_hour: int) -> date:

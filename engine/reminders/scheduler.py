@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 
 from config.logging import get_logger
 from domain import clock as domain_clock
-from domain.clock import LONDON, Clock, using_clock
+from domain.clock import Clock, london, using_clock
 from domain.errors import InvalidInput
 from domain.working_days import is_working_day
 from engine.reminders.dispatcher import DispatchConfig, Dispatcher
@@ -114,7 +114,7 @@ class ReminderJobs:
         self._lock = threading.Lock()
 
     def _now(self) -> datetime:
-        return domain_clock.now().astimezone(LONDON)
+        return domain_clock.now().astimezone(london())
 
     def _run(self, work: Callable[[], None]) -> None:
         # One job at a time per process: the daily run and a sweep that coincide would
@@ -248,7 +248,7 @@ def build_scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=table)},
         executors={"default": ThreadPoolExecutor(workers)},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-        timezone=LONDON,
+        timezone=london(),
     )
 
 
@@ -290,19 +290,21 @@ def start_scheduler(
         scheduler = build_scheduler(rt.engine)
         scheduler.add_job(
             DAILY_REF,
-            CronTrigger(day_of_week="mon-fri", hour=config.digest_hour, minute=0, timezone=LONDON),
+            CronTrigger(
+                day_of_week="mon-fri", hour=config.digest_hour, minute=0, timezone=london()
+            ),
             id=DAILY_JOB,
             name="daily reminder digests",
             replace_existing=True,
         )
         scheduler.add_job(
             SWEEP_REF,
-            IntervalTrigger(minutes=config.sweep_minutes, timezone=LONDON),
+            IntervalTrigger(minutes=config.sweep_minutes, timezone=london()),
             id=SWEEP_JOB,
             name="reminder sweep",
             replace_existing=True,
             # A first sweep straight away picks up anything left from before a restart.
-            next_run_time=datetime.now(LONDON) + timedelta(seconds=1),
+            next_run_time=datetime.now(london()) + timedelta(seconds=1),
         )
         every = config.checkpoints_on(bool(rt.settings.smtp_url))
         _schedule_checkpoints(scheduler, every)
@@ -328,7 +330,7 @@ def _schedule_checkpoints(scheduler: BackgroundScheduler, every: str) -> None:
     days = "mon" if every == "weekly" else "*"
     scheduler.add_job(
         CHECKPOINT_REF,
-        CronTrigger(day_of_week=days, hour=6, minute=0, timezone=LONDON),
+        CronTrigger(day_of_week=days, hour=6, minute=0, timezone=london()),
         id=CHECKPOINT_JOB,
         name="witnessed checkpoints",
         replace_existing=True,

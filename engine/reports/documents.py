@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.rag_rules import format_date
 from domain.values import with_tentative_mark
 from engine.reports import charts, text
@@ -118,7 +118,7 @@ def md_code(value: Any) -> Markup:
 
 
 def generated_line(report: Report) -> str:
-    moment = report.generated_at.astimezone(LONDON)
+    moment = report.generated_at.astimezone(london())
     return f"Generated {format_date(moment.date())} at {moment:%H:%M} (UK time) by actiontrail."
 
 
@@ -152,7 +152,7 @@ def reopen_line(report: Report) -> str:
 
 
 def _day(moment: str) -> date:
-    return datetime.fromisoformat(moment).astimezone(LONDON).date()
+    return datetime.fromisoformat(moment).astimezone(london()).date()
 
 
 def _pictures(report: Report, printed: bool) -> dict[str, Any]:

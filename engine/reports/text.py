@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.periods import Period
 from domain.rag_rules import ARROWS, format_date
 from domain.safe_text import shown_text
@@ -58,7 +58,7 @@ def day(value: str | date | None) -> str:
 
 def recorded_day(timestamp: str) -> date:
     """The day, where the plans are run, on which an event was recorded."""
-    return datetime.fromisoformat(timestamp).astimezone(LONDON).date()
+    return datetime.fromisoformat(timestamp).astimezone(london()).date()
 
 
 def people(values: list[dict[str, Any]] | dict[str, Any] | None) -> str:

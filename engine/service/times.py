@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.errors import MalformedValue
 
 
@@ -26,10 +26,10 @@ def parse_moment(value: str, *, end_of_day: bool = True, option: str = "TIME") -
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            local = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=LONDON)
+            local = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=london())
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            local = parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+            local = parsed if parsed.tzinfo else parsed.replace(tzinfo=london())
     except ValueError:
         raise MalformedMoment(value, option) from None
     return local.astimezone(UTC)

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
-from domain.clock import LONDON
+from domain.clock import london
 from domain.safe_text import escape_hidden
 from domain.values import with_tentative_mark
 from engine.web.security import CSRF_FIELD
@@ -52,7 +52,7 @@ def moment(value: Any) -> str:
         except ValueError:
             return value
     if value.tzinfo is not None:
-        value = value.astimezone(LONDON)
+        value = value.astimezone(london())
     return f"{value.day} {value:%b %Y %H:%M}"
 
 
