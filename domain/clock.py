@@ -11,15 +11,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
-
 
 
 @functools.cache
 def london() -> ZoneInfo:
     """Where the plans are run. Loaded when first asked for, not when a command starts."""
+    from zoneinfo import ZoneInfo
+
     return ZoneInfo("Europe/London")
 
 

@@ -36,6 +36,10 @@ HEAVY = (
     "engine.importing",
     "projections.queries",
     "asyncio",
+    # Small, but loaded only by what needs them: the time zone database for a date in
+    # London, the TOML parser for a config file.
+    "zoneinfo",
+    "tomllib",
 )
 
 
@@ -134,7 +138,7 @@ def test_shell_completion_is_offered_and_completes_commands(tmp_path) -> None:  
 NOT_FOR_SHOW = tuple(
     h
     for h in HEAVY
-    if h not in ("sqlalchemy", "asyncio", "engine.runtime", "projections.queries")
+    if h not in ("sqlalchemy", "asyncio", "engine.runtime", "projections.queries", "zoneinfo")
 )
 
 
