@@ -87,6 +87,14 @@ def session_of(request: Request) -> Session | None:
     return session
 
 
+def anonymous_session(request: Request) -> Session:
+    """A new session for someone not signed in, taken as this request's: it carries the
+    token a form posts back before its owner has signed in."""
+    session = web(request).signer.new_session("", 0)
+    request.state.session = session
+    return session
+
+
 def client_address(request: Request) -> str:
     """Who is asking, for the throttles: the connecting address."""
     return request.client.host if request.client else "unknown"
