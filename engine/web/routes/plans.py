@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
 from engine.web.context import SignedIn, Viewer, csrf_guard, read_positions, web
-from engine.web.pages import form_fields, page
+from engine.web.pages import form_fields, page, stored_download
 from engine.web.templating import fragment, plan_url
 from projections import queries
 
@@ -195,12 +195,10 @@ async def item_document(
     entry = (item or {}).get("versions", {}).get(version)
     if item is None or entry is None:
         raise NotFound(f"governance item '{key}' has no version {version}")
-    path = state.rt.files.path_for(entry["sha256"])
-    if not path.is_file():
-        raise NotFound(f"version {version} of '{key}' is not in the file store")
-    return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        filename=f"v{version}-{item['document_name']}",
-        content_disposition_type="attachment",
+    return stored_download(
+        request,
+        entry["sha256"],
+        f"v{version}-{item['document_name']}",
+        "application/octet-stream",
+        f"version {version} of '{key}' is not in the file store",
     )
