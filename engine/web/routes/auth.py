@@ -22,7 +22,7 @@ from engine.web.ops import count_sign_in_failure
 from engine.web.pages import clear_session, form_fields, page, safe_next, set_session
 from engine.web.security import LinkScope
 from engine.web.templating import action_url
-from engine.web.throttle import Throttled
+from engine.web.throttle import throttled_lookup
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 
@@ -154,11 +154,10 @@ async def action_link(request: Request, token: str) -> Response:
     already signed in properly (then they keep their full session)."""
     state = web(request)
     address = client_address(request)
-    if state.throttles.link.blocked(address):
-        raise Throttled("email links")
-    found = state.signer.load_link(token)
+    found = throttled_lookup(
+        state.throttles.link, address, "email links", lambda: state.signer.load_link(token)
+    )
     if found is None:
-        state.throttles.link.failed(address)
         return page(
             request,
             None,
