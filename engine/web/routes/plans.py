@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +13,7 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
 from engine.web.context import SignedIn, Viewer, csrf_guard, read_positions, web
-from engine.web.pages import form_fields, page, stored_download
+from engine.web.pages import form_fields, page, picked_date, stored_download
 from engine.web.templating import fragment, plan_url
 from projections import queries
 
@@ -120,13 +119,6 @@ async def governance(request: Request, slug: str, viewer: SignedIn) -> Response:
     return page(request, viewer, "governance.html", context)
 
 
-def _date(value: str, label: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{label} '{value}' is not a date (use the date picker)") from None
-
-
 def _version(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
@@ -145,7 +137,7 @@ async def decide_item(request: Request, slug: str, key: str, viewer: SignedIn) -
             fields.get("agency", ""),
             approve,
             fields.get("body", ""),
-            _date(fields.get("decided_on", ""), "The decision date"),
+            picked_date(fields.get("decided_on", ""), "The decision date"),
             minute_ref=fields.get("minute_ref", "").strip() or None,
             version=_version(fields.get("version", "")),
             reason=fields.get("reason", "").strip() or None,
@@ -176,7 +168,7 @@ async def sign_off(request: Request, slug: str, key: str, viewer: SignedIn) -> R
             slug,
             key,
             fields.get("board", "").strip(),
-            _date(fields.get("decided_on", ""), "The sign-off date"),
+            picked_date(fields.get("decided_on", ""), "The sign-off date"),
             minute_ref=fields.get("minute_ref", "").strip() or None,
             version=_version(fields.get("version", "")),
         )
