@@ -13,13 +13,12 @@ from domain.values import Person
 from engine.reminders.dispatcher import Dispatcher
 from engine.reminders.scheduler import (
     CATCH_UP_DAYS,
-    ReminderJobs,
     SchedulerConfig,
     start_scheduler,
 )
 from engine.runtime import Runtime
 from tests.conftest import LEAD, LEAD2
-from tests.test_reminders_scheduler import wait_for
+from tests.test_reminders_scheduler import jobs_for, wait_for
 from tests.test_reminders_support import (
     MailServer,
     at,
@@ -97,12 +96,6 @@ def test_days_missed_while_the_scheduler_was_down_are_sent_once_when_it_is_back(
     assert len(server.inbox.received) == before
 
 
-def jobs_at(rt: Runtime, server: MailServer, now: datetime) -> ReminderJobs:
-    return ReminderJobs(
-        Dispatcher(rt, server.transport()), SchedulerConfig(digest_hour=8), FixedClock(now)
-    )
-
-
 def plan_with_actions_due(rt: Runtime, clock: FixedClock, *due: date) -> None:
     """The plan set up on 1 June 2009 with actions 1.1, 1.2 and on due on those days."""
     clock.set(at(date(2009, 6, 1)))
@@ -112,7 +105,7 @@ def plan_with_actions_due(rt: Runtime, clock: FixedClock, *due: date) -> None:
 def sweep_at_nine(rt: Runtime, clock: FixedClock, server: MailServer, day: date) -> None:
     """The scheduler's sweep at 9:00 on that day, the clock set to then."""
     clock.set(at(day, hour=9))
-    jobs_at(rt, server, at(day, hour=9)).sweep()
+    jobs_for(rt, server, at(day, hour=9)).sweep()
 
 
 def days_sent(server: MailServer, address: str) -> list[str]:
