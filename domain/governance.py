@@ -4,7 +4,7 @@ before the board signs them off. Approvals are bound to a document version."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -33,7 +33,10 @@ class Decision:
 
 
 class AgencyDecision(TrailAggregate.Event):
-    """What an agency's approval and its rejection both record, in this order."""
+    """What an agency's approval and its rejection both record, in this order; applied
+    alike, as the agency's decision on the item, approving or not by its class."""
+
+    approved: ClassVar[bool]
 
     agency: str
     body: str
@@ -42,6 +45,9 @@ class AgencyDecision(TrailAggregate.Event):
     version: int
     reason: str | None
     actor: str
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.decisions[self.agency] = Decision(vars(self), approved=self.approved)
 
 
 class GovernanceItem(TrailAggregate):
@@ -67,9 +73,11 @@ class GovernanceItem(TrailAggregate):
 
     class ApprovedByAgency(AgencyDecision):
         class_version = 1
+        approved = True
 
     class RejectedByAgency(AgencyDecision):
         class_version = 1
+        approved = False
 
     class SignedOff(TrailAggregate.Event):
         class_version = 1
@@ -252,8 +260,8 @@ class GovernanceItem(TrailAggregate):
             raise InvalidInput(f"{agency}'s rejection of {self.label} needs a reason")
         if approve:
             self.check_not_after_today(f"{agency}'s approval", decided_on)
-        record = self._approve if approve else self._reject
-        record(
+        self.trigger_event(
+            self.ApprovedByAgency if approve else self.RejectedByAgency,
             agency=agency,
             body=body.strip(),
             minute_ref=minute_ref,
@@ -261,54 +269,6 @@ class GovernanceItem(TrailAggregate):
             version=self.current_version,
             reason=reason,
             actor=actor,
-        )
-
-    @event(ApprovedByAgency)
-    def _approve(
-        self,
-        agency: str,
-        body: str,
-        minute_ref: str | None,
-        effective_on: date,
-        version: int,
-        reason: str | None,
-        actor: str,
-    ) -> None:
-        self.decisions[agency] = Decision(
-            dict(
-                agency=agency,
-                body=body,
-                minute_ref=minute_ref,
-                effective_on=effective_on,
-                version=version,
-                reason=reason,
-                actor=actor,
-            ),
-            approved=True,
-        )
-
-    @event(RejectedByAgency)
-    def _reject(
-        self,
-        agency: str,
-        body: str,
-        minute_ref: str | None,
-        effective_on: date,
-        version: int,
-        reason: str | None,
-        actor: str,
-    ) -> None:
-        self.decisions[agency] = Decision(
-            dict(
-                agency=agency,
-                body=body,
-                minute_ref=minute_ref,
-                effective_on=effective_on,
-                version=version,
-                reason=reason,
-                actor=actor,
-            ),
-            approved=False,
         )
 
     def sign_off(

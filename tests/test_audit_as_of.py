@@ -104,7 +104,15 @@ def test_before_the_plan_existed_there_is_nothing_to_show(world: World) -> None:
         document_as_of(world.rt, "nope", at("2009-06-30T12:00:00"))
 
 
-def busy_history(w: World, clock: FixedClock, days: int) -> None:
+def busy_history(
+    w: World, clock: FixedClock, days: int, snapshot_every: int | None = None
+) -> None:
+    """An assessment and a progress report a day for that many days; with snapshot_every, the
+    snapshot projection takes a snapshot every that many events of the plan."""
+    if snapshot_every is not None:
+        projection = w.rt.runner.projections[-1]
+        assert isinstance(projection, SnapshotProjection)
+        projection.every = snapshot_every
     app = w.rt.app
     for day in range(days):
         clock.set(datetime(2009, 6, 2, 9, tzinfo=UTC).replace(day=2 + day % 27, hour=9 + day // 27))
@@ -117,10 +125,7 @@ def busy_history(w: World, clock: FixedClock, days: int) -> None:
 def test_snapshots_give_the_same_views_as_a_replay_from_the_first_event(
     world: World, clock: FixedClock
 ) -> None:
-    projection = world.rt.runner.projections[-1]
-    assert isinstance(projection, SnapshotProjection)
-    projection.every = 7
-    busy_history(world, clock, 30)
+    busy_history(world, clock, 30, snapshot_every=7)
     pid = str(plan_id("plan"))
     with world.rt.engine.connect() as conn:
         taken = conn.execute(
@@ -138,10 +143,7 @@ def test_snapshots_give_the_same_views_as_a_replay_from_the_first_event(
 
 
 def test_snapshots_are_rebuilt_with_the_projections(world: World, clock: FixedClock) -> None:
-    projection = world.rt.runner.projections[-1]
-    assert isinstance(projection, SnapshotProjection)
-    projection.every = 10
-    busy_history(world, clock, 15)
+    busy_history(world, clock, 15, snapshot_every=10)
     pid = str(plan_id("plan"))
     with world.rt.engine.connect() as conn:
         before = snapshots.latest_seq(conn, pid)

@@ -3,7 +3,6 @@ transaction, and verification finds and locates changes made behind the engine's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,17 +18,10 @@ from engine.audit.verify import Problem, verify_store
 from engine.runtime import Runtime
 from engine.service.application import ActionTrail
 from tests.conftest import ADMIN, LEAD, LEAD2, PG_DSN, World, action_spec, open_runtime
-from tests.test_audit_tools import Cli, RawStore
+from tests.test_audit_tools import Cli, RawStore, raw_store  # noqa: F401  (fixture)
 
 # What is stored, chained and read back is what these tests are about.
 pytestmark = pytest.mark.persistence
-
-
-@pytest.fixture
-def raw(world: World) -> Iterator[RawStore]:
-    store = RawStore(world.rt)
-    yield store
-    store.close()
 
 
 def busy(w: World) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,10 @@ from engine.audit.verify import verify_store
 from engine.runtime import Runtime
 from tests.conftest import ADMIN, AUDITOR, LEAD2, World, open_runtime
 from tests.test_audit_chain import action_oid, busy
-from tests.test_audit_tools import Cli, RawStore
+from tests.test_audit_tools import Cli, RawStore, raw_store  # noqa: F401  (fixture)
 
 # What is stored, chained and read back is what these tests are about.
 pytestmark = pytest.mark.persistence
-
-
-@pytest.fixture
-def raw(world: World) -> Iterator[RawStore]:
-    store = RawStore(world.rt)
-    yield store
-    store.close()
 
 
 def drop_chain_and_alter(world: World, raw: RawStore) -> None:

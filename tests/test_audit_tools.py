@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
 import psycopg
+import pytest
 
 from engine.adapters.eventstore.chain import GENESIS, link_of
 from engine.runtime import Runtime
 from tests.cli import Cli as BaseCli
-from tests.conftest import PG_DSN
+from tests.conftest import PG_DSN, World
 
 
 class RawStore:
@@ -116,6 +117,14 @@ class RawStore:
             f"UPDATE {self.head} SET position = ?, number = ?, link = ?",
             [rows[-1][0], len(rows), previous],
         )
+
+
+@pytest.fixture(name="raw")
+def raw_store(world: World) -> Iterator[RawStore]:
+    """The world's store reached behind the engine's back, closed after the test."""
+    store = RawStore(world.rt)
+    yield store
+    store.close()
 
 
 class Cli(BaseCli):

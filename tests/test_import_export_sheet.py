@@ -57,12 +57,17 @@ def leeds(rt: Runtime, clock: FixedClock) -> Runtime:
     return rt
 
 
+def sealed_export(rt: Runtime, out: Path) -> Path:
+    """The leeds plan written to `out`, its records sealed with this store's key."""
+    write_sheet(document(rt, "leeds"), out, record_key(rt))
+    return out
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_an_exported_sheet_imports_as_the_same_plan(
     leeds: Runtime, tmp_path: Path, suffix: str
 ) -> None:
-    out = tmp_path / f"leeds{suffix}"
-    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+    out = sealed_export(leeds, tmp_path / f"leeds{suffix}")
 
     copy = import_plan(leeds, ADMIN, out, slug="copy")
     assert copy.ok and copy.recorded, copy.render_text()
@@ -75,8 +80,7 @@ def test_an_exported_sheet_imports_as_the_same_plan(
 def test_an_exported_sheet_imported_into_its_own_plan_records_nothing(
     leeds: Runtime, tmp_path: Path, suffix: str
 ) -> None:
-    out = tmp_path / f"leeds{suffix}"
-    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+    out = sealed_export(leeds, tmp_path / f"leeds{suffix}")
     before = leeds.app.recorder.max_notification_id()
 
     again = import_plan(leeds, ADMIN, out, slug="leeds")
@@ -188,8 +192,7 @@ def _rewrite_record(path: Path, change: Any) -> None:
 
 
 def test_a_record_changed_after_the_export_is_not_taken(leeds: Runtime, tmp_path: Path) -> None:
-    out = tmp_path / "leeds.xlsx"
-    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+    out = sealed_export(leeds, tmp_path / "leeds.xlsx")
 
     def doctor(data: dict[str, Any]) -> None:
         data["actions"][0]["action"]["title"] = "Doctored behind the cells"
@@ -212,7 +215,6 @@ def test_a_record_from_another_store_is_not_taken(leeds: Runtime, tmp_path: Path
 
 
 def test_a_record_sealed_by_this_store_is_taken(leeds: Runtime, tmp_path: Path) -> None:
-    out = tmp_path / "leeds.xlsx"
-    write_sheet(document(leeds, "leeds"), out, record_key(leeds))
+    out = sealed_export(leeds, tmp_path / "leeds.xlsx")
     text = import_plan(leeds, ADMIN, out, slug="leeds", dry_run=True).render_text()
     assert "read as exported" in text and "seal" not in text, text

@@ -14,6 +14,7 @@ from engine.plans import planfile
 from engine.plans.planfile import SCHEMA_PATH, read_plan_file
 from tests.conftest import ADMIN
 from tests.test_cli import Cli
+from tests.test_plans import plan_file_refusal
 
 HEAD = 'slug: f\ntitle: F\nagencies: [Council]\nactions:\n  - ref: "1.1"\n    title: A\n'
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "leeds-plan.yaml"
@@ -91,11 +92,10 @@ def test_json_nested_too_deep_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_deep_inside_are_named_with_their_path(tmp_path: Path) -> None:
-    path = tmp_path / "plan.yaml"
-    path.write_text(HEAD + "    indicators:\n      - {name: Reviews, target: 70, unti: '%'}\n")
-    with pytest.raises(InvalidInput) as refused:
-        read_plan_file(path)
-    assert str(refused.value) == (
+    path, refused = plan_file_refusal(
+        tmp_path, HEAD + "    indicators:\n      - {name: Reviews, target: 70, unti: '%'}\n"
+    )
+    assert refused == (
         f"{path}: actions[1].indicators[1]: unknown key 'unti' (did you mean 'unit'?)"
     )
 

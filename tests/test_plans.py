@@ -176,15 +176,21 @@ BAD_FILES = [
 ]
 
 
+def plan_file_refusal(tmp_path: Path, text: str) -> tuple[Path, str]:
+    """A plan file of that text, which reading must refuse: its path and why."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as refused:
+        read_plan_file(path)
+    return path, str(refused.value)
+
+
 @pytest.mark.parametrize(("body", "message"), BAD_FILES)
 def test_a_plan_file_entry_that_cannot_be_read_names_the_file_entry_and_value(
     tmp_path: Path, body: str, message: str
 ) -> None:
-    path = tmp_path / "plan.yaml"
-    path.write_text("slug: f\ntitle: F\nagencies: [Council]\n" + body)
-    with pytest.raises(InvalidInput) as refused:
-        read_plan_file(path)
-    assert str(refused.value).startswith(f"{path}: {message}")
+    path, refused = plan_file_refusal(tmp_path, "slug: f\ntitle: F\nagencies: [Council]\n" + body)
+    assert refused.startswith(f"{path}: {message}")
 
 
 def test_a_date_that_is_no_date_in_a_text_field_is_kept_as_text(tmp_path: Path) -> None:

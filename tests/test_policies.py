@@ -16,12 +16,12 @@ from domain.reminders import Rule
 from domain.spec import PlanSpec
 from domain.values import RagPolicy, ReminderPolicy
 from domain.working_days import working_days_before
-from engine.plans.planfile import read_plan_file
 from engine.reminders.gather import reminders_for_day
 from engine.runtime import Runtime
 from projections import queries
 from tests.conftest import ADMIN, LEAD, World, action_spec, people
 from tests.test_cli import Cli
+from tests.test_plans import plan_file_refusal
 
 
 def policy_events(rt: Runtime) -> list[dict[str, Any]]:
@@ -216,12 +216,9 @@ reminder_policy:
 def test_a_bad_policy_in_a_plan_file_names_the_file_the_setting_and_the_value(
     tmp_path: Path, policies: str, message: str
 ) -> None:
-    path = tmp_path / "plan.yaml"
-    path.write_text("slug: f\ntitle: F\n" + policies)
-    with pytest.raises(InvalidInput) as refused:
-        read_plan_file(path)
-    assert str(refused.value).startswith(f"{path}: ")
-    assert message in str(refused.value)
+    path, refused = plan_file_refusal(tmp_path, "slug: f\ntitle: F\n" + policies)
+    assert refused.startswith(f"{path}: ")
+    assert message in refused
 
 
 # The command line

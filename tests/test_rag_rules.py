@@ -117,28 +117,36 @@ def test_red_rule_wins_over_grey() -> None:
 # Plan finish: amber window and red once passed
 
 
-def test_green_the_day_before_the_amber_window() -> None:
-    result = compute_rag(facts(), date(2009, 6, 15), POLICY)
-    assert result.computed is Rag.GREEN
-    assert result.reasons == ["on track"]
-
-
-def test_amber_on_the_first_day_of_the_amber_window() -> None:
-    result = compute_rag(facts(), date(2009, 6, 16), POLICY)
-    assert result.computed is Rag.AMBER
-    assert result.reasons == ["plan finish 30 Jun 2009 in 14 days, not complete"]
-
-
-def test_amber_on_the_day_of_plan_finish() -> None:
-    result = compute_rag(facts(), FINISH, POLICY)
-    assert result.computed is Rag.AMBER
-    assert result.reasons == ["plan finish 30 Jun 2009 is today, not complete"]
-
-
-def test_red_the_day_after_plan_finish() -> None:
-    result = compute_rag(facts(), date(2009, 7, 1), POLICY)
-    assert result.computed is Rag.RED
-    assert result.reasons == ["plan finish 30 Jun 2009 passed, not complete"]
+@pytest.mark.parametrize(
+    ("today", "rag", "reason"),
+    [
+        pytest.param(
+            date(2009, 6, 15), Rag.GREEN, "on track", id="green-the-day-before-the-amber-window"
+        ),
+        pytest.param(
+            date(2009, 6, 16),
+            Rag.AMBER,
+            "plan finish 30 Jun 2009 in 14 days, not complete",
+            id="amber-on-the-first-day-of-the-amber-window",
+        ),
+        pytest.param(
+            FINISH,
+            Rag.AMBER,
+            "plan finish 30 Jun 2009 is today, not complete",
+            id="amber-on-the-day-of-plan-finish",
+        ),
+        pytest.param(
+            date(2009, 7, 1),
+            Rag.RED,
+            "plan finish 30 Jun 2009 passed, not complete",
+            id="red-the-day-after-plan-finish",
+        ),
+    ],
+)
+def test_the_plan_finish_rule_by_day(today: date, rag: Rag, reason: str) -> None:
+    result = compute_rag(facts(), today, POLICY)
+    assert result.computed is rag
+    assert result.reasons == [reason]
 
 
 def test_amber_window_follows_the_policy() -> None:
@@ -239,17 +247,7 @@ def test_milestone_without_a_date_is_not_assessed() -> None:
         (COMPLAINTS, 5.1, Rag.AMBER),
         (COMPLAINTS, 5.5, Rag.AMBER),
         (COMPLAINTS, 5.6, Rag.RED),
-    ],
-)
-def test_indicator_rag_with_policy_tolerance(
-    indicator: Indicator, value: float, expected: Rag
-) -> None:
-    assert indicator_rag(indicator, value, POLICY) is expected
-
-
-@pytest.mark.parametrize(
-    ("indicator", "value", "expected"),
-    [
+        # an indicator's own red threshold: red below 60, and for waits above 8
         (REVIEWS_60, 75.0, Rag.GREEN),
         (REVIEWS_60, 61.0, Rag.AMBER),
         (REVIEWS_60, 60.0, Rag.AMBER),
@@ -259,7 +257,7 @@ def test_indicator_rag_with_policy_tolerance(
         (WAITS, 8.1, Rag.RED),
     ],
 )
-def test_indicator_rag_with_its_own_red_threshold(
+def test_indicator_rag_with_policy_tolerance_or_its_own_red_threshold(
     indicator: Indicator, value: float, expected: Rag
 ) -> None:
     assert indicator_rag(indicator, value, POLICY) is expected

@@ -13,13 +13,12 @@ from domain.values import Person
 from engine.reminders.dispatcher import Dispatcher
 from engine.reminders.scheduler import (
     CATCH_UP_DAYS,
-    ReminderJobs,
     SchedulerConfig,
     start_scheduler,
 )
 from engine.runtime import Runtime
 from tests.conftest import LEAD, LEAD2
-from tests.test_reminders_scheduler import wait_for
+from tests.test_reminders_scheduler import jobs_for, wait_for
 from tests.test_reminders_support import (
     MailServer,
     at,
@@ -97,10 +96,16 @@ def test_days_missed_while_the_scheduler_was_down_are_sent_once_when_it_is_back(
     assert len(server.inbox.received) == before
 
 
-def jobs_at(rt: Runtime, server: MailServer, now: datetime) -> ReminderJobs:
-    return ReminderJobs(
-        Dispatcher(rt, server.transport()), SchedulerConfig(digest_hour=8), FixedClock(now)
-    )
+def plan_with_actions_due(rt: Runtime, clock: FixedClock, *due: date) -> None:
+    """The plan set up on 1 June 2009 with actions 1.1, 1.2 and on due on those days."""
+    clock.set(at(date(2009, 6, 1)))
+    setup_plan(rt, *(simple_action(f"1.{n}", d) for n, d in enumerate(due, 1)))
+
+
+def sweep_at_nine(rt: Runtime, clock: FixedClock, server: MailServer, day: date) -> None:
+    """The scheduler's sweep at 9:00 on that day, the clock set to then."""
+    clock.set(at(day, hour=9))
+    jobs_for(rt, server, at(day, hour=9)).sweep()
 
 
 def days_sent(server: MailServer, address: str) -> list[str]:
@@ -110,15 +115,11 @@ def days_sent(server: MailServer, address: str) -> list[str]:
 def test_catching_up_goes_back_a_week_at_most(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
-    clock.set(at(date(2009, 6, 1)))
     # An action due every day from 15 Jun to 25 Jun, each reminded on its day.
-    due = [date(2009, 6, d) for d in range(15, 26)]
-    setup_plan(rt, *(simple_action(f"1.{n}", d) for n, d in enumerate(due, 1)))
-    clock.set(at(date(2009, 6, 15), hour=9))
-    jobs_at(rt, server, at(date(2009, 6, 15), hour=9)).sweep()
+    plan_with_actions_due(rt, clock, *(date(2009, 6, d) for d in range(15, 26)))
+    sweep_at_nine(rt, clock, server, date(2009, 6, 15))
     # Down from Tuesday 16th; back on Thursday 25th, nine days later.
-    clock.set(at(date(2009, 6, 25), hour=9))
-    jobs_at(rt, server, at(date(2009, 6, 25), hour=9)).sweep()
+    sweep_at_nine(rt, clock, server, date(2009, 6, 25))
 
     assert CATCH_UP_DAYS == 7
     assert days_sent(server, LEAD) == [
@@ -136,24 +137,19 @@ def test_catching_up_goes_back_a_week_at_most(
 def test_a_first_run_does_not_send_the_week_before_it(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
-    clock.set(at(date(2009, 6, 1)))
-    setup_plan(rt, simple_action("1.1", TUE), simple_action("1.2", THU))
-    clock.set(at(THU, hour=9))
-    jobs_at(rt, server, at(THU, hour=9)).sweep()
+    plan_with_actions_due(rt, clock, TUE, THU)
+    sweep_at_nine(rt, clock, server, THU)
     assert days_sent(server, LEAD) == ["2 Jul 2009"]
 
 
 def test_a_day_queued_by_hand_is_not_queued_again(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
-    clock.set(at(date(2009, 6, 1)))
-    setup_plan(rt, simple_action("1.1", TUE), simple_action("1.2", WED))
-    clock.set(at(MON, hour=9))
-    jobs_at(rt, server, at(MON, hour=9)).sweep()
+    plan_with_actions_due(rt, clock, TUE, WED)
+    sweep_at_nine(rt, clock, server, MON)
     # Tuesday's digests were sent by hand (`reminders send --on`) while the scheduler
     # was down; Wednesday's were not.
     clock.set(at(WED, hour=18))
     Dispatcher(rt, server.transport()).run(TUE)
-    clock.set(at(THU, hour=9))
-    jobs_at(rt, server, at(THU, hour=9)).sweep()
+    sweep_at_nine(rt, clock, server, THU)
     assert days_sent(server, LEAD) == ["30 Jun 2009", "1 Jul 2009"]

@@ -64,6 +64,13 @@ def queue(rt: Runtime, key: str, to: Person, items: list[dict[str, Any]]) -> Non
     assert rt.app.queue_dispatches([Dispatch.queue(key, to, DAY, [], items)]) == 1
 
 
+def queue_for_leads(rt: Runtime, count: int) -> None:
+    """One digest of action 1.1 for each of `count` leads, keyed k0, k1 and on, to
+    lead0@council.example, lead1@council.example and on."""
+    for n in range(count):
+        queue(rt, f"k{n}", Person(f"Lead {n}", f"lead{n}@council.example"), [item("1.1")])
+
+
 def test_a_reminder_that_cannot_be_rendered_is_left_out_and_the_rest_goes(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
@@ -118,8 +125,7 @@ def test_a_restarted_sender_takes_its_own_claims_back_at_once(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
     clock.set(at(DAY))
-    for n in range(3):
-        queue(rt, f"k{n}", Person(f"Lead {n}", f"lead{n}@council.example"), [item("1.1")])
+    queue_for_leads(rt, 3)
     first = Dispatcher(rt, server.transport())
     # It claims all three, and dies before sending any (kill -9 releases its name).
     ids = [dispatch_id(f"k{n}") for n in range(3)]
@@ -147,8 +153,7 @@ def test_outcomes_are_recorded_one_by_one_as_the_server_answers(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
     clock.set(at(DAY))
-    for n in range(6):
-        queue(rt, f"k{n}", Person(f"Lead {n}", f"lead{n}@council.example"), [item("1.1")])
+    queue_for_leads(rt, 6)
     seen: list[int] = []
 
     class Watching(Dispatcher):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from domain.clock import FixedClock
 from domain.dispatch import Dispatch, DispatchStatus, NotClaimable, RetryPolicy, dispatch_id
 from domain.errors import Conflict, DomainError
 from domain.values import Person
-from engine.reminders.dispatcher import DispatchConfig, Dispatcher
+from engine.reminders.dispatcher import DispatchConfig, Dispatcher, SendReport
 from engine.reminders.outbox import Outbox
 from engine.runtime import Runtime
 from projections import queries
@@ -24,6 +23,7 @@ from tests.test_reminders_support import (
     setup_plan,
     simple_action,
 )
+from tests.test_smtp_delivery import stopped_at_message
 
 DAY = date(2009, 6, 30)
 NOW = datetime(2009, 6, 30, 7, 0, tzinfo=UTC)
@@ -118,6 +118,19 @@ def plan_with_leads(rt: Runtime, clock: FixedClock, people: list[Person]) -> Non
     clock.set(at(DAY))
 
 
+def run_refusing(
+    rt: Runtime, clock: FixedClock, server: MailServer, people: list[Person], which: int, reply: str
+) -> tuple[str, Dispatcher, SendReport]:
+    """The day's digests sent to the people, the server answering the address of
+    people[which] with this reply: that address, the dispatcher and what it sent."""
+    plan_with_leads(rt, clock, people)
+    refused = people[which].email or ""
+    server.inbox.refuse[refused] = reply
+    dispatcher = Dispatcher(rt, server.transport())
+    _, sent = dispatcher.run(DAY)
+    return refused, dispatcher, sent
+
+
 def test_sending_again_sends_nothing(rt: Runtime, clock: FixedClock, server: MailServer) -> None:
     plan_with_leads(rt, clock, leads(3))
     dispatcher = Dispatcher(rt, server.transport())
@@ -134,17 +147,9 @@ def test_a_stopped_server_loses_nothing_and_sends_each_digest_once_when_back(
 ) -> None:
     people = leads(10)
     plan_with_leads(rt, clock, people)
-    server.inbox.hang_at = 4
-
-    def stop_when_hanging() -> None:
-        server.inbox.hanging.wait(30)
-        server.stop()
-
-    stopper = threading.Thread(target=stop_when_hanging)
-    stopper.start()
     dispatcher = Dispatcher(rt, server.transport(pool_size=1))
-    _, sent = dispatcher.run(DAY)
-    stopper.join()
+    with stopped_at_message(4, server.inbox, server.stop):
+        _, sent = dispatcher.run(DAY)
 
     assert (sent.sent, sent.retrying, sent.failed) == (3, 7, 0)
     counts = dispatcher.outbox.counts()
@@ -191,11 +196,7 @@ def test_a_5xx_refusal_is_recorded_as_failed_and_not_retried(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
     people = leads(3)
-    plan_with_leads(rt, clock, people)
-    refused = people[1].email or ""
-    server.inbox.refuse[refused] = "550 5.1.1 No such user"
-    dispatcher = Dispatcher(rt, server.transport())
-    _, sent = dispatcher.run(DAY)
+    refused, dispatcher, sent = run_refusing(rt, clock, server, people, 1, "550 5.1.1 No such user")
 
     assert (sent.sent, sent.failed, sent.retrying) == (2, 1, 0)
     (failed,) = dispatcher.outbox.rows(status="failed")
@@ -211,11 +212,7 @@ def test_a_4xx_refusal_is_retried_and_delivered_later(
     rt: Runtime, clock: FixedClock, server: MailServer
 ) -> None:
     people = leads(2)
-    plan_with_leads(rt, clock, people)
-    busy = people[0].email or ""
-    server.inbox.refuse[busy] = "450 4.2.1 Mailbox busy"
-    dispatcher = Dispatcher(rt, server.transport())
-    _, sent = dispatcher.run(DAY)
+    busy, dispatcher, sent = run_refusing(rt, clock, server, people, 0, "450 4.2.1 Mailbox busy")
     assert (sent.sent, sent.retrying) == (1, 1)
 
     del server.inbox.refuse[busy]

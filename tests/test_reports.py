@@ -77,9 +77,10 @@ def demo(rt: Runtime) -> Runtime:
     return rt
 
 
-@pytest.fixture
-def leeds(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
-    """The demo plan on SQLite only: for what reads the same on any database."""
+@pytest.fixture(name="leeds")
+def leeds_on_sqlite(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
+    """The demo plan on SQLite only: for what reads the same on any database. The other
+    report tests import it under this name to share it."""
     runtime = open_runtime(sqlite_url, tmp_path)
     load_demo(runtime)
     yield runtime

@@ -3,33 +3,19 @@ with why and for how long."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-import pytest
 
 from domain.clock import FixedClock
 from domain.periods import Period
 from domain.values import Rag
-from engine.demo import load_demo
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.exceptions import ExceptionContent
 from engine.runtime import Runtime
 from projections import queries
-from tests.conftest import open_runtime
-from tests.test_reports import parse, text_of
+from tests.test_reports import leeds_on_sqlite, parse, text_of  # noqa: F401  (fixture)
 
 SLUG = "leeds-iwc"
 RG = "richard.graham@leeds.example"
-
-
-@pytest.fixture
-def leeds(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = open_runtime(sqlite_url, tmp_path)
-    load_demo(runtime)
-    yield runtime
-    runtime.close()
 
 
 def content_of(rt: Runtime, period: str | None) -> ExceptionContent:

@@ -12,23 +12,12 @@ from typing import Any
 import pytest
 
 from domain.clock import FixedClock
-from engine.demo import load_demo
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.runtime import Runtime
-from tests.conftest import open_runtime
-from tests.test_reports import hostile
+from tests.test_reports import hostile, leeds_on_sqlite  # noqa: F401  (fixture)
+from tests.test_web_helpers import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A4 landscape less the 10 mm margins, at the browser's 96 pixels to the inch.
 PRINT_WIDTH = round((297 - 20) / 25.4 * 96)
 
@@ -59,17 +48,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture
-def leeds(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = open_runtime(sqlite_url, tmp_path)
-    load_demo(runtime)
-    yield runtime
-    runtime.close()
 
 
 @pytest.mark.parametrize("kind", list(ReportKind))

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.clock import FixedClock
-from engine.demo import load_demo
 from engine.reports import ReportFormat, ReportKind, build_report, render
 from engine.reports.palette import RAG_FILL
 from engine.reports.sheets import csv_safe
 from engine.runtime import Runtime
-from tests.conftest import open_runtime
+from tests.test_reports import leeds_on_sqlite  # noqa: F401  (fixture)
 
 SLUG = "leeds-iwc"
 RG = "richard.graham@leeds.example"
-
-
-@pytest.fixture
-def leeds(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Runtime]:
-    runtime = open_runtime(sqlite_url, tmp_path)
-    load_demo(runtime)
-    yield runtime
-    runtime.close()
 
 
 def sheet(

@@ -8,7 +8,8 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -73,6 +74,23 @@ class Mailbox:
 
     def recipients(self) -> list[str]:
         return [r for rcpts, _ in self.received for r in rcpts]
+
+
+@contextmanager
+def stopped_at_message(number: int, box: Any, stop: Callable[[], None]) -> Iterator[None]:
+    """The server (its Mailbox or Inbox and how to stop it) leaves message `number`
+    unanswered and is stopped while it holds it; the block sends, and the server has
+    been stopped when the block ends."""
+    box.hang_at = number
+
+    def stop_when_hanging() -> None:
+        box.hanging.wait(30)
+        stop()
+
+    stopper = threading.Thread(target=stop_when_hanging)
+    stopper.start()
+    yield
+    stopper.join()
 
 
 class CountingController(Controller):
@@ -340,16 +358,8 @@ def test_nothing_is_lost_when_the_server_stops_mid_run_and_a_resend_succeeds(
     smtp_server: SmtpServer,
 ) -> None:
     messages = bulk_messages(10)
-    smtp_server.mailbox.hang_at = 4
-
-    def stop_when_hanging() -> None:
-        smtp_server.mailbox.hanging.wait(30)
-        smtp_server.stop()
-
-    stopper = threading.Thread(target=stop_when_hanging)
-    stopper.start()
-    results = send(SmtpTransport(smtp_server.settings(), pool_size=1), messages)
-    stopper.join()
+    with stopped_at_message(4, smtp_server.mailbox, smtp_server.stop):
+        results = send(SmtpTransport(smtp_server.settings(), pool_size=1), messages)
 
     assert [r.outcome for r in results] == [Outcome.SENT] * 3 + [Outcome.TEMPORARY] * 7
     assert all(r.detail for r in results[3:])

@@ -12,7 +12,7 @@ from engine.web import make_action_link
 from engine.web.routes.actions import served_media_type
 from engine.web.templating import templates
 from engine.web.throttle import ADDRESS_FAILURES, PASSWORD_FAILURES
-from tests.conftest import ADMIN, LEAD, action_spec
+from tests.conftest import ADMIN, AGENCIES, LEAD, action_spec
 from tests.web_inprocess import BASE, PASSWORD, Site, csrf_in, open_site, site  # noqa: F401
 
 BIDI = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
@@ -149,6 +149,26 @@ def test_evidence_downloads_as_an_attachment_in_a_sandbox(site: Site) -> None:  
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"].startswith("sandbox")
+
+
+def test_a_governance_document_downloads_by_version_as_an_attachment(
+    site: Site,  # noqa: F811
+) -> None:
+    stored = site.rt.files.put_bytes("terms.pdf", b"%PDF-1.4 terms", "application/pdf")
+    site.rt.app.open_item(
+        ADMIN, "plan", "tor", "Terms of reference", AGENCIES[:1], "terms.pdf", stored.sha256
+    )
+    client = site.signed_in(LEAD)
+    response = client.get("/plans/plan/governance/tor/document/1")
+    assert response.status_code == 200
+    assert response.content == b"%PDF-1.4 terms"
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"] == 'attachment; filename="v1-terms.pdf"'
+    assert client.get("/plans/plan/governance/tor/document/2").status_code == 404
+    site.rt.files.path_for(stored.sha256).unlink()
+    missing = client.get("/plans/plan/governance/tor/document/1")
+    assert missing.status_code == 404
+    assert "version 1 of &#39;tor&#39; is not in the file store" in missing.text
 
 
 def test_html_and_svg_evidence_is_never_served_as_a_page() -> None:

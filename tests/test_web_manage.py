@@ -7,14 +7,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
+from domain.errors import InvalidInput
 from engine.runtime import Runtime
 from engine.service.accounts import Accounts, invitations
+from engine.web.pages import form_date, picked_date
 from tests.conftest import ADMIN, AUDITOR, LEAD, LEAD2, NHS, OFFICER, World, action_spec
 
 PASSWORD = "correct horse battery"
@@ -150,6 +153,18 @@ def test_an_owner_imports_after_a_dry_run_and_sets_up_an_action(site: Any, world
         data={"csrf_token": c.csrf, "token": token.group(1), "file": "telford.xlsx"},
     )
     assert r.status_code == 400 and "upload it again" in r.text
+
+
+def test_a_date_from_the_picker_is_a_date_or_a_message_naming_the_field() -> None:
+    assert picked_date(" 2009-08-31 ", "The decision date") == date(2009, 8, 31)
+    with pytest.raises(InvalidInput, match=r"^The decision date '' is not a date"):
+        picked_date("", "The decision date")
+    assert form_date("2010-03-31", "The finish date") == date(2010, 3, 31)
+    assert form_date("  ", "The finish date") is None
+    with pytest.raises(
+        InvalidInput, match=r"^The finish date 'soon' is not a date \(use the date picker\)$"
+    ):
+        form_date(" soon ", "The finish date")
 
 
 def test_a_bad_upload_is_one_clear_message(site: Any) -> None:

@@ -34,6 +34,14 @@ ALLOWED_MEDIA_TYPES = {
 }
 
 
+def existing_size(path: Path, what: str) -> int:
+    """The size in bytes of the file at `path`; InvalidInput naming it as `what` when
+    there is no such file."""
+    if not path.is_file():
+        raise InvalidInput(f"{what} '{path}' does not exist")
+    return path.stat().st_size
+
+
 @dataclass(frozen=True)
 class StoredFile:
     sha256: str
@@ -89,9 +97,7 @@ class FileStore:
             yield stored
 
     def _check_file(self, source: Path) -> None:
-        if not source.is_file():
-            raise InvalidInput(f"file '{source}' does not exist")
-        size = source.stat().st_size
+        size = existing_size(source, "file")
         if size > MAX_EVIDENCE_BYTES:
             raise InvalidInput(
                 f"file '{source}' is {size} bytes, over the limit of {MAX_EVIDENCE_BYTES} (25 MB)"

@@ -195,19 +195,22 @@ class _Pages:
             self.pages.pop(index, None)
             del self.passed[index]
 
-    def events(self) -> Iterator[EventRow]:
+    def walk(self) -> Iterator[RangePage]:
+        """One stream's pass over the pages, in order: each page is passed once the
+        stream asks for the next."""
         index = 0
         while (page := self.get(index)) is not None:
-            yield from page.events
+            yield page
             self.done_with(index)
             index += 1
 
+    def events(self) -> Iterator[EventRow]:
+        for page in self.walk():
+            yield from page.events
+
     def links(self) -> Iterator[Link]:
-        index = 0
-        while (page := self.get(index)) is not None:
+        for page in self.walk():
             yield from page.links
-            self.done_with(index)
-            index += 1
 
 
 def verify_store(

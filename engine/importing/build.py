@@ -211,14 +211,18 @@ class PlanBuilder:
         return min(c.index for c in self.columns.columns)
 
     def _open_plain_group(self, title: str, row: int) -> None:
+        self.outcome = None
+        self._open_group(self._ref_for_title(title), title, None, row)
+
+    def _ref_for_title(self, title: str) -> str:
+        """The ref of the group of this title, or for a new one the lowest free number."""
         ref = self.group_by_title.get(title.lower())
         if ref is None:
             number = 1
             while str(number) in self.groups:
                 number += 1
             ref = str(number)
-        self.outcome = None
-        self._open_group(ref, title, None, row)
+        return ref
 
     def _check_names(self, raw: Row) -> None:
         for column in self.columns.columns:
@@ -265,13 +269,7 @@ class PlanBuilder:
             self._open_groups(headings, row)
             return
         title = one_line(text)
-        ref = self.group_by_title.get(title.lower())
-        if ref is None:
-            number = 1
-            while str(number) in self.groups:
-                number += 1
-            ref = str(number)
-        self._open_group(ref, title, None, row)
+        self._open_group(self._ref_for_title(title), title, None, row)
 
     # -- actions ---------------------------------------------------------------
 

@@ -39,8 +39,8 @@ from typing import Any
 
 from engine.importing.errors import ImportFileError
 from engine.importing.exported import RECORD_NAMESPACE, RECORD_PART
-from engine.importing.layouts import column_letter, field_for_heading
-from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim, check_cell
+from engine.importing.layouts import field_for_heading
+from engine.importing.reader import CellNote, Row, Sheet, _clean, _trim, check_cell, column_letter
 
 # What the parts of a document may expand to, unzipped: a plan of thousands of actions
 # is a few megabytes; a zip bomb is gigabytes.

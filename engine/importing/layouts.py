@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.importing.errors import ImportFileError
-from engine.importing.reader import Row
+from engine.importing.reader import Row, column_letter
 
 FIELDS: tuple[str, ...] = (
     "ref", "group", "action", "aim", "lead", "accountable", "plan_start", "plan_finish",
@@ -136,15 +136,6 @@ def is_area_wide(heading: str) -> bool:
     """Evidence "applies to whole improvement area", not to one action."""
     words = normalise_heading(heading.replace("(", " ").replace(")", " "))
     return "whole" in words.split() and ("area" in words or "recommendation" in words)
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -43,6 +43,7 @@ from domain.values import (
     Recurrence,
     ReminderPolicy,
 )
+from engine.adapters.files import existing_size
 
 
 @dataclass
@@ -168,6 +169,15 @@ class _Reader:
             raise self.fail(where, f"'{key}' must be a list")
         return value
 
+    def entries(
+        self, data: dict[str, Any], key: str, where: str, what: str
+    ) -> Iterator[tuple[dict[str, Any], str]]:
+        """Each entry of the list under `key`, with where it stands ("groups[2]"); one
+        that is not a mapping is refused when it is reached."""
+        for i, value in enumerate(self.items(data, key, where), 1):
+            place = f"{key}[{i}]"
+            yield self.mapping(value, place, what), place
+
     def person(self, value: Any, where: str) -> Person:
         if isinstance(value, str):
             try:
@@ -222,9 +232,7 @@ def read_plan_file(path: Path) -> PlanFile:
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InvalidInput(f"plan file '{path}' does not exist")
-    size = path.stat().st_size
+    size = existing_size(path, "plan file")
     if size > MAX_BYTES:
         raise InvalidInput(
             f"{path}: {size:,} bytes is more than a plan file may hold ({MAX_BYTES:,})"
@@ -345,34 +353,28 @@ def _policy(data: dict[str, Any], key: str, r: _Reader) -> dict[str, Any]:
 
 def spec_from_dict(data: dict[str, Any], r: _Reader) -> PlanSpec:
     where = "plan"
-    groups = []
-    for i, g in enumerate(r.items(data, "groups", where), 1):
-        w = f"groups[{i}]"
-        r.mapping(g, w, "each group")
-        groups.append(
-            GroupSpec(
-                ref=str(r.text(g, "ref", w, required=True)),
-                title=str(r.text(g, "title", w, required=True)),
-                parent=r.text(g, "parent", w),
-                page=r.text(g, "page", w),
-                evidence_expected=[str(x) for x in r.items(g, "evidence_expected", w)],
-            )
+    groups = [
+        GroupSpec(
+            ref=str(r.text(g, "ref", w, required=True)),
+            title=str(r.text(g, "title", w, required=True)),
+            parent=r.text(g, "parent", w),
+            page=r.text(g, "page", w),
+            evidence_expected=[str(x) for x in r.items(g, "evidence_expected", w)],
         )
+        for g, w in r.entries(data, "groups", where, "each group")
+    ]
     actions = [
         _action(a, r, f"actions[{i}]") for i, a in enumerate(r.items(data, "actions", where), 1)
     ]
-    governance = []
-    for i, g in enumerate(r.items(data, "governance", where), 1):
-        w = f"governance[{i}]"
-        r.mapping(g, w, "each governance item")
-        governance.append(
-            GovernanceSpec(
-                key=str(r.text(g, "key", w, required=True)),
-                title=str(r.text(g, "title", w, required=True)),
-                document=str(r.text(g, "document", w, required=True)),
-                agencies=[str(x) for x in r.items(g, "agencies", w)],
-            )
+    governance = [
+        GovernanceSpec(
+            key=str(r.text(g, "key", w, required=True)),
+            title=str(r.text(g, "title", w, required=True)),
+            document=str(r.text(g, "document", w, required=True)),
+            agencies=[str(x) for x in r.items(g, "agencies", w)],
         )
+        for g, w in r.entries(data, "governance", where, "each governance item")
+    ]
     return PlanSpec(
         slug=str(r.text(data, "slug", where, required=True)),
         title=str(r.text(data, "title", where, required=True)),

@@ -402,7 +402,15 @@ def _governance(
         signed = item["signed_off"]
         if signed and signed["version"] == current:
             continue
-        path = item_path(plan.slug, item["key"])
+        # How a reminder names the item, whether it waits for approvals or a sign-off.
+        named: dict[str, Any] = dict(
+            plan_slug=plan.slug,
+            plan_title=plan.title,
+            item_key=item["key"],
+            item_title=item["title"],
+            version=current,
+            url_path=item_path(plan.slug, item["key"]),
+        )
         decisions = item["decisions"]
         approved = [
             d
@@ -415,14 +423,9 @@ def _governance(
             moments += [r["at"] for r in item["revocations"] if r["version"] == current]
             ready[plan.id].append(
                 ReadyForSignoff(
-                    plan_slug=plan.slug,
-                    item_key=item["key"],
-                    item_title=item["title"],
-                    version=current,
+                    **named,
                     ready_since=max(_ready_day(m, digest_hour) for m in moments),
                     secretaries=secretaries,
-                    url_path=path,
-                    plan_title=plan.title,
                 )
             )
             continue
@@ -435,15 +438,10 @@ def _governance(
                 continue
             pending[plan.id].append(
                 PendingApproval(
-                    plan_slug=plan.slug,
-                    item_key=item["key"],
-                    item_title=item["title"],
-                    version=current,
+                    **named,
                     agency=agency,
                     approvers=approvers.get(agency, []),
                     pending_since=since,
-                    url_path=path,
-                    plan_title=plan.title,
                 )
             )
     return pending, ready

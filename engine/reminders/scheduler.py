@@ -175,40 +175,30 @@ class SchedulerAlreadyRunning(RuntimeError):
     """A process runs one reminder scheduler; a second would take over the first's jobs."""
 
 
-def run_daily() -> None:
+def _run_job(job: str, work: Callable[[ReminderJobs], None], failed: str) -> None:
+    """One of the scheduler's jobs, on the jobs of the scheduler running in this process;
+    a failure is logged as `failed` and raised for the scheduler to see."""
     jobs = _running
     if jobs is None:
-        log.warning("reminder job has no running scheduler", job=DAILY_JOB)
+        log.warning("reminder job has no running scheduler", job=job)
         return
     try:
-        jobs.daily()
+        work(jobs)
     except Exception:
-        log.exception("daily reminders failed")
+        log.exception(failed)
         raise
+
+
+def run_daily() -> None:
+    _run_job(DAILY_JOB, lambda jobs: jobs.daily(), "daily reminders failed")
 
 
 def run_sweep() -> None:
-    jobs = _running
-    if jobs is None:
-        log.warning("reminder job has no running scheduler", job=SWEEP_JOB)
-        return
-    try:
-        jobs.sweep()
-    except Exception:
-        log.exception("reminder sweep failed")
-        raise
+    _run_job(SWEEP_JOB, lambda jobs: jobs.sweep(), "reminder sweep failed")
 
 
 def run_checkpoints() -> None:
-    jobs = _running
-    if jobs is None:
-        log.warning("reminder job has no running scheduler", job=CHECKPOINT_JOB)
-        return
-    try:
-        jobs.checkpoints()
-    except Exception:
-        log.exception("witnessed checkpoints failed")
-        raise
+    _run_job(CHECKPOINT_JOB, lambda jobs: jobs.checkpoints(), "witnessed checkpoints failed")
 
 
 def _claim_process(jobs: ReminderJobs) -> None:

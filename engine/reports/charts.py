@@ -191,10 +191,31 @@ def short_label(year: int, month: int) -> str:
     return f"{_MONTHS[month - 1]} {year % 100:02d}"
 
 
+def timeline_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions a timeline shows: those with a plan start or a plan finish."""
+    return [a for a in actions if to_date(a.get("plan_start")) or to_date(a.get("plan_finish"))]
+
+
+def timeline_span(rows: list[dict[str, Any]], today: date) -> tuple[date, date]:
+    """The first day of the timeline and the day after its last: whole months that hold
+    today and every plan start, plan finish and actual finish of the rows."""
+    dates = [today]
+    for a in rows:
+        dates += [
+            d
+            for d in (to_date(a.get(k)) for k in ("plan_start", "plan_finish", "actual_finish"))
+            if d
+        ]
+    first = min(dates).replace(day=1)
+    last = max(dates)
+    last = last.replace(day=calendar.monthrange(last.year, last.month)[1]) + timedelta(days=1)
+    return first, last
+
+
 def timeline(actions: list[dict[str, Any]], today: date, title: str) -> Markup:
     """Each action from plan start to plan finish, coloured by its RAG, with its actual
     finish and the report's day marked."""
-    rows = [a for a in actions if to_date(a.get("plan_start")) or to_date(a.get("plan_finish"))]
+    rows = timeline_rows(actions)
     label_w, right, top, row_h = 64, 16, 48, 16
     width = 1000
     plot_w = width - label_w - right
@@ -216,17 +237,7 @@ def timeline(actions: list[dict[str, Any]], today: date, title: str) -> Markup:
         )
         parts.append("</svg>")
         return Markup("".join(parts))
-    dates = [today]
-    for a in rows:
-        dates += [
-            d
-            for d in (to_date(a.get(k)) for k in ("plan_start", "plan_finish", "actual_finish"))
-            if d
-        ]
-    first = min(dates).replace(day=1)
-    last_month = max(dates)
-    last = last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
-    last += timedelta(days=1)
+    first, last = timeline_span(rows, today)
     span = max((last - first).days, 1)
 
     def x_of(d: date) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -48,12 +49,13 @@ def html_value(value: Any) -> Any:
     return value
 
 
-@cache
-def html_environment() -> Environment:
+def _environment(finalize: Callable[[Any], Any]) -> Environment:
+    """The report templates, autoescaped, every value passing through `finalize` on its
+    way out, with the filters both formats share."""
     env = Environment(
         loader=PackageLoader("engine.reports", "templates"),
         autoescape=True,
-        finalize=html_value,
+        finalize=finalize,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -64,19 +66,15 @@ def html_environment() -> Environment:
 
 
 @cache
+def html_environment() -> Environment:
+    return _environment(html_value)
+
+
+@cache
 def markdown_environment() -> Environment:
     # Autoescaped for Markdown: every value passes through md_text on its way out,
     # which escapes HTML and the characters Markdown would read as formatting.
-    env = Environment(
-        loader=PackageLoader("engine.reports", "templates"),
-        autoescape=True,
-        finalize=lambda value: value if isinstance(value, Markup) else md_text(value),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(_FILTERS)
+    env = _environment(lambda value: value if isinstance(value, Markup) else md_text(value))
     env.filters["cell"] = md_cell
     env.filters["code"] = md_code
     return env

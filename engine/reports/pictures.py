@@ -4,7 +4,6 @@ same data and colours as the SVG charts; the same input gives the same bytes."""
 
 from __future__ import annotations
 
-import calendar
 import io
 from datetime import date, timedelta
 from functools import cache
@@ -13,7 +12,14 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.reports.charts import STACK, Bar, short_label, stack_layout
+from engine.reports.charts import (
+    STACK,
+    Bar,
+    short_label,
+    stack_layout,
+    timeline_rows,
+    timeline_span,
+)
 from engine.reports.palette import RAG_FILL, RAG_INK
 from engine.reports.text import RAG_LABELS, plain, to_date
 
@@ -123,7 +129,7 @@ def timeline_parts(actions: list[dict[str, Any]], today: date, kind: str = "png"
 
 
 def _timeline_image(actions: list[dict[str, Any]], today: date) -> Image.Image:
-    rows = [a for a in actions if to_date(a.get("plan_start")) or to_date(a.get("plan_finish"))]
+    rows = timeline_rows(actions)
     label_w, right, top, row_h = 130, 30, _TIMELINE_TOP, _TIMELINE_ROW
     width = 2000
     plot_w = width - label_w - right
@@ -139,16 +145,7 @@ def _timeline_image(actions: list[dict[str, Any]], today: date) -> Image.Image:
             anchor="mm",
         )
         return image
-    dates = [today]
-    for a in rows:
-        dates += [
-            d
-            for d in (to_date(a.get(k)) for k in ("plan_start", "plan_finish", "actual_finish"))
-            if d
-        ]
-    first = min(dates).replace(day=1)
-    last = max(dates)
-    last = last.replace(day=calendar.monthrange(last.year, last.month)[1]) + timedelta(days=1)
+    first, last = timeline_span(rows, today)
     span = max((last - first).days, 1)
 
     def x_of(d: date) -> float:

@@ -15,12 +15,11 @@ from engine.reports.text import (
     RAG_ORDER,
     SEVERITY,
     arrow,
-    criteria_text,
     day,
     people,
     recorded_day,
+    schedule_cells,
     status_label,
-    to_date,
 )
 from projections.dashboard import setup_label
 
@@ -272,12 +271,7 @@ def progress_table(snap: PeriodSnapshot, content: ProgressContent) -> Table:
                 a.get("last_rag"),
                 setup_label(a) or a.get("rag") or status_label(a.get("status")),
                 arrow(a.get("direction")),
-                to_date(a.get("plan_start")),
-                to_date(a.get("plan_finish")),
-                to_date(a.get("actual_finish")),
-                "\n".join(criteria_text(a.get("success_criteria"))),
-                people(a.get("leads")),
-                people(a.get("accountable")),
+                *schedule_cells(a),
                 a.get("progress") or "",
                 a.get("risk") or "",
                 "; ".join(a.get("rag_reasons") or []),

@@ -24,9 +24,9 @@ from engine.reports.snapshot import Basis
 from engine.reports.text import (
     RAG_LABELS,
     arrow,
-    criteria_text,
     day,
     people,
+    schedule_cells,
     status_label,
     to_date,
 )
@@ -269,12 +269,7 @@ def _progress(report: Report, content: ProgressContent) -> list[Section]:
                     a["title"],
                     RagCell(a.get("last_rag")),
                     RagCell(a.get("rag"), a.get("direction"), status_label(a.get("status"))),
-                    to_date(a.get("plan_start")),
-                    to_date(a.get("plan_finish")),
-                    to_date(a.get("actual_finish")),
-                    "\n".join(criteria_text(a.get("success_criteria"))),
-                    people(a.get("leads")),
-                    people(a.get("accountable")),
+                    *schedule_cells(a),
                     a.get("progress") or ("Completed" if done else ""),
                     a.get("risk") or "",
                 ]

@@ -111,3 +111,16 @@ def period_label(key: str | None) -> str:
 
 def days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
+
+
+def schedule_cells(a: dict[str, Any]) -> list[Any]:
+    """An action's plan start, plan finish, actual finish, success criteria, leads and
+    accountable officer: the cells of the progress report's table from Plan start on."""
+    return [
+        to_date(a.get("plan_start")),
+        to_date(a.get("plan_finish")),
+        to_date(a.get("actual_finish")),
+        "\n".join(criteria_text(a.get("success_criteria"))),
+        people(a.get("leads")),
+        people(a.get("accountable")),
+    ]

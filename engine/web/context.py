@@ -15,7 +15,7 @@ from engine.runtime import Runtime
 from engine.service.accounts import Accounts, SessionLimits, SessionRecord
 from engine.web.cache import ReadCache
 from engine.web.security import SESSION_COOKIE, Session, Signer, csrf_matches
-from engine.web.throttle import Throttled, Throttles
+from engine.web.throttle import Throttles, throttled_lookup
 
 
 @dataclass
@@ -84,6 +84,14 @@ def session_of(request: Request) -> Session | None:
             request.cookies.get(SESSION_COOKIE)
         )
     session: Session | None = request.state.session
+    return session
+
+
+def anonymous_session(request: Request) -> Session:
+    """A new session for someone not signed in, taken as this request's: it carries the
+    token a form posts back before its owner has signed in."""
+    session = web(request).signer.new_session("", 0)
+    request.state.session = session
     return session
 
 
@@ -208,12 +216,13 @@ bearer = HTTPBearer(
 
 def _api_viewer(request: Request, token: str) -> Viewer:
     state = web(request)
-    address = client_address(request)
-    if state.throttles.api_token.blocked(address):
-        raise Throttled("API tokens")
-    email = state.accounts.token_owner(token)
+    email = throttled_lookup(
+        state.throttles.api_token,
+        client_address(request),
+        "API tokens",
+        lambda: state.accounts.token_owner(token),
+    )
     if email is None:
-        state.throttles.api_token.failed(address)
         raise ApiAuthRequired
     viewer = viewer_for(state, email, None)
     if viewer is None:

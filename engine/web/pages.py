@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 
+from domain.errors import InvalidInput, NotFound
 from engine.web import reads
 from engine.web.context import Viewer, read_positions, web
 from engine.web.security import SESSION_COOKIE, Session
@@ -76,3 +78,39 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+def picked_date(value: str, label: str) -> date:
+    """A date from a form's date picker; InvalidInput naming the field when it is none."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{label} '{value}' is not a date (use the date picker)") from None
+
+
+def form_date(value: str, label: str) -> date | None:
+    """A date from a form's date picker, or None when the field was left empty."""
+    value = value.strip()
+    return picked_date(value, label) if value else None
+
+
+def stored_download(
+    request: Request,
+    sha256: str,
+    filename: str,
+    media_type: str,
+    missing: str,
+    headers: dict[str, str] | None = None,
+) -> FileResponse:
+    """A file of the file store, sent as an attachment; NotFound saying `missing` when
+    the store no longer holds it."""
+    path = web(request).rt.files.path_for(sha256)
+    if not path.is_file():
+        raise NotFound(missing)
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=filename,
+        content_disposition_type="attachment",
+        headers=headers,
+    )

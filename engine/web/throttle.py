@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 WINDOW_SECONDS = 15 * 60
 # A person's own password: five wrong in fifteen minutes.
@@ -18,6 +20,8 @@ PASSWORD_FAILURES = 5
 # Secrets presented from an address (API tokens, calendar feeds, email links): an office
 # behind one address may hold a few stale ones, so more are allowed before refusing.
 ADDRESS_FAILURES = 30
+
+T = TypeVar("T")
 
 
 class Throttle:
@@ -63,3 +67,17 @@ class Throttled(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
+
+
+def throttled_lookup(
+    throttle: Throttle, key: str, what: str, lookup: Callable[[], T | None]
+) -> T | None:
+    """What `lookup` finds for a secret presented from `key` (an address): refused with
+    Throttled, naming `what`, while too many wrong ones came from there; a secret that
+    finds nothing counts against it."""
+    if throttle.blocked(key):
+        raise Throttled(what)
+    found = lookup()
+    if found is None:
+        throttle.failed(key)
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -162,3 +162,73 @@ def new_links(
             (position, number, id_text(event.originator_id), event.originator_version, previous)
         )
     return links
+
+
+class ChainExtension:
+    """What both stores' recorders share: the chain extended over newly stored events
+    in the transaction that stores them. Each store reads and writes its own tables."""
+
+    def _extend_chain(
+        self, cursor: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        if not stored_events:
+            return
+        head = self._read_head(cursor)
+        if head.number == 0:
+            # Events stored before these that no chain covers are refused, unless
+            # these adopt them: then they are sealed as they stand first.
+            unchained = self._unchained_before(cursor, positions[0])
+            if unchained:
+                refuse_unchained(unchained, stored_events)
+                self._seal_existing(cursor, before=positions[0])
+                head = self._read_head(cursor)
+        self._write_links(cursor, new_links(head, stored_events, positions))
+
+    def _read_head(self, cursor: Any) -> Head:
+        raise NotImplementedError
+
+    def _unchained_before(self, cursor: Any, position: int) -> int:
+        """How many events are stored before the position."""
+        raise NotImplementedError
+
+    def _seal_existing(self, cursor: Any, before: int) -> None:
+        raise NotImplementedError
+
+    def _write_links(self, cursor: Any, links: list[tuple[int, int, str, int, str]]) -> None:
+        """Store the chain rows and move the head to the last of them."""
+        raise NotImplementedError
+
+
+def seal_pages(
+    page_after: Callable[[int], Sequence[Any]],
+    position: str,
+    keep: Callable[[list[tuple[int, int, str, int, str]]], None],
+) -> tuple[int, int, str]:
+    """Chain stored events as they stand, from the genesis, a page at a time (either
+    store's): `page_after` gives the rows after a position in log order, each with its
+    position under `position`, and `keep` stores each page's chain rows. The last
+    position, the number of events chained and the last link."""
+    after, number, previous = 0, 0, GENESIS
+    while rows := page_after(after):
+        links = []
+        for row in rows:
+            number += 1
+            previous = link_of(
+                previous,
+                row["originator_id"],
+                row["originator_version"],
+                row["topic"],
+                bytes(row["state"]),
+            )
+            links.append(
+                (
+                    row[position],
+                    number,
+                    id_text(row["originator_id"]),
+                    row["originator_version"],
+                    previous,
+                )
+            )
+        keep(links)
+        after = rows[-1][position]
+    return after, number, previous

@@ -23,16 +23,13 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from domain import clock
 from engine.adapters.eventstore.chain import (
-    GENESIS,
+    ChainExtension,
     Head,
     Link,
     RangePage,
     head_of,
-    id_text,
-    link_of,
     link_row,
-    new_links,
-    refuse_unchained,
+    seal_pages,
 )
 
 SEAL_PAGE = 2000
@@ -42,7 +39,7 @@ SEAL_PAGE = 2000
 INSERT_PAGE = 2000
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+class ChainedPostgresApplicationRecorder(ChainExtension, PostgresApplicationRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
@@ -109,10 +106,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         """Chain the events stored before position ``before`` that no chain covers, as
         they stand; the head records that they were sealed, not chained live."""
         curs.execute(self._sql("DELETE FROM {chain} WHERE position < %s"), (before,))
-        after = 0
-        previous = GENESIS
-        number = 0
-        while True:
+
+        def page_after(after: int) -> list[DictRow]:
             curs.execute(
                 self._sql(
                     "SELECT * FROM {events} WHERE notification_id > %s "
@@ -120,30 +115,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ),
                 (after, before, SEAL_PAGE),
             )
-            rows = curs.fetchall()
-            if not rows:
-                break
-            links = []
-            for row in rows:
-                number += 1
-                previous = link_of(
-                    previous,
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    bytes(row["state"]),
-                )
-                links.append(
-                    (
-                        row["notification_id"],
-                        number,
-                        id_text(row["originator_id"]),
-                        row["originator_version"],
-                        previous,
-                    )
-                )
+            return curs.fetchall()
+
+        def keep(links: list[tuple[int, int, str, int, str]]) -> None:
             curs.executemany(self._sql("INSERT INTO {chain} VALUES (%s,%s,%s,%s,%s)"), links)
-            after = rows[-1]["notification_id"]
+
+        after, number, previous = seal_pages(page_after, "notification_id", keep)
         if number:
             curs.execute(
                 self._sql(
@@ -181,27 +158,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             self._extend_chain(curs, stored_events, positions)
         return positions
 
-    def _extend_chain(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        positions: Sequence[int],
+    def _unchained_before(self, curs: Cursor[DictRow], position: int) -> int:
+        curs.execute(
+            self._sql("SELECT COUNT(*) AS n FROM {events} WHERE notification_id < %s"),
+            (position,),
+        )
+        row = curs.fetchone()
+        return int(row["n"]) if row else 0
+
+    def _write_links(
+        self, curs: Cursor[DictRow], links: list[tuple[int, int, str, int, str]]
     ) -> None:
-        if not stored_events:
-            return
-        head = self._read_head(curs)
-        if head.number == 0:
-            curs.execute(
-                self._sql("SELECT COUNT(*) AS n FROM {events} WHERE notification_id < %s"),
-                (positions[0],),
-            )
-            row = curs.fetchone()
-            unchained = int(row["n"]) if row else 0
-            if unchained:
-                refuse_unchained(unchained, stored_events)
-                self._seal_existing(curs, before=positions[0])
-                head = self._read_head(curs)
-        links = new_links(head, stored_events, positions)
         curs.executemany(self._sql("INSERT INTO {chain} VALUES (%s,%s,%s,%s,%s)"), links)
         curs.execute(
             self._sql(

@@ -18,22 +18,20 @@ from eventsourcing.sqlite import (
 
 from domain import clock
 from engine.adapters.eventstore.chain import (
-    GENESIS,
+    ChainExtension,
     Head,
     Link,
     RangePage,
     head_of,
     id_text,
-    link_of,
     link_row,
-    new_links,
-    refuse_unchained,
+    seal_pages,
 )
 
 SEAL_PAGE = 2000
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteApplicationRecorder(ChainExtension, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         # Set before the base class builds its CREATE statements, which include ours.
         self.chain_table_name = f"{events_table_name}_chain"
@@ -80,39 +78,19 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         """Chain the events stored before position ``before`` that no chain covers, as
         they stand; the head records that they were sealed, not chained live."""
         c.execute(f"DELETE FROM {self.chain_table_name} WHERE position<?", (before,))
-        after = 0
-        previous = GENESIS
-        number = 0
-        while True:
+
+        def page_after(after: int) -> list[Any]:
             c.execute(
                 f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid>? AND rowid<? "
                 "ORDER BY rowid LIMIT ?",
                 (after, before, SEAL_PAGE),
             )
-            rows = c.fetchall()
-            if not rows:
-                break
-            links = []
-            for row in rows:
-                number += 1
-                previous = link_of(
-                    previous,
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    row["state"],
-                )
-                links.append(
-                    (
-                        row["rowid"],
-                        number,
-                        id_text(row["originator_id"]),
-                        row["originator_version"],
-                        previous,
-                    )
-                )
+            return list(c.fetchall())
+
+        def keep(links: list[tuple[int, int, str, int, str]]) -> None:
             c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?,?,?)", links)
-            after = rows[-1]["rowid"]
+
+        after, number, previous = seal_pages(page_after, "rowid", keep)
         if number:
             c.execute(
                 f"INSERT INTO {self.head_table_name} VALUES (1,?,?,?,?,?) "
@@ -132,22 +110,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self._extend_chain(c, stored_events, positions)
         return positions
 
-    def _extend_chain(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], positions: Sequence[int]
-    ) -> None:
-        if not stored_events:
-            return
-        head = self._read_head(c)
-        if head.number == 0:
-            c.execute(
-                f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid<?", (positions[0],)
-            )
-            unchained = int(c.fetchone()[0])
-            if unchained:
-                refuse_unchained(unchained, stored_events)
-                self._seal_existing(c, before=positions[0])
-                head = self._read_head(c)
-        links = new_links(head, stored_events, positions)
+    def _unchained_before(self, c: SQLiteCursor, position: int) -> int:
+        c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid<?", (position,))
+        return int(c.fetchone()[0])
+
+    def _write_links(self, c: SQLiteCursor, links: list[tuple[int, int, str, int, str]]) -> None:
         c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?,?,?)", links)
         c.execute(
             f"INSERT INTO {self.head_table_name} (id, position, number, link) VALUES (1,?,?,?) "

@@ -27,7 +27,7 @@ from engine.web.context import (
 from engine.web.pages import form_fields, page, safe_next
 from engine.web.routes.auth import start_session
 from engine.web.templating import action_url
-from engine.web.throttle import Throttled
+from engine.web.throttle import throttled_lookup
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 feed_router = APIRouter()
@@ -175,12 +175,14 @@ def calendar_for(request: Request, email: str) -> bytes:
 async def calendar_feed(request: Request, secret: str) -> Response:
     """No session: calendar programs fetch this by its secret address alone."""
     state = web(request)
-    address = client_address(request)
-    if state.throttles.calendar.blocked(address):
-        raise Throttled("calendar addresses")
-    email = await run_in_threadpool(state.accounts.calendar_owner, secret)
+    email = await run_in_threadpool(
+        throttled_lookup,
+        state.throttles.calendar,
+        client_address(request),
+        "calendar addresses",
+        lambda: state.accounts.calendar_owner(secret),
+    )
     if email is None:
-        state.throttles.calendar.failed(address)
         raise NotFound("no calendar at this address (it may have been replaced by a new one)")
     body = await run_in_threadpool(calendar_for, request, email)
     return Response(

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from domain.action import MAX_EVIDENCE_BYTES
 from domain.errors import Conflict, DomainError, NotFound
@@ -23,7 +23,7 @@ from engine.web.context import (
 )
 from engine.web.describe import describe
 from engine.web.errors import domain_status
-from engine.web.pages import form_fields, page, safe_next
+from engine.web.pages import form_fields, page, safe_next, stored_download
 from engine.web.security import DOWNLOAD_HEADERS
 from engine.web.templating import action_url
 from engine.web.updates import UpdateForm, Upload, apply_update, clean_name, refused_field
@@ -225,14 +225,12 @@ async def evidence_file(
     item = next((e for e in data["action"]["evidence"] if e["id"] == evidence_id), None)
     if item is None or not item["sha256"]:
         raise NotFound(f"action {ref} has no evidence file {evidence_id}")
-    path = state.rt.files.path_for(item["sha256"])
-    if not path.is_file():
-        raise NotFound(f"the file of evidence {evidence_id} is missing from the file store")
-    return FileResponse(
-        path,
-        media_type=served_media_type(item["media_type"]),
-        filename=item["name"],
-        content_disposition_type="attachment",
+    return stored_download(
+        request,
+        item["sha256"],
+        item["name"],
+        served_media_type(item["media_type"]),
+        f"the file of evidence {evidence_id} is missing from the file store",
         headers=DOWNLOAD_HEADERS,
     )
 

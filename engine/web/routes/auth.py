@@ -10,12 +10,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from domain.errors import PermissionDenied
-from engine.web.context import client_address, csrf_guard, session_of, viewer_for, web
+from engine.web.context import (
+    anonymous_session,
+    client_address,
+    csrf_guard,
+    session_of,
+    viewer_for,
+    web,
+)
 from engine.web.ops import count_sign_in_failure
 from engine.web.pages import clear_session, form_fields, page, safe_next, set_session
 from engine.web.security import LinkScope
 from engine.web.templating import action_url
-from engine.web.throttle import Throttled
+from engine.web.throttle import throttled_lookup
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 
@@ -33,13 +40,10 @@ def sign_in_options(request: Request, **context: Any) -> dict[str, Any]:
 
 @router.get("/sign-in", include_in_schema=False)
 async def sign_in_form(request: Request) -> Response:
-    state = web(request)
     session = session_of(request)
     fresh = session is None
     if session is None:
-        # An anonymous session carries the token the sign-in form posts back.
-        session = state.signer.new_session("", 0)
-        request.state.session = session
+        session = anonymous_session(request)
     response = page(
         request,
         None,
@@ -71,43 +75,52 @@ async def sign_in(request: Request) -> Response:
             "passwords are turned off here: sign in with your organisation's account"
         )
     if state.throttles.sign_in.blocked(email):
-        count_sign_in_failure(request)
-        return page(
+        return _sign_in_refused(
             request,
-            None,
-            "sign_in.html",
-            {
-                **sign_in_options(request),
-                "csrf": session.csrf,
-                "next": target,
-                "email": email,
-                "error": "Too many failed attempts for this address. Wait fifteen minutes "
-                "and try again, or ask your administrator to reset your password.",
-            },
-            status_code=429,
+            session.csrf,
+            target,
+            email,
+            "Too many failed attempts for this address. Wait fifteen minutes "
+            "and try again, or ask your administrator to reset your password.",
+            429,
         )
     ok = await run_in_threadpool(state.accounts.check_password, email, password)
     viewer = await run_in_threadpool(viewer_for, state, email, None) if ok else None
     if viewer is None:
         state.throttles.sign_in.failed(email)
-        count_sign_in_failure(request)
-        return page(
+        return _sign_in_refused(
             request,
-            None,
-            "sign_in.html",
-            {
-                **sign_in_options(request),
-                "csrf": session.csrf,
-                "next": target,
-                "email": email,
-                "error": "That email and password do not match an account.",
-            },
-            status_code=400,
+            session.csrf,
+            target,
+            email,
+            "That email and password do not match an account.",
+            400,
         )
     state.throttles.sign_in.cleared(email)
     response = RedirectResponse(target, status_code=303)
     await start_session(request, response, viewer.email, "password")
     return response
+
+
+def _sign_in_refused(
+    request: Request, csrf: str, target: str, email: str, error: str, status_code: int
+) -> Response:
+    """The sign-in form again with the address typed and why it was refused, counted as
+    a failed sign-in."""
+    count_sign_in_failure(request)
+    return page(
+        request,
+        None,
+        "sign_in.html",
+        {
+            **sign_in_options(request),
+            "csrf": csrf,
+            "next": target,
+            "email": email,
+            "error": error,
+        },
+        status_code=status_code,
+    )
 
 
 async def start_session(
@@ -141,11 +154,10 @@ async def action_link(request: Request, token: str) -> Response:
     already signed in properly (then they keep their full session)."""
     state = web(request)
     address = client_address(request)
-    if state.throttles.link.blocked(address):
-        raise Throttled("email links")
-    found = state.signer.load_link(token)
+    found = throttled_lookup(
+        state.throttles.link, address, "email links", lambda: state.signer.load_link(token)
+    )
     if found is None:
-        state.throttles.link.failed(address)
         return page(
             request,
             None,

@@ -6,7 +6,6 @@ through the application service, which checks the person's right again; the page
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +57,6 @@ def notice_of(request: Request) -> str | None:
 
 def back_to(slug: str, done: str, suffix: str = "/manage") -> RedirectResponse:
     return RedirectResponse(plan_url(slug, f"{suffix}?done={done}"), status_code=303)
-
-
-def form_date(value: str, label: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{label} '{value}' is not a date (use the date picker)") from None
 
 
 # Plans the viewer manages, and plan creation (admins)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.users import Role
 from engine.web import chart, reads
 from engine.web.context import SignedIn, Viewer, csrf_guard, read_positions, web
-from engine.web.pages import form_fields, page
+from engine.web.pages import form_fields, page, picked_date, stored_download
 from engine.web.templating import fragment, plan_url
 from projections import queries
 
@@ -120,13 +119,6 @@ async def governance(request: Request, slug: str, viewer: SignedIn) -> Response:
     return page(request, viewer, "governance.html", context)
 
 
-def _date(value: str, label: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{label} '{value}' is not a date (use the date picker)") from None
-
-
 def _version(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
@@ -145,7 +137,7 @@ async def decide_item(request: Request, slug: str, key: str, viewer: SignedIn) -
             fields.get("agency", ""),
             approve,
             fields.get("body", ""),
-            _date(fields.get("decided_on", ""), "The decision date"),
+            picked_date(fields.get("decided_on", ""), "The decision date"),
             minute_ref=fields.get("minute_ref", "").strip() or None,
             version=_version(fields.get("version", "")),
             reason=fields.get("reason", "").strip() or None,
@@ -176,7 +168,7 @@ async def sign_off(request: Request, slug: str, key: str, viewer: SignedIn) -> R
             slug,
             key,
             fields.get("board", "").strip(),
-            _date(fields.get("decided_on", ""), "The sign-off date"),
+            picked_date(fields.get("decided_on", ""), "The sign-off date"),
             minute_ref=fields.get("minute_ref", "").strip() or None,
             version=_version(fields.get("version", "")),
         )
@@ -195,12 +187,10 @@ async def item_document(
     entry = (item or {}).get("versions", {}).get(version)
     if item is None or entry is None:
         raise NotFound(f"governance item '{key}' has no version {version}")
-    path = state.rt.files.path_for(entry["sha256"])
-    if not path.is_file():
-        raise NotFound(f"version {version} of '{key}' is not in the file store")
-    return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        filename=f"v{version}-{item['document_name']}",
-        content_disposition_type="attachment",
+    return stored_download(
+        request,
+        entry["sha256"],
+        f"v{version}-{item['document_name']}",
+        "application/octet-stream",
+        f"version {version} of '{key}' is not in the file store",
     )

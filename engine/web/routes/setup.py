@@ -18,8 +18,8 @@ from domain.errors import DomainError, InvalidInput, PermissionDenied
 from domain.users import Role
 from domain.values import Person, Recurrence
 from engine.web.context import SignedIn, Viewer, csrf_guard, web
-from engine.web.pages import form_fields, page
-from engine.web.routes.manage import back_to, form_date, managed_plan, notice_of, plan_context
+from engine.web.pages import form_date, form_fields, page
+from engine.web.routes.manage import back_to, managed_plan, notice_of, plan_context
 from projections import queries
 from projections.setup import plan_setup
 

@@ -47,14 +47,17 @@ def refusal(request: Request, e: SsoRefused) -> Response:
     return response
 
 
+def _not_set_up(request: Request) -> Response:
+    return refusal(
+        request, SsoRefused("Single sign-on is not set up", "Sign in with your password.", 404)
+    )
+
+
 @router.get("/sign-in/sso", include_in_schema=False)
 async def begin(request: Request) -> Response:
     config = sso_of(request)
     if config is None:
-        return refusal(
-            request,
-            SsoRefused("Single sign-on is not set up", "Sign in with your password.", 404),
-        )
+        return _not_set_up(request)
     state = web(request)
     flow = await run_in_threadpool(
         state.accounts.start_sso, safe_next(request.query_params.get("next"))
@@ -82,10 +85,7 @@ async def begin(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     config = sso_of(request)
     if config is None:
-        return refusal(
-            request,
-            SsoRefused("Single sign-on is not set up", "Sign in with your password.", 404),
-        )
+        return _not_set_up(request)
     try:
         return await finish(request, config)
     except SsoRefused as e:

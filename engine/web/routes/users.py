@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from domain import permissions
 from domain.errors import InvalidInput, NotFound
 from domain.users import Role
-from engine.web.context import SignedIn, Viewer, csrf_guard, web
+from engine.web.context import SignedIn, Viewer, anonymous_session, csrf_guard, web
 from engine.web.invitations import invite
 from engine.web.pages import form_fields, page, set_session
 from engine.web.routes.auth import start_session
@@ -100,8 +100,7 @@ async def invitation_form(request: Request, token: str) -> Response:
     email, why = await run_in_threadpool(state.accounts.invitation, token)
     if email is None:
         return _refused_invitation(request, why)
-    session = state.signer.new_session("", 0)
-    request.state.session = session
+    session = anonymous_session(request)
     response = page(
         request, None, "invitation.html", {"csrf": session.csrf, "email": email, "token": token}
     )
@@ -126,8 +125,7 @@ async def accept_invitation(request: Request, token: str) -> Response:
         except InvalidInput as e:
             error = str(e)
     if error:
-        session = state.signer.new_session("", 0)
-        request.state.session = session
+        session = anonymous_session(request)
         refused = page(
             request,
             None,
