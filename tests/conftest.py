@@ -161,3 +161,12 @@ def server() -> Iterator[Any]:
     from tests.test_reminders_support import mail_server
 
     yield from mail_server()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules with `slow` tests run first, each module's tests still together (its
+    fixtures made once), in their order otherwise. Under `pytest -n auto --dist worksteal`
+    the long tests then start early and the last to finish are short ones, so no worker
+    is left with a long test while the others have nothing to do."""
+    slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in slow)
