@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 
 from config.settings import Settings
 from domain.clock import FixedClock, using_clock
@@ -61,6 +62,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_url" in metafunc.fixturenames:
         marked = metafunc.definition.get_closest_marker("persistence") is not None
         metafunc.parametrize("db_url", store_kinds(marked), indirect=True)
+
+
+# Passwords set and checked in the test process are hashed with Argon2id at its lowest
+# cost: the tests set and check a great many, each at the product's cost a tenth of a
+# second or more. Hashes stay Argon2id, checked by the same code; a server or command the
+# tests start as a process of its own hashes at the product's cost (and re-hashes a
+# password set here when it is first checked there). The product's cost is checked by
+# test_passwords_are_hashed_at_the_products_cost in tests/test_web_accounts.py.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def low_cost_password_hashes() -> Iterator[None]:
+    from engine.service import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", TEST_HASHER)
+        yield
 
 
 @pytest.fixture
@@ -161,3 +180,12 @@ def server() -> Iterator[Any]:
     from tests.test_reminders_support import mail_server
 
     yield from mail_server()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules with `slow` tests run first, each module's tests still together (its
+    fixtures made once), in their order otherwise. Under `pytest -n auto --dist worksteal`
+    the long tests then start early and the last to finish are short ones, so no worker
+    is left with a long test while the others have nothing to do."""
+    slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in slow)

@@ -17,6 +17,9 @@ from tests.cli import Cli
 ADMIN = "admin@c.example"
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# Every command of the tree, each a process of its own, before the first test.
+pytestmark = pytest.mark.slow
+
 # Commands that neither list, show nor change anything a script would read: they run
 # until stopped. Every other command of the tree must appear in SCRIPT below.
 RUN_UNTIL_STOPPED = {("serve",), ("scheduler",)}

@@ -822,6 +822,7 @@ def write_big_plan(path: Path, rows: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_fifty_thousand_rows(tmp_path: Path) -> None:
     spec, report = parse(write_big_plan(tmp_path / "big.csv", 50_000))
     assert report.ok and report.rows_read == 50_000 and len(spec.actions) == 50_000

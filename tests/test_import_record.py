@@ -197,6 +197,7 @@ def test_the_same_file_twice_records_nothing_the_second_time(admin_rt: Runtime, 
     assert "already has every change the file made since its last import" in again.render_text()
 
 
+@pytest.mark.slow
 @pytest.mark.persistence
 def test_fifty_thousand_rows(admin_rt: Runtime, tmp_path: Path) -> None:
     path = write_big_plan(tmp_path / "big.csv", 50_000)

@@ -291,6 +291,7 @@ def test_an_old_store_has_no_base_and_is_compared_two_way_until_one_is_kept(
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.persistence
 def test_a_lead_moves_two_dates_and_the_councils_sheet_is_imported_again(
     db_url: str, tmp_path: Path

@@ -321,6 +321,7 @@ NEW_COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.persistence
 def test_each_new_command_refuses_a_person_without_the_right(
     owned: World, db_url: str, tmp_path: Path

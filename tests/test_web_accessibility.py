@@ -280,11 +280,15 @@ def pages(browser: Any, site: Server) -> Iterator[dict[str, Any]]:  # noqa: F811
 
 
 def page_for(pages: dict[str, Any], chrome: Any, server: Server, role: str) -> Any:
+    """A page whose every load brings axe-core with it (see `with_axe`)."""
     if role == "visitor":
         # Signed out, with cookies of its own each time (a sign-in state, a link's session).
-        return chrome.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        context = chrome.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(script=axe_script())
+        return context.new_page()
     if role not in pages:
         pages[role] = sign_in(chrome, server, ROLES[role])
+        pages[role].context.add_init_script(script=axe_script())
     return pages[role]
 
 
@@ -296,14 +300,22 @@ def address(case: Case, server: Server) -> str:
     return case.url
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    from axe_playwright_python.sync_playwright import Axe
+def axe_script() -> str:
+    """axe-core as axe-playwright-python ships it."""
+    from axe_playwright_python.base import AXE_SCRIPT
 
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
-    )
-    violations: list[dict[str, Any]] = results.response["violations"]
+    return AXE_SCRIPT
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG rules on the page as it is now. The pages of `page_for` have axe
+    from the start of each load (a script added to their context once, not sent again
+    for each check); any other page is given it here."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe_script())
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    results: dict[str, Any] = page.evaluate("options => axe.run(options)", options)
+    violations: list[dict[str, Any]] = results["violations"]
     return violations
 
 

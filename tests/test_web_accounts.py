@@ -140,3 +140,18 @@ def test_accounts_opened_at_once_by_several_threads_all_open(rt: Runtime) -> Non
         for t in threads:
             t.join(60)
     assert errors == []
+
+
+def test_passwords_are_hashed_at_the_products_cost() -> None:
+    """The tests hash at a low cost (tests/conftest.py); the product hashes with Argon2id
+    at no less than argon2-cffi's defaults (RFC 9106's low-memory choice)."""
+    from argon2 import PasswordHasher, Type, extract_parameters
+
+    from engine.service import accounts
+
+    product = extract_parameters(accounts._DUMMY_HASH)
+    default = PasswordHasher()
+    assert product.type is Type.ID
+    assert product.time_cost >= default.time_cost
+    assert product.memory_cost >= default.memory_cost
+    assert product.parallelism >= default.parallelism
