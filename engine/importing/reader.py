@@ -10,8 +10,8 @@ reader to ``READERS``, and returns the same ``Sheet`` and ``Row``.
 
 A file that could hurt is refused before it is parsed: a workbook whose parts unpack
 past ``MAX_UNPACKED_BYTES`` (a zip bomb), XML with entity declarations (openpyxl and the
-workbook reader parse through defusedxml, which refuses them), and any cell longer than Excel's own limit of
-``MAX_CELL_CHARS`` characters, whatever the format.
+workbook reader parse through defusedxml, which refuses them), and any cell longer than
+Excel's own limit of ``MAX_CELL_CHARS`` characters, whatever the format.
 """
 
 from __future__ import annotations
