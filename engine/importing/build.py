@@ -17,6 +17,7 @@ How a row is read:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -70,16 +71,15 @@ def parse_group_heading(text: str) -> list[GroupHeading]:
     return found
 
 
-def _earliest_date(rows: list[RowData]) -> date | None:
-    """The plan's start as the sheet shows it: the earliest date any row gives."""
+def _earliest_date(data: RowData) -> date | None:
+    """The earliest date a row gives; the plan's start is the earliest of its rows'."""
     found: list[date] = []
-    for data in rows:
-        for name in ("plan_start", "timescale", "plan_finish"):
-            for _, text in data.texts(name):
-                reading = parse_timescale(text)
-                day = reading.plan_start or reading.period_start or reading.plan_finish
-                if reading.understood and day:
-                    found.append(day)
+    for name in ("plan_start", "timescale", "plan_finish"):
+        for _, text in data.texts(name):
+            reading = parse_timescale(text)
+            day = reading.plan_start or reading.period_start or reading.plan_finish
+            if reading.understood and day:
+                found.append(day)
     return min(found) if found else None
 
 
@@ -119,22 +119,23 @@ class PlanBuilder:
         self._read_preamble()
         for raw in self.table.rows:
             self._check_names(raw)
-        raws = {r.number: r for r in self.table.rows}
-        rows = [read_row(self.columns, r, clean_cell) for r in self.table.rows]
-        rows = [r for r in rows if not r.is_empty]
-        self.plan_start = _earliest_date(rows)
-        self.numbered = not self.has_ref_column and self._mostly_numbered(rows)
-        for index, data in enumerate(rows):
+        self._survey()
+        rows = self._rows()
+        current = next(rows, None)
+        while current is not None:
+            after = next(rows, None)
+            raw, data = current
+            following = [after[1]] if after else []
             headings = self._group_headings(data)
-            following = rows[index + 1 : index + 2]
             if headings:
                 self._open_groups(headings, data.number)
             elif self._is_outcome_heading(data, following):
                 self._open_outcome(data.distinct_texts()[0])
-            elif self._is_plain_heading(raws[data.number], data, following):
+            elif self._is_plain_heading(raw, data, following):
                 self._open_plain_group(data.distinct_texts()[0], data.number)
             else:
-                self._data_row(data)
+                self._data_row(data, raw)
+            current = after
         actions = self._settle_refs()
         plan_title = title or self.preamble.title or self.table.path.stem
         return PlanSpec(
@@ -171,10 +172,32 @@ class PlanBuilder:
                     "text above the table's headings belongs to no action; not imported",
                 )
 
-    def _mostly_numbered(self, rows: list[RowData]) -> bool:
-        cells = [t for r in rows for _, t in r.texts("action") if not self._group_headings(r)]
-        numbered = [t for t in cells if starts_numbered(t)]
-        return bool(numbered) and 2 * len(numbered) >= len(cells)
+    def _rows(self) -> Iterator[tuple[Row, RowData]]:
+        """Each row with text under a heading, and its texts by field. They are made
+        again on each walk through the rows rather than kept: a large sheet's would
+        take more memory than the plan they make."""
+        for raw in self.table.rows:
+            data = read_row(self.columns, raw, clean_cell)
+            if not data.is_empty:
+                yield raw, data
+
+    def _survey(self) -> None:
+        """What the whole sheet says before any row is read as part of the plan: its
+        earliest date (the year of "end of June") and, without a reference column,
+        whether it mostly numbers its actions."""
+        count = not self.has_ref_column
+        earliest: date | None = None
+        cells = numbered = 0
+        for _, data in self._rows():
+            day = _earliest_date(data)
+            if day is not None and (earliest is None or day < earliest):
+                earliest = day
+            if count and not self._group_headings(data):
+                for _, text in data.texts("action"):
+                    cells += 1
+                    numbered += starts_numbered(text)
+        self.plan_start = earliest
+        self.numbered = bool(numbered) and 2 * numbered >= cells
 
     # -- groups ------------------------------------------------------------------
 
@@ -273,7 +296,7 @@ class PlanBuilder:
 
     # -- actions ---------------------------------------------------------------
 
-    def _data_row(self, data: RowData) -> None:
+    def _data_row(self, data: RowData, raw: Row) -> None:
         group_cell = data.first("group")
         if group_cell:
             self._group_from_column(group_cell[0], group_cell[1], data.number)
@@ -286,7 +309,7 @@ class PlanBuilder:
             if ref_cell:
                 ref = one_line(ref_cell[1])
                 if self.current and self.current.explicit_ref == ref:
-                    if action_text and not self._same_action(data, action_text):
+                    if action_text and not self._same_action(data, raw, action_text):
                         self.log.error(
                             data.number,
                             ref_cell[0].label,
@@ -309,19 +332,13 @@ class PlanBuilder:
         else:
             self._continue_or_start(data, action_text)
 
-    def _same_action(self, data: RowData, action_text: str) -> bool:
+    def _same_action(self, data: RowData, raw: Row, action_text: str) -> bool:
         """A repeated reference continues its action when its cell spans the rows (a
         merged range) or the action's text is repeated with it."""
         assert self.current is not None
         ref_column = data.first("ref")
-        spanned = ref_column is not None and ref_column[0].index in self._spanned(data.number)
+        spanned = ref_column is not None and ref_column[0].index in raw.spanned
         return spanned or one_line(action_text) == one_line(self.current.spec.title)
-
-    def _spanned(self, number: int) -> frozenset[int]:
-        for row in self.table.rows:
-            if row.number == number:
-                return row.spanned
-        return frozenset()
 
     def _numbered_row(self, data: RowData, action_text: str) -> None:
         items = split_numbered(action_text) if action_text else []

@@ -1,16 +1,17 @@
-"""Reading CSV, TSV and XLSX files into rows of text, and finding the table's headings.
+"""Reading CSV and TSV files into rows of text, and finding the table's headings.
 
 Row numbers are the ones the council sees: the spreadsheet row, or for CSV the
 record number (a cell with line breaks is still one row).
 
 Every format is read by the function ``READERS`` names for it, loaded only when a file
-of that format is read; a new format (a Word document) adds its extension to
-``EXTENSIONS`` and its reader to ``READERS``, and returns the same ``Sheet`` and ``Row``.
+of that format is read (workbooks: engine.importing.xlsx_reader; Word documents:
+engine.importing.docx_reader); a new format adds its extension to ``EXTENSIONS`` and its
+reader to ``READERS``, and returns the same ``Sheet`` and ``Row``.
 
 A file that could hurt is refused before it is parsed: a workbook whose parts unpack
-past ``MAX_UNPACKED_BYTES`` (a zip bomb), XML with entity declarations (openpyxl parses
-through defusedxml, which refuses them), and any cell longer than Excel's own limit of
-``MAX_CELL_CHARS`` characters, whatever the format.
+past ``MAX_UNPACKED_BYTES`` (a zip bomb), XML with entity declarations (openpyxl and the
+workbook reader parse through defusedxml, which refuses them), and any cell longer than
+Excel's own limit of ``MAX_CELL_CHARS`` characters, whatever the format.
 """
 
 from __future__ import annotations
@@ -19,13 +20,10 @@ import csv
 import importlib
 import io
 import os
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
 from engine.importing.errors import ImportFileError
 
@@ -45,7 +43,7 @@ def joined(pieces: list[str]) -> str:
 READERS: dict[str, str] = {
     "csv": "engine.importing.reader:read_csv",
     "tsv": "engine.importing.reader:read_tsv",
-    "xlsx": "engine.importing.reader:read_workbook",
+    "xlsx": "engine.importing.xlsx_reader:read_workbook",
     # python-docx loads only for Word files.
     "docx": "engine.importing.docx_reader:read_document",
 }
@@ -145,9 +143,7 @@ def read_sheets(path: Path, fmt: str, sheet: str | None = None) -> list[Sheet]:
     if not path.is_file():
         raise ImportFileError(path, "no such file")
     module, _, name = READERS[fmt].partition(":")
-    read: Callable[[Path, str | None], list[Sheet]] = getattr(
-        importlib.import_module(module), name
-    )
+    read: Callable[[Path, str | None], list[Sheet]] = getattr(importlib.import_module(module), name)
     return read(path, sheet)
 
 
@@ -308,7 +304,7 @@ def _check_swallowed(
 def _swallowed(path: Path, row: int, column: int, line: str) -> None:
     raise ImportFileError(
         path,
-        f"row {row}, column {column_letter(column)}: a quote (\") opens in this cell and is "
+        f'row {row}, column {column_letter(column)}: a quote (") opens in this cell and is '
         f"not closed where the cell should end, so the rows after it are read as its text "
         f"(such as {line.strip()[:60]!r}); close the quote or remove it; nothing read",
     )
@@ -366,164 +362,3 @@ def _trim(cells: tuple[str, ...]) -> tuple[str, ...]:
     while end and not cells[end - 1]:
         end -= 1
     return cells[:end]
-
-
-# -- workbooks -----------------------------------------------------------------
-
-
-def read_workbook(path: Path, sheet: str | None) -> list[Sheet]:
-    import openpyxl.xml  # heavy import, only for workbooks
-    from openpyxl import load_workbook
-
-    if not openpyxl.xml.DEFUSEDXML:
-        # Without it openpyxl would expand XML entities a hostile workbook declares.
-        raise ImportFileError(path, "workbooks cannot be read: the defusedxml package is missing")
-    from defusedxml import DefusedXmlException
-
-    data = path.read_bytes()
-    check_unpacked_size(path, data)
-    try:
-        # From bytes, so a workbook is read whatever its file is called.
-        formulas = load_workbook(io.BytesIO(data), data_only=False)
-        values = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as exc:
-        defused = _cause(exc, DefusedXmlException)
-        if defused is not None:
-            problem = f"the workbook's XML declares entities or a DTD, refused ({defused})"
-            raise ImportFileError(path, problem) from exc
-        # A damaged workbook fails inside openpyxl, zipfile, zlib or lxml in more ways
-        # than can be listed (a bad QName, an unknown zip version, a truncated stream):
-        # whatever it is, the file is what cannot be read.
-        raise ImportFileError(path, f"not a readable .xlsx workbook ({_one_line(exc)})") from exc
-    names = formulas.sheetnames
-    if sheet is not None and sheet not in names:
-        raise ImportFileError(path, f"no sheet named {sheet!r}; sheets are: {', '.join(names)}")
-    record = _export_record(formulas)
-    chosen = [sheet] if sheet is not None else [n for n in names if n != RECORD_SHEET]
-    sheets = [_read_worksheet(path, name, formulas[name], values[name]) for name in chosen]
-    for found in sheets:
-        found.record = record
-    return sheets
-
-
-def _export_record(book: Any) -> str | None:
-    """The record export-sheet keeps in a hidden sheet of its own; None when there is
-    none, or when it is not as written (it is then simply not used)."""
-    if RECORD_SHEET not in book.sheetnames:
-        return None
-    ws = book[RECORD_SHEET]
-    pieces = [value for (value,) in ws.iter_rows(min_col=1, max_col=1, values_only=True)]
-    if ws.sheet_state == "visible" or not all(isinstance(p, str) for p in pieces):
-        return None
-    try:
-        return joined(pieces)
-    except ValueError:
-        return None
-
-
-def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """``exc`` or the exception it was raised from (openpyxl wraps the parser's)."""
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None or isinstance(seen, kind):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _read_worksheet(path: Path, name: str, ws: Any, cached: Any) -> Sheet:
-    from openpyxl.utils import get_column_letter
-
-    grid: dict[int, list[str]] = {}
-    notes: list[CellNote] = []
-    for row in ws.iter_rows():
-        texts: list[str] = []
-        for cell in row:
-            number_format = getattr(cell, "number_format", "General")
-            if isinstance(cell.value, str):
-                check_cell(path, cell.row, cell.column - 1, cell.value)
-            text = _cell_text(cell.value, number_format)
-            if cell.data_type == "f":
-                formula = _formula_text(cell.value)
-                value = cached.cell(row=cell.row, column=cell.column).value
-                where = f"{get_column_letter(cell.column)}{cell.row}"
-                if value is None:
-                    text = formula
-                    reason = (
-                        f"cell {where} holds the formula {formula} with no calculated value "
-                        f"saved; the formula text is kept, not run"
-                    )
-                else:
-                    text = _cell_text(value, number_format)
-                    reason = (
-                        f"cell {where} holds the formula {formula}; its last calculated "
-                        f"value {text!r} is used, the formula is not run"
-                    )
-                notes.append(CellNote(cell.row, cell.column - 1, formula, reason))
-            elif cell.data_type == "e":
-                reason = "the cell holds a spreadsheet error value"
-                notes.append(CellNote(cell.row, cell.column - 1, text, reason))
-            texts.append(text)
-        if row:
-            grid[row[0].row] = texts
-    copied: dict[int, set[int]] = {}
-    spanned: dict[int, set[int]] = {}
-    for merged in ws.merged_cells.ranges:
-        top_left = grid.get(merged.min_row, [])
-        value = top_left[merged.min_col - 1] if len(top_left) >= merged.min_col else ""
-        for r in range(merged.min_row, merged.max_row + 1):
-            cells = grid.setdefault(r, [])
-            cells.extend([""] * (merged.max_col - len(cells)))
-            for c in range(merged.min_col, merged.max_col + 1):
-                cells[c - 1] = value
-                if c > merged.min_col:
-                    copied.setdefault(r, set()).add(c - 1)
-                if r > merged.min_row:
-                    spanned.setdefault(r, set()).add(c - 1)
-    rows = [
-        Row(
-            number,
-            _trim(tuple(cells)),
-            frozenset(copied.get(number, ())),
-            frozenset(spanned.get(number, ())),
-        )
-        for number, cells in sorted(grid.items())
-        if any(cells)
-    ]
-    return Sheet(path, name, rows, notes)
-
-
-def _formula_text(value: object) -> str:
-    text = getattr(value, "text", value)  # array formulas carry their text
-    text = str(text)
-    return text if text.startswith("=") else f"={text}"
-
-
-def _cell_text(value: object, number_format: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        if _shows_month_only(number_format):
-            # "mmm-yy" cells mean a month, due by its end, not its first day.
-            return value.strftime("%B %Y")
-        if value.time() == time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    return _clean(str(value))
-
-
-def _shows_month_only(number_format: str) -> bool:
-    shown = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.lower())
-    return "m" in shown and "y" in shown and "d" not in shown
