@@ -12,6 +12,7 @@ import ast
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,13 @@ def write_xlsx(path: Path, rows: list[list[Any]]) -> Path:
     return path
 
 
-def rewrite_part(path: Path, part: str, change: Any) -> Path:
+def rewrite_part(path: Path, part: str, change: Callable[[bytes], bytes]) -> Path:
     """The workbook with one of its XML parts rewritten by ``change``."""
     with zipfile.ZipFile(path) as old:
         parts = {name: old.read(name) for name in old.namelist()}
-    parts[part] = change(parts[part])
+    changed = change(parts[part])
+    assert changed != parts[part], "the change did not apply"
+    parts[part] = changed
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as new:
         for name, data in parts.items():

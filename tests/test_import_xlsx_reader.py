@@ -6,7 +6,6 @@ damage found while a sheet is streamed."""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from openpyxl.chart import BarChart, Reference
 from engine.importing import ImportFileError, parse_file
 from engine.importing.reader import MAX_CELL_CHARS, RECORD_SHEET, Row, read_sheets
 from engine.importing.xlsx_reader import MAX_MERGED_CELLS, merged_ranges
+from tests.test_import_refused import rewrite_part
 
 HEADINGS = ["Ref", "Action", "Lead", "Plan Finish"]
 
@@ -32,21 +32,6 @@ def workbook(path: Path, rows: list[list[Any]], *, title: str = "Plan") -> Path:
     for row in rows:
         ws.append(row)
     wb.save(path)
-    return path
-
-
-def rewrite(path: Path, part: str, change: Callable[[bytes], bytes]) -> Path:
-    """The workbook with one of its XML parts rewritten by ``change``."""
-    with zipfile.ZipFile(path) as old:
-        parts = {name: old.read(name) for name in old.namelist()}
-    changed = change(parts[part])
-    assert changed != parts[part], "the change did not apply"
-    parts[part] = changed
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
-        for name, data in parts.items():
-            new.writestr(name, data)
-    path.write_bytes(out.getvalue())
     return path
 
 
@@ -73,7 +58,7 @@ PLAN = [
 
 def test_merged_ranges_are_read_from_the_sheet_xml_in_its_order(tmp_path: Path) -> None:
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", "A3:A4", "B3:C3"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", "A3:A4", "B3:C3"))
     with zipfile.ZipFile(path) as archive:
         assert merged_ranges(path, archive, "xl/worksheets/sheet1.xml") == [
             (2, 0, 2, 3),
@@ -88,7 +73,7 @@ def test_a_merged_heading_and_reference_are_copied_to_the_cells_they_cover(
     """The text a covered cell holds in the file ("left over" in B2: spreadsheets keep
     it, hidden) is not read: the cell shows the range's first cell, as on screen."""
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", "A3:A4", "B3:C3"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", "A3:A4", "B3:C3"))
     heading = "Recommendation 1: Improve audit"
     assert rows_of(path)[1:] == [
         Row(2, (heading,) * 4, frozenset({1, 2, 3})),
@@ -104,7 +89,7 @@ def test_a_merged_heading_and_reference_are_copied_to_the_cells_they_cover(
 
 def test_a_merged_range_below_the_last_row_written_still_spans_its_rows(tmp_path: Path) -> None:
     path = workbook(tmp_path / "plan.xlsx", PLAN[:3])
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("A3:A5", "B7:B8"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("A3:A5", "B7:B8"))
     assert [(r.number, r.cells, r.spanned) for r in rows_of(path)[3:]] == [
         (4, ("1.1",), frozenset({0})),
         (5, ("1.1",), frozenset({0})),
@@ -113,7 +98,7 @@ def test_a_merged_range_below_the_last_row_written_still_spans_its_rows(tmp_path
 
 def test_a_formula_in_a_covered_cell_is_not_read(tmp_path: Path) -> None:
     path = workbook(tmp_path / "plan.xlsx", [HEADINGS, ["1", "Do it", "=A2", "=B2"]])
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("B2:C2"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("B2:C2"))
     _, report = parse_file(path, slug="plan")
     assert [i.value for i in report.issues if "holds the formula" in i.reason] == ["=B2"]
 
@@ -129,7 +114,7 @@ def test_merges_come_from_the_part_of_the_sheet_read(tmp_path: Path) -> None:
         plan.append(row)
     path = tmp_path / "plan.xlsx"
     wb.save(path)
-    rewrite(path, "xl/worksheets/sheet2.xml", with_merges("A3:A4"))
+    rewrite_part(path, "xl/worksheets/sheet2.xml", with_merges("A3:A4"))
     spanned = Row(4, ("1.1", "", "", "Dec-10"), frozenset(), frozenset({0}))
     assert rows_of(path, "Plan")[3] == spanned
     assert rows_of(path, "Notes") == [Row(1, ("Read me first",))]
@@ -146,7 +131,7 @@ def test_a_sheet_whose_dimension_element_is_wrong_is_read_whole(
     def wrong(xml: bytes) -> bytes:
         return re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), xml)
 
-    rewrite(path, "xl/worksheets/sheet1.xml", wrong)
+    rewrite_part(path, "xl/worksheets/sheet1.xml", wrong)
     assert rows_of(path) == whole
 
 
@@ -155,7 +140,7 @@ def test_merged_ranges_covering_too_many_cells_are_refused(tmp_path: Path) -> No
     # 4 cells, then 2 for each row from 5 down: the limit is reached at the last row.
     last = (MAX_MERGED_CELLS - 4) // 2 + 4
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", f"A5:B{last + 1}"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", f"A5:B{last + 1}"))
     with pytest.raises(ImportFileError) as refused:
         read_sheets(path, "xlsx")
     assert str(refused.value) == (
@@ -163,7 +148,7 @@ def test_merged_ranges_covering_too_many_cells_are_refused(tmp_path: Path) -> No
         f"(the range A5:B{last + 1} among them); unmerge them; nothing read"
     )
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", f"A5:B{last}"))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges("A2:D2", f"A5:B{last}"))
     rows = rows_of(path)
     assert len(rows) == last
     assert rows[-1] == Row(last, ("1.2", "1.2"), frozenset({1}), frozenset({0, 1}))
@@ -174,7 +159,7 @@ def test_a_merged_range_that_is_not_a_range_of_cells_is_refused_in_one_line(
     tmp_path: Path, ref: str
 ) -> None:
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", with_merges(ref))
+    rewrite_part(path, "xl/worksheets/sheet1.xml", with_merges(ref))
     with pytest.raises(ImportFileError, match=r"^plan.xlsx: not a readable .xlsx workbook \("):
         read_sheets(path, "xlsx")
 
@@ -187,7 +172,7 @@ def test_a_formula_takes_its_saved_value_read_along_the_sheet(tmp_path: Path) ->
         xml = xml.replace(b"<f>D3</f><v></v>", b"<f>D3</f><v>Sep-10</v>")
         return xml.replace(b'<c r="D2">', b'<c r="D2" t="str">')
 
-    rewrite(path, "xl/worksheets/sheet1.xml", saved)
+    rewrite_part(path, "xl/worksheets/sheet1.xml", saved)
     [read] = read_sheets(path, "xlsx")
     assert [r.cells[3] for r in read.rows[1:]] == ["Sep-10", "=D2"]
     assert [(n.row, n.column, n.value) for n in read.notes] == [(2, 3, "=D3"), (3, 3, "=D2")]
@@ -205,7 +190,7 @@ def test_a_formula_whose_saved_value_is_longer_than_excel_allows_is_refused(
         xml = xml.replace(b'<c r="B2">', b'<c r="B2" t="str">')
         return xml.replace(b"</f><v></v>", b"</f><v>" + long + b"</v>")
 
-    rewrite(path, "xl/worksheets/sheet1.xml", saved)
+    rewrite_part(path, "xl/worksheets/sheet1.xml", saved)
     with pytest.raises(
         ImportFileError, match=r"^plan.xlsx: row 2, column B: the cell holds 32,768"
     ):
@@ -259,7 +244,7 @@ def test_a_sheet_damaged_past_its_first_rows_is_refused_in_one_line(
 ) -> None:
     """The sheet's XML is parsed as it is streamed, after the workbook has opened."""
     path = workbook(tmp_path / "plan.xlsx", PLAN)
-    rewrite(path, "xl/worksheets/sheet1.xml", damage)
+    rewrite_part(path, "xl/worksheets/sheet1.xml", damage)
     with pytest.raises(ImportFileError) as refused:
         parse_file(path, slug="plan")
     line = str(refused.value)
