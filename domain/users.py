@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -101,13 +102,11 @@ class User(TrailAggregate):
     active: bool = True  # users registered before deactivation existed are active
 
     class Deactivated(TrailAggregate.Event):
-
         class_version = 1
         reason: str
         actor: str
 
     class Reactivated(TrailAggregate.Event):
-
         class_version = 1
         reason: str | None
         actor: str
@@ -133,5 +132,6 @@ class User(TrailAggregate):
         self.active = True
 
 
+@lru_cache(maxsize=4096)  # worked out for every command, as a SHA-1
 def user_id(email: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"actiontrail:user:{email.strip().lower()}")

@@ -36,8 +36,12 @@ def fetch(source: ReadModels, sql: str, params: Sequence[object] = ()) -> list[t
     if isinstance(source, sqlite3.Connection):
         return source.execute(sql, tuple(params)).fetchall()
     if hasattr(source, "exec_driver_sql"):  # a SQLAlchemy connection
-        statement = driver_sql(sql, source.dialect.paramstyle)
-        return [tuple(r) for r in source.exec_driver_sql(statement, tuple(params))]
+        cursor = source.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(driver_sql(sql, source.dialect.paramstyle), tuple(params))
+            return [tuple(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
     with source.connect() as conn:
         return fetch(conn, sql, params)
 
