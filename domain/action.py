@@ -701,6 +701,7 @@ class Action(TrailAggregate):
     # ---- Re-baselining: new planned dates for the action, one event per action ----
 
     class Rebaselined(TrailAggregate.Event):
+
         class_version = 1
         old_start: date | None
         old_finish: date | None

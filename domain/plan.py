@@ -491,24 +491,28 @@ class Plan(TrailAggregate):
     retired_agencies: tuple[str, ...] = ()
 
     class OwnerAdded(TrailAggregate.Event):
+
         class_version = 1
         email: str
         reason: str | None
         actor: str
 
     class OwnerRemoved(TrailAggregate.Event):
+
         class_version = 1
         email: str
         reason: str | None
         actor: str
 
     class AgencyAdded(TrailAggregate.Event):
+
         class_version = 1
         name: str
         reason: str
         actor: str
 
     class AgencyRenamed(TrailAggregate.Event):
+
         class_version = 1
         name: str
         new_name: str
@@ -516,12 +520,14 @@ class Plan(TrailAggregate):
         actor: str
 
     class AgencyRetired(TrailAggregate.Event):
+
         class_version = 1
         name: str
         reason: str
         actor: str
 
     class Amended(TrailAggregate.Event):
+
         class_version = 1
         field: str
         old: Any

@@ -401,7 +401,9 @@ def due_dates_reminded(day: date, policy: ReminderPolicy, earliest: date) -> set
     cal = _Calendar(day, policy)
     dates = {due for due in cal.ladder if due >= earliest}
     if cal.overdue_day:
-        dates.update(date.fromordinal(n) for n in range(earliest.toordinal(), cal.ordinal))
+        dates.update(
+            date.fromordinal(n) for n in range(earliest.toordinal(), cal.ordinal)
+        )
     return dates
 
 
@@ -432,20 +434,8 @@ def _deadline_subject(d: Deadline) -> Subject:
     # Positional, in Subject's order (version, agency and since are None): built once
     # for each deadline with something due, tens of thousands a day.
     return Subject(
-        d.plan_slug,
-        d.plan_title,
-        d.subject_kind,
-        d.subject_ref,
-        d.subject_title,
-        d.due,
-        d.rag,
-        d.status,
-        d.url_path,
-        None,
-        None,
-        None,
-        d.leads,
-        d.action_ref,
+        d.plan_slug, d.plan_title, d.subject_kind, d.subject_ref, d.subject_title,
+        d.due, d.rag, d.status, d.url_path, None, None, None, d.leads, d.action_ref,
         d.reported_rag,
     )
 
@@ -465,9 +455,7 @@ def _deadline_reminders(
     overdue_day = cal.overdue_day
     escalate_after = policy.escalate_after_days
     sent, unreachable, nobody = (
-        out.reminders.append,
-        out.unreachable.append,
-        out.unaddressed.append,
+        out.reminders.append, out.unreachable.append, out.unaddressed.append
     )
     # Looked up once: reading an enum member off its class costs a descriptor call.
     lead_time, overdue, escalation = Rule.LEAD_TIME, Rule.OVERDUE, Rule.ESCALATION
@@ -513,17 +501,8 @@ def _deadline_reminders(
             for person in escalate_to:
                 if person.key not in lead_keys:
                     (sent if person.email else unreachable)(
-                        Reminder(
-                            person,
-                            escalation,
-                            overdue_section,
-                            day,
-                            subject,
-                            days_overdue,
-                            None,
-                            None,
-                            True,
-                        )
+                        Reminder(person, escalation, overdue_section, day, subject,
+                                 days_overdue, None, None, True)
                     )
         else:
             nobody(Unaddressed("accountable", escalation, overdue_section, day, subject))
@@ -572,20 +551,13 @@ def _approval_reminders(
                 Unaddressed("approver", Rule.APPROVAL_CHASE, Section.APPROVAL, cal.day, subject)
             )
         for approver in _distinct(a.approvers):
-            _add(
-                out,
-                Reminder(
-                    approver,
-                    Rule.APPROVAL_CHASE,
-                    Section.APPROVAL,
-                    cal.day,
-                    subject,
-                    days_waiting=waiting,
-                ),
-            )
+            _add(out, Reminder(approver, Rule.APPROVAL_CHASE, Section.APPROVAL, cal.day, subject,
+                               days_waiting=waiting))
 
 
-def _signoff_reminders(cal: _Calendar, ready: Iterable[ReadyForSignoff], out: DueReminders) -> None:
+def _signoff_reminders(
+    cal: _Calendar, ready: Iterable[ReadyForSignoff], out: DueReminders
+) -> None:
     for r in ready:
         if not 0 <= cal.ordinal - r.ready_since.toordinal() < cal.catch_up:
             continue
@@ -601,12 +573,12 @@ def _signoff_reminders(cal: _Calendar, ready: Iterable[ReadyForSignoff], out: Du
         )
         if not r.secretaries:
             out.unaddressed.append(
-                Unaddressed("secretary", Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day, subject)
+                Unaddressed("secretary", Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day,
+                            subject)
             )
         for secretary in _distinct(r.secretaries):
-            _add(
-                out, Reminder(secretary, Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day, subject)
-            )
+            _add(out, Reminder(secretary, Rule.READY_FOR_SIGNOFF, Section.SIGNOFF, cal.day,
+                               subject))
 
 
 # --- digests --------------------------------------------------------------------
@@ -656,3 +628,4 @@ def build_digests(reminders: Iterable[Reminder]) -> list[Digest]:
 def _item_order(r: Reminder) -> tuple[bool, date, str, str, str]:
     s = r.subject
     return (s.due is None, s.due or date.min, s.plan_slug, s.ref, r.rule)
+

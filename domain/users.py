@@ -102,11 +102,13 @@ class User(TrailAggregate):
     active: bool = True  # users registered before deactivation existed are active
 
     class Deactivated(TrailAggregate.Event):
+
         class_version = 1
         reason: str
         actor: str
 
     class Reactivated(TrailAggregate.Event):
+
         class_version = 1
         reason: str | None
         actor: str

@@ -41,7 +41,6 @@ def output_option(help_text: str = OUTPUT_HELP) -> Any:
     """The option of a command that writes a file: `FILE: Annotated[Path, output_option()]`."""
     return typer.Option("-o", "--output", help=help_text)
 
-
 PANEL = "Options for every command"
 
 # Each: the parameter's name in the wrapper, its option, and how it is shown in --help.
@@ -85,7 +84,9 @@ _COMMON: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def commands(app: typer.Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+def commands(
+    app: typer.Typer, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command of the tree (its CommandInfo) with the words that name it."""
     for info in app.registered_commands:
         name = info.name or info.callback.__name__.replace("_", "-")  # type: ignore[union-attr]

@@ -30,7 +30,9 @@ def _choice(enum: type[E], value: str | None, option: str) -> E | None:
         return enum(value.lower())
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        raise typer.BadParameter(f"'{value}' is not one of {allowed}", param_hint=option) from None
+        raise typer.BadParameter(
+            f"'{value}' is not one of {allowed}", param_hint=option
+        ) from None
 
 
 @app.command()
@@ -50,7 +52,9 @@ def report(
             "--format", help="html, md, csv, xlsx, docx or pdf; default from -o, else html."
         ),
     ] = None,
-    out: Annotated[Path | None, output_option("Write to this file, not stdout.")] = None,
+    out: Annotated[
+        Path | None, output_option("Write to this file, not stdout.")
+    ] = None,
 ) -> None:
     """A board report for one period. A closed period's report shows what was recorded
     when it closed; the open period's is worked out from the plan as it stands."""

@@ -202,7 +202,8 @@ def apply_record(
             raise ValueError("it is not sealed")
         if not hmac.compare_digest(seal, _seal(_body(data), key)):
             raise ValueError(
-                "its seal does not match: it was not exported from this store, or was changed since"
+                "its seal does not match: it was not exported from this store, or was "
+                "changed since"
             )
         headings = [str(h) for h in _list(data, "headings")]
         recorded_groups = [_group(g) for g in _list(data, "groups")]

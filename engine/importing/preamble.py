@@ -23,7 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_BODY_WORDS = r"Council|Trust|Authority|Partnership|Police|Constabulary|Board|Commissioning\s+Group"
+_BODY_WORDS = (
+    r"Council|Trust|Authority|Partnership|Police|Constabulary|Board|Commissioning\s+Group"
+)
 _CAPITAL = r"[A-Z][\w'’.-]*"
 _JOINERS = {"&", "and", "of", "upon", "on", "the", "-"}
 # Words that name the document rather than the body that wrote it.

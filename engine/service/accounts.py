@@ -393,7 +393,9 @@ class Accounts:
         if not state:
             return None
         with self.engine.begin() as conn:
-            row = conn.execute(select(web_sso_flows).where(web_sso_flows.c.state == state)).first()
+            row = conn.execute(
+                select(web_sso_flows).where(web_sso_flows.c.state == state)
+            ).first()
             if row is None:
                 return None
             taken = conn.execute(delete(web_sso_flows).where(web_sso_flows.c.state == state))

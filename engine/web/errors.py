@@ -129,7 +129,8 @@ async def on_throttled(request: Request, exc: Exception) -> Response:
         request,
         429,
         "Too many attempts",
-        f"Too many wrong {exc.what} came from your address. Wait fifteen minutes and try again.",
+        f"Too many wrong {exc.what} came from your address. Wait fifteen minutes and "
+        "try again.",
     )
 
 

@@ -26,7 +26,6 @@ from engine.web.throttle import throttled_lookup
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
 
-
 def sign_in_options(request: Request, **context: Any) -> dict[str, Any]:
     """What the sign-in page offers: the organisation's sign-in, passwords, or both."""
     sso = web(request).extras.get("sso")
@@ -197,7 +196,9 @@ async def action_link(request: Request, token: str) -> Response:
         existing is not None
         and existing.email == email
         and existing.scope is None
-        and await run_in_threadpool(state.accounts.live_session, existing.sid, email, state.limits)
+        and await run_in_threadpool(
+            state.accounts.live_session, existing.sid, email, state.limits
+        )
         is not None
     )
     if not full_session:
