@@ -186,7 +186,7 @@ def load_actions(rt: Runtime, n: int, leads: int) -> float:
     rt.app.add_group(ADMIN, "bench", "1", "Area")
     plan = rt.app.plan("bench")
     rt.runner.catch_up()
-    rt.app.after_save = None
+    rt.app.read_models = None
     t0 = time.perf_counter()
     batch: list[Action] = []
     for i in range(n):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from copy import deepcopy
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, Self
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain import clock
+from domain.values import Immutable
+
+# Values that cannot change once made: a deep copy may share them.
+_IMMUTABLE = (str, int, float, bool, type(None), UUID, date, datetime, Enum, Immutable)
 
 
 class TrailAggregate(Aggregate):
@@ -18,3 +26,17 @@ class TrailAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         pass
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        # The repository deep-copies a cached aggregate for every command, so that a
+        # command that fails half-way cannot corrupt the cache. Its ids, dates, times
+        # and value objects are immutable and are shared; everything else is copied.
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update(
+            {
+                name: value if isinstance(value, _IMMUTABLE) else deepcopy(value, memo)
+                for name, value in self.__dict__.items()
+            }
+        )
+        return copied

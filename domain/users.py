@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -133,5 +134,6 @@ class User(TrailAggregate):
         self.active = True
 
 
+@lru_cache(maxsize=4096)  # worked out for every command, as a SHA-1
 def user_id(email: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"actiontrail:user:{email.strip().lower()}")

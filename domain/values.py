@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 
 class Rag(StrEnum):
@@ -65,8 +65,20 @@ class Direction(StrEnum):
     LOWER = "lower"
 
 
+class Immutable:
+    """A value whose fields are all immutable: a copy, however deep, would be equal to it
+    and could never come to differ, so copying returns the value itself. Aggregates are
+    deep-copied from the repository's cache for every command, and they hold many."""
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
 @dataclass(frozen=True)
-class Person:
+class Person(Immutable):
     """A lead or accountable officer as the plan names them; email may be unknown."""
 
     name: str
@@ -93,7 +105,7 @@ class Person:
 
 
 @dataclass(frozen=True)
-class Criterion:
+class Criterion(Immutable):
     """A success criterion or stage, with its own target date where the plan gives one."""
 
     text: str
@@ -101,7 +113,7 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Indicator:
+class Indicator(Immutable):
     """A measurable target, e.g. "75%+ of reviews" or "fewer than 5%".
 
     ``red_threshold`` is the value beyond which a reading is red; when absent the
@@ -117,7 +129,7 @@ class Indicator:
 
 
 @dataclass(frozen=True)
-class RagPolicy:
+class RagPolicy(Immutable):
     """Per-plan tolerances for the computed RAG. Defaults follow common UK practice."""
 
     amber_days_before_finish: int = 14

@@ -150,10 +150,13 @@ class Runtime:
 
         # Snapshots come last: they read the history rows written for the same batch.
         runner = ProjectionRunner(
-            app, self.engine, projections=[*all_projections(), SnapshotProjection(app)]
+            app,
+            self.engine,
+            projections=[*all_projections(), SnapshotProjection(app)],
+            shares_transaction=self.db.kind in ("sqlite", "postgres"),
         )
         if self._read_your_writes:
-            app.after_save = runner.apply_recorded
+            app.read_models = runner
         self._app, self._runner = app, runner
 
     @property
@@ -238,9 +241,9 @@ def read_model_engine(db: Database) -> Engine:
         def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            # Read models can always be rebuilt from the events, so they need not
-            # wait for the disk on every commit.
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # A command's events commit through these connections too (projections.
+            # runner), so each commit waits for the disk, as the event store's own do.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         return engine

@@ -6,9 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete
+from sqlalchemy import Connection
 
+from projections.reading import execute_many
 from projections.schema import deadlines
+from projections.store import insert_rows, upsert
 from projections.views import View
 
 
@@ -34,18 +36,38 @@ def deadline_rows(view: View) -> list[dict[str, Any]]:
     return rows
 
 
-# Built once: a command that changes one action replaces its deadlines, and building
-# the statements anew each time would cost more than running them.
-_DELETE = delete(deadlines).where(deadlines.c.action_id.in_(bindparam("ids", expanding=True)))
-_INSERT = deadlines.insert()
+COLUMNS = ("action_id", "number", "plan_id", "ref", "title", "due", "status", "reported_rag",
+           "leads", "accountable")  # fmt: skip
+KEY = ["action_id", "number"]
+
+Row = tuple[object, ...]
 
 
-def replace_deadlines(conn: Connection, actions: Sequence[View]) -> None:
-    if not actions:
-        return
-    ids = [a["id"] for a in actions]
-    for i in range(0, len(ids), 500):
-        conn.execute(_DELETE, {"ids": ids[i : i + 500]})
-    rows = [r for a in actions for r in deadline_rows(a)]
-    for i in range(0, len(rows), 500):
-        conn.execute(_INSERT, rows[i : i + 500])
+def replace_deadlines(
+    conn: Connection, actions: Sequence[View], written: dict[str, list[Row]] | None = None
+) -> None:
+    """Bring the deadlines of the given actions' views into the table.
+
+    ``written`` holds the rows last written for each action, by the caller's own
+    earlier batches (valid while no other writer moves the read models). A known
+    action's rows are changed in place, and only where they differ; a status change
+    then rewrites two rows, not their indexes. Others are deleted and inserted."""
+    written = {} if written is None else written
+    deleted, inserted, upserted = [], [], []
+    for action in actions:
+        rows = [tuple(r[c] for c in COLUMNS) for r in deadline_rows(action)]
+        before = written.get(action["id"])
+        written[action["id"]] = rows
+        if before is None:
+            deleted.append((action["id"],))
+            inserted += rows
+            continue
+        numbers = {r[1] for r in rows}
+        deleted_numbers = [(action["id"], r[1]) for r in before if r[1] not in numbers]
+        if deleted_numbers:
+            execute_many(conn, f"DELETE FROM {deadlines.name} WHERE action_id = ? AND number = ?",
+                         deleted_numbers)  # fmt: skip
+        upserted += [r for r in rows if r not in before]
+    execute_many(conn, f"DELETE FROM {deadlines.name} WHERE action_id = ?", deleted)
+    insert_rows(conn, deadlines, COLUMNS, inserted)
+    upsert(conn, deadlines, [dict(zip(COLUMNS, r, strict=True)) for r in upserted], KEY)

@@ -11,11 +11,11 @@ from domain.action import Action
 from domain.governance import GovernanceItem
 from domain.plan import Plan
 from domain.users import User
-from projections.deadlines import replace_deadlines
+from projections.deadlines import Row, replace_deadlines
 from projections.outbox import OutboxProjection
 from projections.reducer import apply_event, event_kind
 from projections.schema import deadlines, history, subjects, views
-from projections.store import SqlViewStore, upsert
+from projections.store import SqlViewStore, insert_rows, upsert
 from projections.views import id_text, moment_text
 
 # The history's plan for events that belong to no plan (users).
@@ -47,22 +47,25 @@ class ViewsProjection:
     tables: tuple[Table, ...] = (views, deadlines)
 
     def __init__(self) -> None:
-        # Views as this runner last wrote them: valid while no other runner writes,
-        # which the runner's compare-and-set on positions proves before each batch.
+        # Views, and each action's deadline rows, as this runner last wrote them: valid
+        # while no other runner writes, which the runner's compare-and-set on positions
+        # proves before each batch.
         self.cache: dict[tuple[str, str], Any] = {}
+        self.deadlines: dict[str, list[Row]] = {}
 
     def forget(self) -> None:
         self.cache = {}
+        self.deadlines = {}
 
     def apply_batch(self, conn: Connection, batch: list[tuple[int, Any]]) -> None:
         if len(self.cache) > 50_000:
-            self.cache = {}
+            self.forget()
         store = SqlViewStore(conn, self.cache)
         for _, event in batch:
             apply_event(store, event)
         changed = [store.cache[k] for k in store.dirty if k[0] == "action"]
         store.flush()
-        replace_deadlines(conn, [v for v in changed if v is not None])
+        replace_deadlines(conn, [v for v in changed if v is not None], self.deadlines)
 
 
 def event_data(event: Any) -> str:
@@ -155,19 +158,6 @@ class HistoryProjection:
 
 HISTORY_COLUMNS = ("seq", "plan_id", "originator_id", "originator_version", "subject", "kind",
                    "actor", "recorded_at", "effective_on", "reason", "data")  # fmt: skip
-
-
-def insert_rows(
-    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """A plain driver-level executemany: rebuilds insert a row per event, and building
-    SQLAlchemy parameters row by row would cost more than the insert itself."""
-    if not rows:
-        return
-    mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
-    marks = ", ".join(mark for _ in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    conn.exec_driver_sql(sql, rows)
 
 
 def all_projections() -> list[Projection]:

@@ -36,8 +36,12 @@ def fetch(source: ReadModels, sql: str, params: Sequence[object] = ()) -> list[t
     if isinstance(source, sqlite3.Connection):
         return source.execute(sql, tuple(params)).fetchall()
     if hasattr(source, "exec_driver_sql"):  # a SQLAlchemy connection
-        statement = driver_sql(sql, source.dialect.paramstyle)
-        return [tuple(r) for r in source.exec_driver_sql(statement, tuple(params))]
+        cursor = source.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(driver_sql(sql, source.dialect.paramstyle), tuple(params))
+            return [tuple(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
     with source.connect() as conn:
         return fetch(conn, sql, params)
 
@@ -51,3 +55,27 @@ def positions(source: ReadModels, application_name: str, names: Sequence[str]) -
     """Each named projection's last notification id applied (0 for none)."""
     found = tracked(source, application_name)
     return {name: found.get(name, 0) for name in names}
+
+
+def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> int:
+    """Run one statement written with ``?`` marks on the driver's own cursor, in the
+    connection's transaction; returns the rows it changed. The read models are written
+    after every command, where SQLAlchemy's handling of each statement would cost more
+    than running it."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(driver_sql(sql, conn.dialect.paramstyle), tuple(params))
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    """``execute`` for many rows of parameters."""
+    if not rows:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(driver_sql(sql, conn.dialect.paramstyle), rows)
+    finally:
+        cursor.close()

@@ -7,6 +7,11 @@ which subscribes, cannot serve SQLite; pulling serves both databases). Each page
 read-model changes and the projections' tracking records are committed in one
 transaction, and a tracking record only moves if nobody else moved it first, so
 concurrent runners never apply an event twice (projections.tracking).
+
+A command's own events are applied as they are recorded, in the same transaction as the
+events (``record``): one commit per command, and a reader never sees the events without
+their read models. Where the events are kept apart from the read models (in memory),
+they are applied just after the events are stored.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from config.logging import get_logger
 from projections.projectors import Projection, all_projections
@@ -46,9 +51,14 @@ class ProjectionRunner:
         engine: Engine,
         projections: Sequence[Projection] | None = None,
         page_size: int = 1000,
+        *,
+        shares_transaction: bool = False,
     ) -> None:
         self.app = app
         self.engine = engine
+        # Whether the event store can record in a transaction of the read models' engine
+        # (the same database): the recorder's ``connection`` argument.
+        self.shares_transaction = shares_transaction
         self.projections = list(projections or all_projections())
         self.page_size = page_size
         self.tracking = ReadModelTracking(engine, app.name, self.names())
@@ -132,6 +142,51 @@ class ProjectionRunner:
                 break
         return applied
 
+    def record(self, save: Callable[..., Sequence[Any]]) -> Sequence[Any]:
+        """Record a command's events by calling ``save`` and bring the read models up
+        to date with them: in the same transaction where the store allows it, so that
+        a command commits once and no reader sees its events without their read models.
+        If they cannot be applied, nothing is recorded and the error is raised."""
+        if not self.shares_transaction:
+            recordings = save()
+            self.apply_recorded(recordings)
+            return recordings
+        with self._lock:
+            known = self._known
+            since = set(known.values()) if known else set()
+            if known is None or len(since) != 1:
+                recordings = save()
+                self._catch_up(self.projections, None, None)
+                return recordings
+            try:
+                recordings, applied = self._record_applied(save, known, since.pop())
+            except BaseException:
+                self._forget()
+                raise
+            if not applied:
+                self._forget()
+                self._catch_up(self.projections, None, None)
+            return recordings
+
+    def _record_applied(
+        self, save: Callable[..., Sequence[Any]], known: dict[str, int], since: int
+    ) -> tuple[Sequence[Any], bool]:
+        with self.engine.begin() as conn:
+            recordings = save(connection=conn.connection.driver_connection)
+            ids = [r.notification.id for r in recordings]
+            if not ids or ids != list(range(since + 1, since + 1 + len(ids))):
+                # Another writer's events came in between: the log says what to apply.
+                return recordings, False
+            # The insert holds the database's write lock until this commits, so the
+            # tracking records read now cannot move before then. If another runner
+            # moved them, the log says what to apply, after the commit.
+            if self.tracking.positions_in(conn) != known:
+                return recordings, False
+            batch = [(r.notification.id, r.domain_event) for r in recordings]
+            self._apply(conn, self.projections, known, batch, ids[-1])
+        self._known = {name: ids[-1] for name in known}
+        return recordings, True
+
     def apply_recorded(self, recordings: Sequence[Any]) -> int:
         """Bring the read models up to date after a save in this process.
 
@@ -167,18 +222,29 @@ class ProjectionRunner:
         batch: list[tuple[int, Any]],
         last: int,
     ) -> None:
+        with self.engine.begin() as conn:
+            self._apply(conn, chosen, current, batch, last)
+
+    def _apply(
+        self,
+        conn: Connection,
+        chosen: list[Projection],
+        current: dict[str, int],
+        batch: list[tuple[int, Any]],
+        last: int,
+    ) -> None:
+        """In the caller's transaction: move the tracking records and write the batch."""
         due = [p for p in chosen if current[p.name] < last]
         to = Tracking(self.app.name, last)
-        with self.engine.begin() as conn:
-            # One compare-and-set for the projections at the same position (usually all).
-            for since in sorted({current[p.name] for p in due}):
-                names = [p.name for p in due if current[p.name] == since]
-                self.tracking.move(conn, names, since, to)
-            for p in due:
-                since = current[p.name]
-                mine = batch if batch[0][0] > since else [(q, e) for q, e in batch if q > since]
-                if mine:
-                    p.apply_batch(conn, mine)
+        # One compare-and-set for the projections at the same position (usually all).
+        for since in sorted({current[p.name] for p in due}):
+            names = [p.name for p in due if current[p.name] == since]
+            self.tracking.move(conn, names, since, to)
+        for p in due:
+            since = current[p.name]
+            mine = batch if batch[0][0] > since else [(q, e) for q, e in batch if q > since]
+            if mine:
+                p.apply_batch(conn, mine)
 
     def _forget(self) -> None:
         self._known = None

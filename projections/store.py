@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
+from projections.reading import execute_many
 from projections.schema import views
 from projections.views import View
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
 
 def upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert or replace rows, on SQLite and PostgreSQL alike.
+    """Insert or replace rows (each with the same columns), on SQLite and PostgreSQL alike.
 
-    One statement per table, executed for many rows, so that it is compiled once."""
+    Plain driver SQL, executed for many rows: this runs after every command, and
+    building each row's parameters through SQLAlchemy costs more than the statement."""
     if not rows:
         return
-    cache_key = (conn.dialect.name, table.name, tuple(keys))
-    stmt = _UPSERTS.get(cache_key)
-    if stmt is None:
-        # The PostgreSQL dialect's module loads only for PostgreSQL.
-        dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
-        insert = dialect.insert(table)
-        updates = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
-        stmt = _UPSERTS[cache_key] = insert.on_conflict_do_update(index_elements=keys, set_=updates)
-    conn.execute(stmt, rows)
+    columns = tuple(rows[0])
+    sql = _upsert_sql(table.name, columns, tuple(keys))
+    execute_many(conn, sql, [tuple(row[c] for c in columns) for row in rows])
+
+
+@lru_cache(maxsize=64)
+def _upsert_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples in the order of ``columns``, on the driver's cursor:
+    rebuilds insert a row per event."""
+    marks = ", ".join("?" for _ in columns)
+    execute_many(conn, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def insert_new(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

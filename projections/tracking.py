@@ -33,9 +33,6 @@ _OLD_POSITIONS = {
     "reminder_outbox_position": "SELECT name, position FROM reminder_outbox_position",
 }
 
-# The compare-and-set statements, by parameter style and number of projections moved.
-_MOVES: dict[tuple[str, int], str] = {}
-
 
 class TrackingMoved(IntegrityError):
     """Another writer moved a projection's tracking record first: the batch written in
@@ -81,24 +78,22 @@ class ReadModelTracking(TrackingRecorder):
 
     def positions(self) -> dict[str, int]:
         """Each projection's last notification id applied (0 for none)."""
-        return reading.positions(self.engine, self.application_name, self.projections)
+        return self.positions_in(self.engine)
+
+    def positions_in(self, source: Engine | Connection) -> dict[str, int]:
+        """``positions``, read through a connection, in its transaction."""
+        return reading.positions(source, self.application_name, self.projections)
 
     def move(self, conn: Connection, names: Sequence[str], since: int, to: Tracking) -> None:
         """In the caller's transaction: move the named projections from ``since`` to the
         tracked notification, or raise TrackingMoved if any of them is not at ``since``."""
-        # Plain driver SQL: this runs after every command, and building the statement's
-        # parameters through SQLAlchemy would cost more than running it.
-        style = conn.dialect.paramstyle
-        sql = _MOVES.get((style, len(names)))
-        if sql is None:
-            sql = _MOVES[(style, len(names))] = reading.driver_sql(
-                f"UPDATE {tracking.name} SET notification_id = ? "
-                "WHERE application_name = ? AND notification_id = ? "
-                f"AND projection IN ({', '.join('?' for _ in names)})",
-                style,
-            )
-        result = conn.exec_driver_sql(sql, (to.notification_id, to.application_name, since, *names))
-        if result.rowcount != len(names):
+        sql = (
+            f"UPDATE {tracking.name} SET notification_id = ? "
+            "WHERE application_name = ? AND notification_id = ? "
+            f"AND projection IN ({', '.join('?' for _ in names)})"
+        )
+        moved = reading.execute(conn, sql, (to.notification_id, to.application_name, since, *names))
+        if moved != len(names):
             raise TrackingMoved(f"{', '.join(names)} moved past {since}")
 
     def reset(self, conn: Connection, names: Sequence[str]) -> None:

@@ -7,10 +7,11 @@ role checks hold whatever the edge.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -44,6 +45,14 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class ReadModels(Protocol):
+    def record(self, save: Callable[..., Sequence[Recording[UUID]]]) -> Sequence[Any]:
+        """Record by calling ``save``, and bring the read models up to date with it."""
+
+    def catch_up(self) -> int:
+        """Bring the read models up to the event log's head."""
+
+
 # How deeply the current thread or task is inside deferred_projection(): per context, so
 # one request deferring does not stop another's reads from following its writes.
 _deferring: ContextVar[int] = ContextVar("actiontrail_deferring", default=0)
@@ -55,8 +64,9 @@ class ActionTrail(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        # Called with what each save recorded, so that readers see their own writes.
-        self.after_save: Callable[[list[Recording[UUID]]], object] | None = None
+        # Keeps the read models up to date with each save, so that readers see their
+        # own writes (projections.runner.ProjectionRunner).
+        self.read_models: ReadModels | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -68,16 +78,18 @@ class ActionTrail(Application[UUID]):
         """Save aggregates in one transaction; a stale write becomes a Conflict. Returns
         the recordings, which ``engine.service.recorded.collecting`` also gathers for interfaces
         that tell their user what was recorded."""
+        read_models = self.read_models if _deferring.get() == 0 else None
         try:
-            recordings = self.save(*aggregates)
+            if read_models is None:
+                recordings = list(self.save(*aggregates))
+            else:
+                recordings = list(read_models.record(partial(self.save, *aggregates)))
         except IntegrityError as e:
             names = ", ".join(_describe(a) for a in aggregates)
             raise Conflict(
                 f"{names} changed since it was read (someone else updated it a moment ago); "
                 "reload and try again"
             ) from e
-        if self.after_save is not None and _deferring.get() == 0:
-            self.after_save(recordings)
         recorded.note({a.id: _describe(a) for a in aggregates}, recordings)
         return recordings
 
@@ -90,8 +102,8 @@ class ActionTrail(Application[UUID]):
         finally:
             _deferring.reset(token)
             # Catch up even when the block failed: what it did record must be visible.
-            if self.after_save is not None and _deferring.get() == 0:
-                self.after_save([])
+            if self.read_models is not None and _deferring.get() == 0:
+                self.read_models.catch_up()
 
     def _get(self, aggregate_id: UUID, missing: str) -> Any:
         try:
@@ -713,7 +725,6 @@ class ActionTrail(Application[UUID]):
             actor, slug, ref, key, narrative, risk=risk, expected_version=expected_version
         )
         return key
-
 
     # Single sign-on
 

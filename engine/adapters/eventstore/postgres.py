@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -18,8 +24,9 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import retry
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Composed, Identifier
+from psycopg.types.composite import register_composite
 
 from domain import clock
 from engine.adapters.eventstore.chain import (
@@ -132,17 +139,43 @@ class ChainedPostgresApplicationRecorder(ChainExtension, PostgresApplicationReco
                 (after, number, previous, after, clock.now().isoformat()),
             )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        connection: psycopg.Connection[Any] | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         """Insert the events in pages, and their links, in one transaction under the
         table's EXCLUSIVE lock, so no other writer can move the chain's head before
-        this transaction commits."""
+        this transaction commits: the store's own, or, given a ``connection`` to the
+        same database, the transaction its holder has open and will commit (the read
+        models are then written in it too: projections.runner)."""
         if not stored_events:
             return []
+        if connection is None:
+            return self._insert_in_own_transaction(stored_events)
+        for info in self.datastore.psycopg_type_adapters.values():
+            if not connection.adapters.types.get(info.oid):
+                register_composite(info, connection)
+        # As the store's own transactions report them, so a stale write is a conflict.
+        try:
+            return self._insert(connection, stored_events)
+        except psycopg.IntegrityError as e:
+            raise IntegrityError(str(e)) from e
+        except psycopg.OperationalError as e:
+            raise OperationalError(str(e)) from e
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_in_own_transaction(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        with self.datastore.get_connection() as conn, conn.transaction():
+            return self._insert(conn, stored_events)
+
+    def _insert(
+        self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent]
+    ) -> list[int]:
         positions: list[int] = []
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        with conn.cursor(row_factory=dict_row) as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
             for start in range(0, len(stored_events), INSERT_PAGE):

@@ -5,10 +5,11 @@ Selected with PERSISTENCE_MODULE=engine.adapters.eventstore.sqlite:ChainedSQLite
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
@@ -99,6 +100,31 @@ class ChainedSQLiteApplicationRecorder(ChainExtension, SQLiteApplicationRecorder
                 "sealed_through=excluded.sealed_through, sealed_at=excluded.sealed_at",
                 (after, number, previous, after, clock.now().isoformat()),
             )
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        connection: sqlite3.Connection | None = None,
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        """Insert the events and their links in one transaction: the store's own, or,
+        given a ``connection`` to the same file, the transaction its holder has open and
+        will commit (the read models are then written in it too: projections.runner)."""
+        if connection is None:
+            return super().insert_events(stored_events, **kwargs)
+        raw = connection.cursor()
+        raw.row_factory = sqlite3.Row  # as the store's own connections read rows
+        cursor = SQLiteCursor(raw)
+        try:
+            return self._insert_events(cursor, stored_events, **kwargs)
+        # As the store's own transactions report them, so a stale write is a conflict.
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+        except sqlite3.OperationalError as e:
+            raise OperationalError(e) from e
+        finally:
+            cursor.sqlite_cursor.close()
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
