@@ -23,6 +23,7 @@ from projections.views import (
     View,
     id_text,
     iso,
+    moment_text,
     new_action_view,
     new_item_view,
     new_plan_view,
@@ -63,7 +64,16 @@ def event_kind(event: object) -> str:
 
 
 def apply_event(store: ViewStore, event: object) -> None:
-    _apply(event, store)
+    kind = type(event)
+    handler = _handler_of.get(kind)
+    if handler is None:
+        handler = _handler_of[kind] = _apply.dispatch(kind)
+    handler(event, store)
+
+
+# Each class's handler as found by `_apply`, looked up directly: a rebuild applies
+# hundreds of thousands of events, and singledispatch's own lookup costs more.
+_handler_of: dict[type, Callable[[object, ViewStore], None]] = {}
 
 
 @singledispatch
@@ -90,6 +100,7 @@ def handles(
 
     def register(fn: Callable[[E, ViewStore], None]) -> Callable[[E, ViewStore], None]:
         _apply.register(cls, fn)
+        _handler_of.clear()
         return fn
 
     return register
@@ -117,7 +128,10 @@ def _updating(
             view = store.get(kind, key)
             assert view is not None, f"{what} {key} has no view"
             fn(view, e)
-            _touch(view, e)
+            # _touch, inline: this runs for nearly every event.
+            view["updated_at"] = moment_text(e.timestamp)
+            if "version" in view:
+                view["version"] = e.originator_version
             store.put(kind, key, view)
 
         return handle
