@@ -200,7 +200,6 @@ class ProjectionRunner:
                 # In the same transaction as the delete: a rebuild stopped at any point
                 # leaves read models that the next rebuild or catch-up starts from zero.
                 self.tracking.reset(conn, [p.name for p in chosen])
-            # Larger pages mean fewer, larger transactions while replaying everything.
             page_size, self.page_size = self.page_size, max(self.page_size, REBUILD_PAGE)
             try:
                 with _collecting_less():
@@ -209,7 +208,9 @@ class ProjectionRunner:
                 self.page_size = page_size
 
 
-REBUILD_PAGE = 5000
+# Pages of a rebuild: fewer, larger transactions, each view encoded and written once a
+# page, and still well within memory (a page of decoded events is some tens of MB).
+REBUILD_PAGE = 10_000
 
 
 @contextmanager
