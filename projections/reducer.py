@@ -274,6 +274,12 @@ def narrative_recorded(view: View, e: Plan.NarrativeRecorded) -> None:
 # Actions
 
 
+def _when(e: Action.StatusChanged | Action.RagAssessed) -> str:
+    """The day it took effect, or else the moment it was recorded."""
+    effective = e.effective_on
+    return effective.isoformat() if effective else moment_text(e.timestamp)
+
+
 @handles(Action.Added)
 def action_added(e: Action.Added, store: ViewStore) -> None:
     key = id_text(e.originator_id)
@@ -296,7 +302,7 @@ def action_amended(view: View, e: Action.Amended) -> None:
 def status_changed(view: View, e: Action.StatusChanged) -> None:
     view["status"] = e.status
     view["status_reason"] = e.reason
-    view["status_since"] = iso(e.effective_on or e.timestamp)
+    view["status_since"] = _when(e)
     if e.status == "completed":
         view["actual_finish"] = iso(e.effective_on)
     elif e.status in ("in_progress", "not_started"):
@@ -309,7 +315,7 @@ def progress_reported(view: View, e: Action.ProgressReported) -> None:
     view["progress"] = e.narrative
     view["risk"] = e.risk
     view["progress_period"] = e.period
-    view["progress_at"] = iso(e.timestamp)
+    view["progress_at"] = moment_text(e.timestamp)
 
 
 @handles(Action.RagAssessed)
@@ -317,7 +323,7 @@ def progress_reported(view: View, e: Action.ProgressReported) -> None:
 def rag_assessed(view: View, e: Action.RagAssessed) -> None:
     view["reported_rag"] = e.rag
     view["rag_reason"] = e.reason
-    view["rag_assessed_at"] = iso(e.effective_on or e.timestamp)
+    view["rag_assessed_at"] = _when(e)
     view["rag_assessed_by"] = e.actor
 
 
