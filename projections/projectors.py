@@ -70,7 +70,11 @@ class ViewsProjection:
 
 def event_data(event: Any) -> str:
     """The event's own data as JSON text: dates and ids as ISO strings and text."""
-    data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+    # A copy less what is not data keeps the attributes' order, and costs less than
+    # choosing them one by one.
+    data = event.__dict__.copy()
+    for name in _NOT_DATA:
+        data.pop(name, None)
     return orjson.dumps(data, default=_as_text, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -138,7 +142,7 @@ class HistoryProjection:
                 known[oid] = ([r[0] for r in found], found[0][1]) if found else subject_of(event)
             plan_ids, label = known[oid]
             effective = getattr(event, "effective_on", None)
-            # In the order of HISTORY_COLUMNS, after the plan id.
+            # In the order of HISTORY_COLUMNS, after the seq and the plan id.
             common = (
                 oid,
                 event.originator_version,
@@ -150,7 +154,10 @@ class HistoryProjection:
                 getattr(event, "reason", None),
                 event_data(event),
             )
-            rows += [(seq, p, *common) for p in plan_ids]
+            if len(plan_ids) == 1:
+                rows.append((seq, plan_ids[0], *common))
+            else:
+                rows += [(seq, p, *common) for p in plan_ids]
         for i in range(0, len(new_subjects), 500):
             upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id", "plan_id"])
         insert_rows(conn, history, HISTORY_COLUMNS, rows)

@@ -23,6 +23,7 @@ from projections.views import (
     View,
     id_text,
     iso,
+    moment_text,
     new_action_view,
     new_item_view,
     new_plan_view,
@@ -63,7 +64,16 @@ def event_kind(event: object) -> str:
 
 
 def apply_event(store: ViewStore, event: object) -> None:
-    _apply(event, store)
+    kind = type(event)
+    handler = _handler_of.get(kind)
+    if handler is None:
+        handler = _handler_of[kind] = _apply.dispatch(kind)
+    handler(event, store)
+
+
+# Each class's handler as found by `_apply`, looked up directly: a rebuild applies
+# hundreds of thousands of events, and singledispatch's own lookup costs more.
+_handler_of: dict[type, Callable[[object, ViewStore], None]] = {}
 
 
 @singledispatch
@@ -90,6 +100,7 @@ def handles(
 
     def register(fn: Callable[[E, ViewStore], None]) -> Callable[[E, ViewStore], None]:
         _apply.register(cls, fn)
+        _handler_of.clear()
         return fn
 
     return register
@@ -117,7 +128,10 @@ def _updating(
             view = store.get(kind, key)
             assert view is not None, f"{what} {key} has no view"
             fn(view, e)
-            _touch(view, e)
+            # _touch, inline: this runs for nearly every event.
+            view["updated_at"] = moment_text(e.timestamp)
+            if "version" in view:
+                view["version"] = e.originator_version
             store.put(kind, key, view)
 
         return handle
@@ -260,6 +274,12 @@ def narrative_recorded(view: View, e: Plan.NarrativeRecorded) -> None:
 # Actions
 
 
+def _when(e: Action.StatusChanged | Action.RagAssessed) -> str:
+    """The day it took effect, or else the moment it was recorded."""
+    effective = e.effective_on
+    return effective.isoformat() if effective else moment_text(e.timestamp)
+
+
 @handles(Action.Added)
 def action_added(e: Action.Added, store: ViewStore) -> None:
     key = id_text(e.originator_id)
@@ -282,7 +302,7 @@ def action_amended(view: View, e: Action.Amended) -> None:
 def status_changed(view: View, e: Action.StatusChanged) -> None:
     view["status"] = e.status
     view["status_reason"] = e.reason
-    view["status_since"] = iso(e.effective_on or e.timestamp)
+    view["status_since"] = _when(e)
     if e.status == "completed":
         view["actual_finish"] = iso(e.effective_on)
     elif e.status in ("in_progress", "not_started"):
@@ -295,7 +315,7 @@ def progress_reported(view: View, e: Action.ProgressReported) -> None:
     view["progress"] = e.narrative
     view["risk"] = e.risk
     view["progress_period"] = e.period
-    view["progress_at"] = iso(e.timestamp)
+    view["progress_at"] = moment_text(e.timestamp)
 
 
 @handles(Action.RagAssessed)
@@ -303,7 +323,7 @@ def progress_reported(view: View, e: Action.ProgressReported) -> None:
 def rag_assessed(view: View, e: Action.RagAssessed) -> None:
     view["reported_rag"] = e.rag
     view["rag_reason"] = e.reason
-    view["rag_assessed_at"] = iso(e.effective_on or e.timestamp)
+    view["rag_assessed_at"] = _when(e)
     view["rag_assessed_by"] = e.actor
 
 

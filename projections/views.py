@@ -22,9 +22,21 @@ View = dict[str, Any]
 
 # Every event's id and moment are written as text by several projections, and a
 # rebuild writes hundreds of thousands of them: each is worked out once, then looked up.
-@lru_cache(maxsize=20_000)
+# Ids are looked up by their number: UUID's own hash and equality are Python code.
+_ID_TEXTS: dict[int, str] = {}
+_ID_TEXTS_MAX = 20_000
+
+
 def id_text(value: UUID) -> str:
-    return str(value)
+    if type(value) is not UUID:
+        return str(value)
+    number = value.int
+    text = _ID_TEXTS.get(number)
+    if text is None:
+        if len(_ID_TEXTS) >= _ID_TEXTS_MAX:
+            _ID_TEXTS.clear()
+        text = _ID_TEXTS[number] = str(value)
+    return text
 
 
 @lru_cache(maxsize=20_000)
@@ -33,15 +45,27 @@ def _moment_text(value: datetime, zone: Any) -> str:
     return value.isoformat()
 
 
+# The moment last written, as (moment, text): the views write an event's moment twice
+# in a row (the change itself and `updated_at`), and the same object is cheaper to
+# recognise than to hash.
+_last_moment: tuple[datetime | None, str] = (None, "")
+
+
 def moment_text(value: datetime) -> str:
-    return _moment_text(value, value.tzinfo)
+    global _last_moment
+    last = _last_moment
+    if last[0] is value:
+        return last[1]
+    text = _moment_text(value, value.tzinfo)
+    _last_moment = (value, text)
+    return text
 
 
 def iso(value: Any) -> Any:
     """Dates, datetimes and ids as strings, recursively, for JSON storage."""
     kind = type(value)
     if kind is datetime:
-        return _moment_text(value, value.tzinfo)
+        return moment_text(value)
     if kind is UUID:
         return id_text(value)
     if hasattr(value, "isoformat"):

@@ -148,8 +148,13 @@ class SnapshotProjection:
             self.plans_of = {}
         counts: dict[str, int] = {}
         last: dict[str, int] = {}
+        plans_of = self.plans_of
         for seq, event in batch:
-            for plan_id in self._plans(conn, event):
+            # The lookup of _plans, inline: this runs for every event of a rebuild.
+            plans = plans_of.get(id_text(event.originator_id))
+            if plans is None:
+                plans = self._plans(conn, event)
+            for plan_id in plans:
                 counts[plan_id] = counts.get(plan_id, 0) + 1
                 last[plan_id] = seq
         for plan_id, added in counts.items():
