@@ -207,3 +207,18 @@ def test_the_pdf_gives_pseudo_elements_styles_only_where_they_show(tmp_path: Pat
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "• One" in text and "1. Two" in text
+
+
+def test_the_pdf_prints_each_date_of_the_progress_table_on_one_line(
+    closed: Runtime, tmp_path: Path
+) -> None:
+    """The date columns of the printed table are wide enough for a date: "30 Sep 2009"
+    reads on one line, not as "30 Sep" over "2009"."""
+    path = tmp_path / "june.pdf"
+    path.write_bytes(paper(closed, ReportKind.PROGRESS, ReportFormat.PDF))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    table = text[text.index("JUNE 2009 PROGRESS REPORT") : text.index("Verification checkpoint")]
+    assert "Plan Start" in table
+    assert "1 Jan 2009" in table and "30 Sep 2009" in table
