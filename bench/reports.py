@@ -11,6 +11,7 @@ at least 0.1, the PDF no more than ten times the HTML's cost), wall clock, and
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
@@ -19,6 +20,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -52,16 +55,16 @@ def plan_of(n: int) -> PlanSpec:
     return PlanSpec(slug="bench", title="Bench plan", groups=groups, actions=actions)
 
 
-def timed(fn: Callable[[], bytes], repeat: int) -> tuple[float, float, int]:
-    """Median wall-clock and CPU seconds of the calls, and the output's size. On a
+def timed(fn: Callable[[], bytes], repeat: int) -> tuple[float, float, bytes]:
+    """Median wall-clock and CPU seconds of the calls, and the last output. On a
     shared machine the CPU time is the steadier measure of what a format costs."""
-    times, cpu, size = [], [], 0
+    times, cpu, out = [], [], b""
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        size = len(fn())
+        out = fn()
         cpu.append(time.process_time() - c0)
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), statistics.median(cpu), size
+    return statistics.median(times), statistics.median(cpu), out
 
 
 def warm_up() -> None:
@@ -103,14 +106,15 @@ def main() -> None:
                 )
 
             warm_up()
-            html, html_cpu, html_size = timed(paper(ReportFormat.HTML), args.repeat)
-            docx, docx_cpu, docx_size = timed(paper(ReportFormat.DOCX), args.repeat)
-            pdf, pdf_cpu, pdf_size = timed(paper(ReportFormat.PDF), max(1, args.repeat // 2))
+            html, html_cpu, html_out = timed(paper(ReportFormat.HTML), args.repeat)
+            docx, docx_cpu, docx_out = timed(paper(ReportFormat.DOCX), args.repeat)
+            pdf, pdf_cpu, pdf_out = timed(paper(ReportFormat.PDF), max(1, args.repeat // 2))
         rt.close()
+    pages = len(PdfReader(io.BytesIO(pdf_out)).pages)
     print(f"{args.actions} actions, progress report of a closed period")
-    print(f"html {html:.3f}s, CPU {html_cpu:.3f}s ({html_size:,} bytes)")
-    print(f"docx {docx:.3f}s, CPU {docx_cpu:.3f}s ({docx_size:,} bytes)")
-    print(f"pdf  {pdf:.3f}s, CPU {pdf_cpu:.3f}s ({pdf_size:,} bytes)")
+    print(f"html {html:.3f}s, CPU {html_cpu:.3f}s ({len(html_out):,} bytes)")
+    print(f"docx {docx:.3f}s, CPU {docx_cpu:.3f}s ({len(docx_out):,} bytes)")
+    print(f"pdf  {pdf:.3f}s, CPU {pdf_cpu:.3f}s ({len(pdf_out):,} bytes, {pages} pages)")
     result = {
         "ratio": round(html / pdf, 4),
         "ratio_cpu": round(html_cpu / pdf_cpu, 4),
@@ -121,6 +125,7 @@ def main() -> None:
         "html_cpu_s": round(html_cpu, 4),
         "docx_cpu_s": round(docx_cpu, 4),
         "pdf_cpu_s": round(pdf_cpu, 4),
+        "pdf_pages": pages,
         "html_over_docx": round(html / docx, 4),
         "goal": 0.1,
     }

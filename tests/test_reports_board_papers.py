@@ -6,6 +6,7 @@ bytes for a closed period when produced twice. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import time
 import zipfile
@@ -183,3 +184,41 @@ def test_the_command_line_writes_word_and_pdf_by_extension(
         assert out.read_bytes().startswith(magic)
         assert f"written to {out}" in r.stderr
     assert date(2009, 6, 30).isoformat() in cli.ok("period", "list", "plan")
+
+
+def test_the_pdf_gives_pseudo_elements_styles_only_where_they_show(tmp_path: Path) -> None:
+    """WeasyPrint's user-agent stylesheet styles `::marker` and the footnote markers of
+    every element; the PDF is printed with those rules kept to list items, so a long
+    table's cells have no six pseudo-element styles each to compute. Lists still
+    print their bullets and numbers."""
+    from weasyprint.html import UA, UA_STYLESHEET
+
+    from engine.reports.pdf import _printer, user_agent_css
+
+    assert re.search(r"^::(marker|footnote-call)", UA, re.MULTILINE)
+    css = user_agent_css(UA)
+    assert not re.search(r"^::", css, re.MULTILINE)
+    assert "li::marker" in css
+    printed = _printer()(string="<ul><li>One</li></ul><ol><li>Two</li></ol>")
+    assert UA_STYLESHEET not in printed._ua_stylesheets()
+    path = tmp_path / "list.pdf"
+    path.write_bytes(printed.write_pdf())
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "• One" in text and "1. Two" in text
+
+
+def test_the_pdf_prints_each_date_of_the_progress_table_on_one_line(
+    closed: Runtime, tmp_path: Path
+) -> None:
+    """The date columns of the printed table are wide enough for a date: "30 Sep 2009"
+    reads on one line, not as "30 Sep" over "2009"."""
+    path = tmp_path / "june.pdf"
+    path.write_bytes(paper(closed, ReportKind.PROGRESS, ReportFormat.PDF))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    table = text[text.index("JUNE 2009 PROGRESS REPORT") : text.index("Verification checkpoint")]
+    assert "Plan Start" in table
+    assert "1 Jan 2009" in table and "30 Sep 2009" in table
