@@ -390,7 +390,9 @@ def mutated_plan(draw: Callable[..., Any]) -> str:
         target = _place(data, where)
         if not isinstance(target, dict):
             break
-        key = draw(st.one_of(_NEAR_KEYS, st.sampled_from(sorted(target))))
+        # A place whose keys were all removed by an earlier round takes new ones only.
+        keys = st.one_of(_NEAR_KEYS, st.sampled_from(sorted(target))) if target else _NEAR_KEYS
+        key = draw(keys)
         if draw(st.booleans()) and key in target:
             del target[key]
         else:
