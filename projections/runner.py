@@ -179,13 +179,14 @@ class ProjectionRunner:
             if not ids or ids != list(range(since + 1, since + 1 + len(ids))):
                 # Another writer's events came in between: the log says what to apply.
                 return recordings, False
-            # The insert holds the database's write lock until this commits, so the
-            # tracking records read now cannot move before then. If another runner
-            # moved them, the log says what to apply, after the commit.
-            if self.tracking.positions_in(conn) != known:
-                return recordings, False
             batch = [(r.notification.id, r.domain_event) for r in recordings]
-            self._apply(conn, self.projections, known, batch, ids[-1])
+            try:
+                self._apply(conn, self.projections, known, batch, ids[-1])
+            except TrackingMoved:
+                # Another runner moved the tracking records. Their move is the first
+                # write and all or none, so nothing of the read models was written:
+                # the events commit alone, and the log says what to apply.
+                return recordings, False
         self._known = {name: ids[-1] for name in known}
         return recordings, True
 

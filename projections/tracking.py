@@ -78,21 +78,21 @@ class ReadModelTracking(TrackingRecorder):
 
     def positions(self) -> dict[str, int]:
         """Each projection's last notification id applied (0 for none)."""
-        return self.positions_in(self.engine)
-
-    def positions_in(self, source: Engine | Connection) -> dict[str, int]:
-        """``positions``, read through a connection, in its transaction."""
-        return reading.positions(source, self.application_name, self.projections)
+        return reading.positions(self.engine, self.application_name, self.projections)
 
     def move(self, conn: Connection, names: Sequence[str], since: int, to: Tracking) -> None:
         """In the caller's transaction: move the named projections from ``since`` to the
-        tracked notification, or raise TrackingMoved if any of them is not at ``since``."""
+        tracked notification, all or none: if any of them is not at ``since``, none is
+        moved and TrackingMoved is raised."""
+        marks = ", ".join("?" for _ in names)
         sql = (
             f"UPDATE {tracking.name} SET notification_id = ? "
-            "WHERE application_name = ? AND notification_id = ? "
-            f"AND projection IN ({', '.join('?' for _ in names)})"
+            f"WHERE application_name = ? AND notification_id = ? AND projection IN ({marks}) "
+            f"AND (SELECT COUNT(*) FROM {tracking.name} WHERE application_name = ? "
+            f"AND notification_id = ? AND projection IN ({marks})) = ?"
         )
-        moved = reading.execute(conn, sql, (to.notification_id, to.application_name, since, *names))
+        where = (to.application_name, since, *names)
+        moved = reading.execute(conn, sql, (to.notification_id, *where, *where, len(names)))
         if moved != len(names):
             raise TrackingMoved(f"{', '.join(names)} moved past {since}")
 

@@ -146,3 +146,22 @@ def test_commits_wait_for_the_disk_on_sqlite(sqlite_url: str, tmp_path: Path) ->
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     finally:
         rt.close()
+
+
+def test_tracking_records_move_all_together_or_not_at_all(rt: Runtime) -> None:
+    from eventsourcing.persistence import Tracking
+
+    from projections.tracking import TrackingMoved
+
+    planned(rt)
+    tracking = rt.runner.tracking
+    head = rt.app.recorder.max_notification_id()
+    with rt.engine.begin() as conn:
+        tracking.move(conn, ["history"], head, Tracking(rt.app.name, head + 5))
+    # The views are still at the head, the history is not: moving both from the head
+    # moves neither, even in a transaction that goes on to commit (a command's own, whose
+    # events commit whether or not its read models could be written in it).
+    with rt.engine.begin() as conn, pytest.raises(TrackingMoved):
+        tracking.move(conn, ["views", "history"], head, Tracking(rt.app.name, head + 9))
+    positions = tracking.positions()
+    assert (positions["views"], positions["history"]) == (head, head + 5)
