@@ -122,6 +122,8 @@ class ProjectionRunner:
                 start=start, limit=self.page_size, inclusive_of_start=False
             )
             if not notifications:
+                # Nothing more to apply: where the tracking records stand is known.
+                self._known = current
                 break
             to_domain_event = self.app.mapper.to_domain_event
             batch = [(n.id, to_domain_event(n)) for n in notifications]
@@ -147,13 +149,19 @@ class ProjectionRunner:
     def record(self, save: Callable[..., Sequence[Any]]) -> Sequence[Any]:
         """Record a command's events by calling ``save`` and bring the read models up
         to date with them: in the same transaction where the store allows it, so that
-        a command commits once and no reader sees its events without their read models.
-        If they cannot be applied, nothing is recorded and the error is raised."""
+        a command commits once and no reader sees its events without their read models;
+        if they cannot be written, nothing is recorded and the error is raised. When
+        another process recorded since this runner last wrote, the events commit alone
+        and the read models then catch up from the log, as after any other save."""
         if not self.shares_transaction:
             recordings = save()
             self.apply_recorded(recordings)
             return recordings
         with self._lock:
+            if self._known is None:
+                # The first command, or the first since another writer was seen: apply
+                # what others recorded, and learn where the tracking records stand.
+                self._catch_up(self.projections, None, None)
             known = self._known
             since = set(known.values()) if known else set()
             if known is None or len(since) != 1:

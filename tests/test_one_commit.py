@@ -165,3 +165,25 @@ def test_tracking_records_move_all_together_or_not_at_all(rt: Runtime) -> None:
         tracking.move(conn, ["views", "history"], head, Tracking(rt.app.name, head + 9))
     positions = tracking.positions()
     assert (positions["views"], positions["history"]) == (head, head + 5)
+
+
+def test_the_first_command_of_a_process_commits_once_too(
+    db_url: str, tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned_earlier = open_runtime(db_url, tmp_path)
+    planned(planned_earlier)
+    planned_earlier.close()
+    rt = open_runtime(db_url, tmp_path)
+    try:
+        head = rt.app.recorder.max_notification_id()
+        views = next(p for p in rt.runner.projections if p.name == "views")
+
+        def fails(conn: Any, batch: Any) -> None:
+            raise RuntimeError("the views cannot be written")
+
+        monkeypatch.setattr(views, "apply_batch", fails)
+        with pytest.raises(RuntimeError, match="views cannot be written"):
+            rt.app.change_status(LEAD, "plan", "1.1", Status.IN_PROGRESS)
+        assert rt.app.recorder.max_notification_id() == head
+    finally:
+        rt.close()
