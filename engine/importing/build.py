@@ -26,7 +26,7 @@ from domain.values import Person
 from engine.importing.actions import Draft, Piece, apply_row, finish_draft, parse_timescale
 from engine.importing.checks import name_problem
 from engine.importing.layouts import Column, ColumnPlan, RowData, read_row
-from engine.importing.preamble import Preamble, read_preamble
+from engine.importing.preamble import Narrative, Preamble, read_narrative, read_preamble
 from engine.importing.reader import Row, Table
 from engine.importing.report import IssueLog
 from engine.importing.text import (
@@ -99,6 +99,7 @@ class PlanBuilder:
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
         self.preamble = Preamble()
+        self.narrative: Narrative | None = None
         self.has_ref_column = columns.has("ref")
         self.numbered = False
         self.plan_start: date | None = None
@@ -161,8 +162,19 @@ class PlanBuilder:
                 lines.append((row.number, texts))
         # Only a line of one text can be the title, the organisation or the source.
         single = [(n, t[0]) for n, t in lines if len(t) == 1]
-        self.preamble = read_preamble([text for _, text in single])
-        used = {single[i][0] for i in self.preamble.used}
+        texts = [text for _, text in single]
+        preamble = read_preamble(texts)
+        rest = [i for i in range(len(texts)) if i not in preamble.used]
+        self.narrative = read_narrative([texts[i] for i in rest], preamble.title)
+        told = {rest[i] for i in self.narrative.used} if self.narrative else set()
+        if told:
+            # A report's overview and risks name bodies in passing ("owned by ASC and
+            # NHS Leeds"): the plan's organisation and source are read without them.
+            kept = [i for i in range(len(texts)) if i not in told]
+            preamble = read_preamble([texts[i] for i in kept])
+            preamble.used = {kept[i] for i in preamble.used}
+        self.preamble = preamble
+        used = {single[i][0] for i in preamble.used | told}
         for number, texts in lines:
             if number not in used:
                 self.log.info(

@@ -82,6 +82,7 @@ def parse_file(
         title=spec.title,
         organisation=spec.organisation,
         source=spec.source,
+        narrative=builder.narrative,
     )
     return spec, report
 

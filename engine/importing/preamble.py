@@ -16,12 +16,20 @@ safeguarding and looked after children services, March 2010"). The rules:
 * The title is the first line that could be one (at least three words, not "Appendix
   2", not only an organisation's name), passing over a line that names an inspection
   while another could be the title.
+
+A progress report also says, above its table, what the board read that month: an
+"Overview" and the plan's "Risks" (or "Issues", or "Risks and Issues"), each a heading
+on a line of its own followed by its text, up to the next heading a report uses
+("Amendments to the Action Plan", "Guidance on RAG Reporting", the period's lists).
+They are the narrative of the month the title names ("Summary Report August 2009"),
+read by ``read_narrative``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 _BODY_WORDS = (
     r"Council|Trust|Authority|Partnership|Police|Constabulary|Board|Commissioning\s+Group"
@@ -135,3 +143,71 @@ def organisation_in(line: str) -> str | None:
         if len(taken) >= 2:
             return " ".join(reversed(taken))
     return nhs.group(0) if nhs else None
+
+
+_MONTH = re.compile(
+    r"\b(?P<month>january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)\s+(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]  # fmt: skip
+# The narrative's headings, and the part each fills.
+_NARRATIVE_HEADINGS = {
+    "overview": "overview",
+    "summary": "overview",
+    "risks": "risks",
+    "key risks": "risks",
+    "risks and issues": "risks",
+    "issues": "issues",
+    "key issues": "issues",
+}
+# Other headings of a progress report: each ends the narrative part above it.
+_OTHER_HEADINGS = re.compile(
+    r"(?i)^(?:amendments\b|guidance\b|this period$|next period$|completed actions\b|"
+    r"overdue actions\b|actions due\b|actions commencing\b|appendix\b|annex\b|"
+    r"key\s*:?$|rag\b)"
+)
+
+
+@dataclass
+class Narrative:
+    """A period's overview, risks and issues as the text above a report's table gives
+    them, with the lines they came from."""
+
+    period: str  # "2009-08"
+    parts: dict[str, str] = field(default_factory=dict)
+    used: set[int] = field(default_factory=set)
+
+
+def report_month(title: str | None) -> str | None:
+    """The month a report's title names ("... Summary Report August 2009"), as a period."""
+    found = _MONTH.search(title or "")
+    if found is None:
+        return None
+    month = _MONTHS.index(found.group("month").lower()) + 1
+    return date(int(found.group("year")), month, 1).strftime("%Y-%m")
+
+
+def read_narrative(lines: list[str], title: str | None) -> Narrative | None:
+    """The overview, risks and issues under their headings, for the month the title
+    names; None when the title names no month or no heading is found."""
+    period = report_month(title)
+    if period is None:
+        return None
+    found = Narrative(period)
+    part: str | None = None
+    for i, line in enumerate(lines):
+        flat = " ".join(line.split())
+        heading = flat.rstrip(":").strip().lower()
+        if heading in _NARRATIVE_HEADINGS:
+            part = _NARRATIVE_HEADINGS[heading]
+            found.used.add(i)
+            continue
+        if _OTHER_HEADINGS.match(flat):
+            part = None
+            continue
+        if part is not None and flat:
+            found.parts[part] = f"{found.parts[part]}\n{flat}" if part in found.parts else flat
+            found.used.add(i)
+    return found if found.parts else None

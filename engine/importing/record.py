@@ -333,6 +333,7 @@ class _Recording:
                 plan, group.ref, group.title, group.parent, group.page, group.evidence_expected
             )
         actions = [a for s in spec.actions if (a := self._new_action(plan, s)) is not None]
+        self._narrative(plan)
         return self._finish([plan, *actions])
 
     def update(self, plan: Plan, title: str | None) -> list[Any]:
@@ -391,8 +392,26 @@ class _Recording:
                     f"action {ref} is in plan {plan.slug} but not in the file; "
                     f"it is kept (an import never deletes)",
                 )
+        self._narrative(plan)
         changed: list[Any] = [plan] if plan.pending_events else []
         return self._finish(changed + actions)
+
+    def _narrative(self, plan: Plan) -> None:
+        """A report's overview, risks and issues become its month's narrative, as a plan
+        owner would record them; a narrative already saying this is left as it is."""
+        narrative = self.report.narrative
+        if narrative is None:
+            return
+        recorded = plan.narratives.get(narrative.period, {})
+        if all(recorded.get(part) == text for part, text in narrative.parts.items()):
+            return
+        try:
+            plan.record_narrative(narrative.period, self.actor, **narrative.parts)
+        except DomainError as e:
+            self._issue(
+                Severity.WARNING, None, None, narrative.period,
+                f"the narrative above the table is not recorded: {e}",
+            )  # fmt: skip
 
     def _merged(self, spec: ActionSpec, view: View) -> Merged:
         """The row reduced to what this import records: three-way against the action's

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.importing.preamble import Narrative
 
 
 class Severity(StrEnum):
@@ -73,6 +76,8 @@ class ImportReport:
     title: str | None = None
     organisation: str | None = None
     source: str | None = None
+    # A progress report's overview, risks and issues, for the month its title names.
+    narrative: Narrative | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -113,6 +118,11 @@ class ImportReport:
                 "organisation": self.organisation,
                 "source": self.source,
             },
+            "narrative": (
+                {"period": self.narrative.period, **self.narrative.parts}
+                if self.narrative
+                else None
+            ),
             "read_as_exported": list(self.exact),
             "ok": self.ok,
             "error_rows": self.error_rows,
@@ -152,6 +162,11 @@ class ImportReport:
             f"Plan: {self.title or '(no title)'}; organisation: "
             f"{self.organisation or '(none given)'}; source: {self.source or '(none given)'}",
         ]
+        if self.narrative:
+            lines.append(
+                f"Narrative of {self.narrative.period} from the text above the table: "
+                f"{', '.join(self.narrative.parts)}"
+            )
         if self.exact:
             lines.append(
                 f"{len(self.exact)} actions read as exported: their rows are unchanged since "
