@@ -35,11 +35,8 @@ def status_of(rt: Runtime) -> str:
     return str(queries.action(rt.engine, queries.plan(rt.engine, "plan"), "1.1")["status"])
 
 
-def test_a_change_whose_read_models_cannot_be_written_is_not_recorded(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    planned(rt)
-    head = rt.app.recorder.max_notification_id()
+def a_change_whose_views_fail(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status change while writing the views fails, which it raises."""
     views = next(p for p in rt.runner.projections if p.name == "views")
 
     def fails(conn: Any, batch: Any) -> None:
@@ -48,6 +45,14 @@ def test_a_change_whose_read_models_cannot_be_written_is_not_recorded(
     monkeypatch.setattr(views, "apply_batch", fails)
     with pytest.raises(RuntimeError, match="views cannot be written"):
         rt.app.change_status(LEAD, "plan", "1.1", Status.IN_PROGRESS)
+
+
+def test_a_change_whose_read_models_cannot_be_written_is_not_recorded(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned(rt)
+    head = rt.app.recorder.max_notification_id()
+    a_change_whose_views_fail(rt, monkeypatch)
     # Neither the event nor its link nor any read model: the store is as it was.
     assert rt.app.recorder.max_notification_id() == head
     assert rt.app.recorder.chain_head().position == head
@@ -176,14 +181,7 @@ def test_the_first_command_of_a_process_commits_once_too(
     rt = open_runtime(db_url, tmp_path)
     try:
         head = rt.app.recorder.max_notification_id()
-        views = next(p for p in rt.runner.projections if p.name == "views")
-
-        def fails(conn: Any, batch: Any) -> None:
-            raise RuntimeError("the views cannot be written")
-
-        monkeypatch.setattr(views, "apply_batch", fails)
-        with pytest.raises(RuntimeError, match="views cannot be written"):
-            rt.app.change_status(LEAD, "plan", "1.1", Status.IN_PROGRESS)
+        a_change_whose_views_fail(rt, monkeypatch)
         assert rt.app.recorder.max_notification_id() == head
     finally:
         rt.close()

@@ -70,14 +70,14 @@ class ImportReport:
     # recorded can name the row in the sheet.
     action_rows: dict[str, int] = field(default_factory=dict)
     dates: list[DateRead] = field(default_factory=list)
+    # A progress report's overview, risks and issues, for the month its title names.
+    narrative: Narrative | None = None
     # Actions read from an exported file's record, their rows being as exported.
     exact: list[str] = field(default_factory=list)
     # The plan as the file presents it (the text above its table, or the options given).
     title: str | None = None
     organisation: str | None = None
     source: str | None = None
-    # A progress report's overview, risks and issues, for the month its title names.
-    narrative: Narrative | None = None
 
     @property
     def errors(self) -> list[Issue]:
