@@ -53,7 +53,10 @@ def replace_deadlines(
     action's rows are changed in place, and only where they differ; a status change
     then rewrites two rows, not their indexes. Others are deleted and inserted."""
     written = {} if written is None else written
-    deleted, inserted, upserted = [], [], []
+    deleted: list[Row] = []  # every deadline of an action not known
+    dropped: list[Row] = []  # a known action's deadlines it no longer has
+    inserted: list[Row] = []
+    upserted: list[Row] = []
     for action in actions:
         rows = [tuple(r[c] for c in COLUMNS) for r in deadline_rows(action)]
         before = written.get(action["id"])
@@ -63,11 +66,9 @@ def replace_deadlines(
             inserted += rows
             continue
         numbers = {r[1] for r in rows}
-        deleted_numbers = [(action["id"], r[1]) for r in before if r[1] not in numbers]
-        if deleted_numbers:
-            execute_many(conn, f"DELETE FROM {deadlines.name} WHERE action_id = ? AND number = ?",
-                         deleted_numbers)  # fmt: skip
+        dropped += [(action["id"], r[1]) for r in before if r[1] not in numbers]
         upserted += [r for r in rows if r not in before]
     execute_many(conn, f"DELETE FROM {deadlines.name} WHERE action_id = ?", deleted)
+    execute_many(conn, f"DELETE FROM {deadlines.name} WHERE action_id = ? AND number = ?", dropped)
     insert_rows(conn, deadlines, COLUMNS, inserted)
     upsert(conn, deadlines, [dict(zip(COLUMNS, r, strict=True)) for r in upserted], KEY)

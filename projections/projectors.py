@@ -158,8 +158,7 @@ class HistoryProjection:
                 rows.append((seq, plan_ids[0], *common))
             else:
                 rows += [(seq, p, *common) for p in plan_ids]
-        for i in range(0, len(new_subjects), 500):
-            upsert(conn, subjects, new_subjects[i : i + 500], ["originator_id", "plan_id"])
+        upsert(conn, subjects, new_subjects, ["originator_id", "plan_id"])
         insert_rows(conn, history, HISTORY_COLUMNS, rows)
 
 

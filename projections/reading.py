@@ -11,8 +11,9 @@ SQLAlchemy for that reason.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -36,12 +37,10 @@ def fetch(source: ReadModels, sql: str, params: Sequence[object] = ()) -> list[t
     if isinstance(source, sqlite3.Connection):
         return source.execute(sql, tuple(params)).fetchall()
     if hasattr(source, "exec_driver_sql"):  # a SQLAlchemy connection
-        cursor = source.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(driver_sql(sql, source.dialect.paramstyle), tuple(params))
+        conn = cast("Connection", source)
+        with _driver_cursor(conn) as cursor:
+            cursor.execute(driver_sql(sql, conn.dialect.paramstyle), tuple(params))
             return [tuple(r) for r in cursor.fetchall()]
-        finally:
-            cursor.close()
     with source.connect() as conn:
         return fetch(conn, sql, params)
 
@@ -62,20 +61,25 @@ def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> int:
     connection's transaction; returns the rows it changed. The read models are written
     after every command, where SQLAlchemy's handling of each statement would cost more
     than running it."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _driver_cursor(conn) as cursor:
         cursor.execute(driver_sql(sql, conn.dialect.paramstyle), tuple(params))
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
     """``execute`` for many rows of parameters."""
     if not rows:
         return
+    with _driver_cursor(conn) as cursor:
+        cursor.executemany(driver_sql(sql, conn.dialect.paramstyle), rows)
+
+
+@contextmanager
+def _driver_cursor(conn: Connection) -> Iterator[Any]:
+    """A cursor of the driver's connection under a SQLAlchemy connection: statements on
+    it run in that connection's transaction, without SQLAlchemy's handling of each."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(driver_sql(sql, conn.dialect.paramstyle), rows)
+        yield cursor
     finally:
         cursor.close()

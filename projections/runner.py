@@ -184,7 +184,9 @@ class ProjectionRunner:
         with self.engine.begin() as conn:
             recordings = save(connection=conn.connection.driver_connection)
             ids = [r.notification.id for r in recordings]
-            if not ids or ids != list(range(since + 1, since + 1 + len(ids))):
+            if not ids:
+                return recordings, True  # nothing recorded, nothing to apply
+            if ids != list(range(since + 1, since + 1 + len(ids))):
                 # Another writer's events came in between: the log says what to apply.
                 return recordings, False
             batch = [(r.notification.id, r.domain_event) for r in recordings]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -37,21 +36,27 @@ def _upsert_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> 
 
 
 def insert_rows(
-    conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    keep_existing: bool = False,
 ) -> None:
     """Insert rows given as tuples in the order of ``columns``, on the driver's cursor:
-    rebuilds insert a row per event."""
+    rebuilds insert a row per event. With ``keep_existing``, a row whose key is already
+    there is left alone (another process may be inserting the same rows at this moment)."""
     marks = ", ".join("?" for _ in columns)
-    execute_many(conn, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    execute_many(conn, sql + (" ON CONFLICT DO NOTHING" if keep_existing else ""), rows)
 
 
-def insert_new(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, leaving alone any whose key is already there (another process may be
-    inserting the same rows at this moment), on SQLite and PostgreSQL alike."""
+def insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``insert_rows`` keeping existing rows, for rows given as dicts with the same keys."""
     if rows:
-        # The PostgreSQL dialect's module loads only for PostgreSQL.
-        dialect = import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
-        conn.execute(dialect.insert(table).values(rows).on_conflict_do_nothing())
+        columns = tuple(rows[0])
+        values = [tuple(row[c] for c in columns) for row in rows]
+        insert_rows(conn, table, columns, values, keep_existing=True)
 
 
 class SqlViewStore:
@@ -90,9 +95,7 @@ class SqlViewStore:
                     "doc": json.dumps(view, separators=(",", ":")),
                 }
             )
-        # Chunked so a large batch stays under the databases' parameter limits.
-        for i in range(0, len(rows), 200):
-            upsert(self.conn, views, rows[i : i + 200], ["kind", "key"])
+        upsert(self.conn, views, rows, ["kind", "key"])
         self.dirty.clear()
 
 

@@ -42,6 +42,7 @@ def test_each_part_runs_from_its_heading_to_the_next_heading() -> None:
         "- Advocacy review under way.",
         "Risks and Issues",
         "Swine flu secondments.",
+        "RAG ratings will be reviewed by the board.",
         "Key issues",
         "Partners' governance is slow.",
         "Amendments to the Action Plan",
@@ -52,10 +53,10 @@ def test_each_part_runs_from_its_heading_to_the_next_heading() -> None:
     assert found.period == "2009-08"
     assert found.parts == {
         "overview": "All on track.\n- Advocacy review under way.",
-        "risks": "Swine flu secondments.",
+        "risks": "Swine flu secondments.\nRAG ratings will be reviewed by the board.",
         "issues": "Partners' governance is slow.",
     }
-    assert found.used == {1, 2, 3, 4, 5, 6, 7}
+    assert found.used == {1, 2, 3, 4, 5, 6, 7, 8}
     # No month in the title, or no heading: no narrative.
     assert read_narrative(lines, "Improvement plan") is None
     assert read_narrative(["All on track."], "Progress report August 2009") is None

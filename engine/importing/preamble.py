@@ -204,10 +204,20 @@ def read_narrative(lines: list[str], title: str | None) -> Narrative | None:
             part = _NARRATIVE_HEADINGS[heading]
             found.used.add(i)
             continue
-        if _OTHER_HEADINGS.match(flat):
+        if _is_other_heading(flat):
             part = None
             continue
         if part is not None and flat:
             found.parts[part] = f"{found.parts[part]}\n{flat}" if part in found.parts else flat
             found.used.add(i)
     return found if found.parts else None
+
+
+def _is_other_heading(line: str) -> bool:
+    """A heading of another part of a report: a short line, not a sentence ("RAG ratings
+    were reviewed." is part of the risks; "RAG Guidance" ends them)."""
+    return (
+        bool(_OTHER_HEADINGS.match(line))
+        and len(line.split()) <= 10
+        and not line.endswith((".", ";", ","))
+    )

@@ -45,7 +45,7 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class ReadModels(Protocol):
+class ReadModelFeed(Protocol):
     def record(self, save: Callable[..., Sequence[Recording[UUID]]]) -> Sequence[Any]:
         """Record by calling ``save``, and bring the read models up to date with it."""
 
@@ -66,7 +66,7 @@ class ActionTrail(Application[UUID]):
         super().__init__(env)
         # Keeps the read models up to date with each save, so that readers see their
         # own writes (projections.runner.ProjectionRunner).
-        self.read_models: ReadModels | None = None
+        self.read_models: ReadModelFeed | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
