@@ -15,6 +15,10 @@ from domain.values import Immutable
 
 # Values that cannot change once made: a deep copy may share them.
 _IMMUTABLE = (str, int, float, bool, type(None), UUID, date, datetime, Enum, Immutable)
+# The commonest of them, found by their exact type before the slower isinstance.
+_PLAIN = frozenset((str, int, float, bool, type(None), UUID, date, datetime))
+# Containers that, when empty, a new empty one copies.
+_CONTAINERS = frozenset((list, dict, set))
 
 
 class TrailAggregate(Aggregate):
@@ -35,7 +39,11 @@ class TrailAggregate(Aggregate):
         memo[id(self)] = copied
         copied.__dict__.update(
             {
-                name: value if isinstance(value, _IMMUTABLE) else deepcopy(value, memo)
+                name: value
+                if type(value) in _PLAIN or isinstance(value, _IMMUTABLE)
+                else type(value)()
+                if not value and type(value) in _CONTAINERS
+                else deepcopy(value, memo)
                 for name, value in self.__dict__.items()
             }
         )

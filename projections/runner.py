@@ -12,6 +12,13 @@ A command's own events are applied as they are recorded, in the same transaction
 events (``record``): one commit per command, and a reader never sees the events without
 their read models. Where the events are kept apart from the read models (in memory),
 they are applied just after the events are stored.
+
+Because every event recorded by anyone passes through the runner, it also knows which
+aggregates this process holds current copies of (``FreshAggregates``): those it saved
+itself, or read, since the runner last saw the log, and that no event seen since has
+changed. A command may read those from the application's cache without asking the
+store, provided its ``record`` then proves, in its own transaction, that nothing was
+recorded since (``read_at``); otherwise ``StaleReads`` and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from eventsourcing.persistence import Tracking
 from sqlalchemy import Connection, Engine
 
 from config.logging import get_logger
+from projections.freshness import FreshAggregates, StaleReads
 from projections.projectors import Projection, all_projections
 from projections.tracking import ReadModelTracking, TrackingMoved
 
@@ -70,6 +78,7 @@ class ProjectionRunner:
         self._known: dict[str, int] | None = None
         # The projections remember things between batches: one batch at a time.
         self._lock = threading.RLock()
+        self.fresh = FreshAggregates()
 
     def names(self) -> list[str]:
         return [p.name for p in self.projections]
@@ -97,6 +106,16 @@ class ProjectionRunner:
 
     def ensure_positions(self) -> None:
         self.tracking.ensure()
+
+    def settled(self) -> int | None:
+        """Where every read model stands, when this runner knows it and they all stand
+        at the same place and commands are applied in their own transaction: the
+        position that reads of ``fresh`` aggregates are current at. Otherwise None."""
+        known = self._known
+        if not self.shares_transaction or not known:
+            return None
+        positions = set(known.values())
+        return positions.pop() if len(positions) == 1 else None
 
     def catch_up(
         self,
@@ -127,6 +146,7 @@ class ProjectionRunner:
                 break
             to_domain_event = self.app.mapper.to_domain_event
             batch = [(n.id, to_domain_event(n)) for n in notifications]
+            self.fresh.changed(e.originator_id for _, e in batch)
             last = notifications[-1].id
             try:
                 self._commit(chosen, current, batch, last)
@@ -146,18 +166,34 @@ class ProjectionRunner:
                 break
         return applied
 
-    def record(self, save: Callable[..., Sequence[Any]]) -> Sequence[Any]:
+    def record(
+        self,
+        save: Callable[..., Sequence[Any]],
+        *,
+        read_at: int | None = None,
+        saved: Callable[[int], None] | None = None,
+    ) -> Sequence[Any]:
         """Record a command's events by calling ``save`` and bring the read models up
         to date with them: in the same transaction where the store allows it, so that
         a command commits once and no reader sees its events without their read models;
         if they cannot be written, nothing is recorded and the error is raised. When
         another process recorded since this runner last wrote, the events commit alone
-        and the read models then catch up from the log, as after any other save."""
+        and the read models then catch up from the log, as after any other save.
+
+        ``read_at``: the position the command's cached reads were current at. Unless the
+        events follow it directly, with nothing recorded between, nothing is recorded
+        and StaleReads is raised. ``saved`` is told the position the saved aggregates
+        are current at, when their events were applied here in their own transaction
+        (so that no other event can have passed the runner unseen meanwhile)."""
         if not self.shares_transaction:
+            if read_at is not None:
+                raise StaleReads("reads from the cache need the read models' transaction")
             recordings = save()
             self.apply_recorded(recordings)
             return recordings
         with self._lock:
+            if read_at is not None and self.settled() != read_at:
+                raise StaleReads(f"the read models moved on from {read_at}")
             if self._known is None:
                 # The first command, or the first since another writer was seen: apply
                 # what others recorded, and learn where the tracking records stand.
@@ -169,17 +205,21 @@ class ProjectionRunner:
                 self._catch_up(self.projections, None, None)
                 return recordings
             try:
-                recordings, applied = self._record_applied(save, known, since.pop())
+                recordings, applied = self._record_applied(
+                    save, known, since.pop(), strict=read_at is not None
+                )
             except BaseException:
                 self._forget()
                 raise
             if not applied:
                 self._forget()
                 self._catch_up(self.projections, None, None)
+            elif saved is not None and recordings:
+                saved(recordings[-1].notification.id)
             return recordings
 
     def _record_applied(
-        self, save: Callable[..., Sequence[Any]], known: dict[str, int], since: int
+        self, save: Callable[..., Sequence[Any]], known: dict[str, int], since: int, strict: bool
     ) -> tuple[Sequence[Any], bool]:
         with self.engine.begin() as conn:
             recordings = save(connection=conn.connection.driver_connection)
@@ -187,12 +227,16 @@ class ProjectionRunner:
             if not ids:
                 return recordings, True  # nothing recorded, nothing to apply
             if ids != list(range(since + 1, since + 1 + len(ids))):
+                if strict:
+                    raise StaleReads(f"events were recorded after {since}")
                 # Another writer's events came in between: the log says what to apply.
                 return recordings, False
             batch = [(r.notification.id, r.domain_event) for r in recordings]
             try:
                 self._apply(conn, self.projections, known, batch, ids[-1])
             except TrackingMoved:
+                if strict:
+                    raise StaleReads("another runner moved the read models on") from None
                 # Another runner moved the tracking records. Their move is the first
                 # write and all or none, so nothing of the read models was written:
                 # the events commit alone, and the log says what to apply.
@@ -261,6 +305,7 @@ class ProjectionRunner:
 
     def _forget(self) -> None:
         self._known = None
+        self.fresh.reset()
         for p in self.projections:
             p.forget()
 

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import deepcopy
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar, Protocol
@@ -31,6 +32,8 @@ from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status
 from engine.service import recorded
+from engine.service.cached_reads import cached_reads, current_scope
+from projections.freshness import FreshAggregates, StaleReads
 from projections.lists import lists_for
 
 
@@ -46,11 +49,22 @@ class DateAsISO(Transcoding):
 
 
 class ReadModelFeed(Protocol):
-    def record(self, save: Callable[..., Sequence[Recording[UUID]]]) -> Sequence[Any]:
+    fresh: FreshAggregates
+
+    def record(
+        self,
+        save: Callable[..., Sequence[Recording[UUID]]],
+        *,
+        read_at: int | None = None,
+        saved: Callable[[int], None] | None = None,
+    ) -> Sequence[Any]:
         """Record by calling ``save``, and bring the read models up to date with it."""
 
     def catch_up(self) -> int:
         """Bring the read models up to the event log's head."""
+
+    def settled(self) -> int | None:
+        """The position the fresh aggregates are current at, when known."""
 
 
 # How deeply the current thread or task is inside deferred_projection(): per context, so
@@ -79,19 +93,45 @@ class ActionTrail(Application[UUID]):
         the recordings, which ``engine.service.recorded.collecting`` also gathers for interfaces
         that tell their user what was recorded."""
         read_models = self.read_models if _deferring.get() == 0 else None
+        scope = current_scope(self)
+        read_at = scope.at if scope is not None else None
         try:
             if read_models is None:
                 recordings = list(self.save(*aggregates))
             else:
-                recordings = list(read_models.record(partial(self.save, *aggregates)))
+                saved = None
+                if scope is not None:
+                    saved = partial(self._saved, scope, aggregates, read_models.fresh.epoch)
+                recordings = list(
+                    read_models.record(
+                        partial(self.save, *aggregates), read_at=read_at, saved=saved
+                    )
+                )
         except IntegrityError as e:
+            if read_at is not None:
+                # Read from a cache the store had moved past: read again, not a conflict.
+                raise StaleReads(str(e)) from e
             names = ", ".join(_describe(a) for a in aggregates)
             raise Conflict(
                 f"{names} changed since it was read (someone else updated it a moment ago); "
                 "reload and try again"
             ) from e
+        if scope is not None:
+            scope.recorded = True
         recorded.note({a.id: _describe(a) for a in aggregates}, recordings)
         return recordings
+
+    def _saved(self, scope: Any, aggregates: Sequence[Any], epoch: int, position: int) -> None:
+        """A command's aggregates, just committed with their read models: current at
+        ``position``, so they are cached as saved and need not be read back."""
+        scope.recorded = True
+        assert self.read_models is not None and self.repository.cache is not None
+        for aggregate in aggregates:
+            self.repository.cache.put(aggregate.id, aggregate)
+        self.read_models.fresh.add((a.id for a in aggregates), epoch)
+
+    def log_head(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
 
     @contextmanager
     def deferred_projection(self) -> Iterator[None]:
@@ -105,9 +145,35 @@ class ActionTrail(Application[UUID]):
             if self.read_models is not None and _deferring.get() == 0:
                 self.read_models.catch_up()
 
+    def _read(self, aggregate_id: UUID, copy: bool = True) -> Any:
+        """An aggregate as stored now. In a ``@cached_reads`` command, one this process
+        knows to be current comes from the cache without asking the store (the command's
+        record then checks nothing was recorded since); one read from the store is then
+        known to be current."""
+        scope = current_scope(self)
+        feed = self.read_models if _deferring.get() == 0 else None
+        cache = self.repository.cache
+        if scope is None or feed is None or cache is None:
+            return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+        at = feed.settled()
+        trusted = at is not None and scope.cached and scope.at in (None, at)
+        if trusted and aggregate_id in feed.fresh:
+            try:
+                cached = cache.get(aggregate_id)
+            except KeyError:
+                pass
+            else:
+                scope.at = at
+                return deepcopy(cached) if copy else cached
+        epoch = feed.fresh.epoch
+        aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+        if at is not None:
+            feed.fresh.add((aggregate_id,), epoch)
+        return aggregate
+
     def _get(self, aggregate_id: UUID, missing: str) -> Any:
         try:
-            return self.repository.get(aggregate_id)
+            return self._read(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
 
@@ -115,7 +181,7 @@ class ActionTrail(Application[UUID]):
         """An action or item of a plan. Whether the plan exists is asked only when the
         aggregate is missing, to say which: commands on existing ones need no extra read."""
         try:
-            return self.repository.get(aggregate_id)
+            return self._read(aggregate_id)
         except AggregateNotFoundError:
             if not self._exists(plan_id(slug)):
                 raise NotFound(f"no plan '{slug}'") from None
@@ -133,7 +199,7 @@ class ActionTrail(Application[UUID]):
             raise NotFound(f"no user '{email}'") from None
         try:
             # Users are only read here, so the cached copy need not be copied.
-            user: User = self.repository.get(user_id(key), deepcopy_from_cache=False)
+            user: User = self._read(user_id(key), copy=False)
         except AggregateNotFoundError:
             raise NotFound(f"no user '{email}'") from None
         return user
@@ -336,6 +402,7 @@ class ActionTrail(Application[UUID]):
         _check_version(action, f"action {ref}", expected_version)
         return acting, action
 
+    @cached_reads
     def amend_action(
         self,
         actor: str,
@@ -360,6 +427,7 @@ class ActionTrail(Application[UUID]):
         action.amend(field, value, reason, actor=acting.email, effective_on=effective_on)
         self.record(action)
 
+    @cached_reads
     def change_status(
         self,
         actor: str,
@@ -382,6 +450,7 @@ class ActionTrail(Application[UUID]):
         action.change_status(status, actor=acting.email, reason=reason, effective_on=effective_on)
         self.record(action)
 
+    @cached_reads
     def report_progress(
         self,
         actor: str,
@@ -396,6 +465,7 @@ class ActionTrail(Application[UUID]):
         action.report_progress(period, narrative, actor=acting.email, risk=risk)
         self.record(action)
 
+    @cached_reads
     def assess_rag(
         self,
         actor: str,
@@ -410,6 +480,7 @@ class ActionTrail(Application[UUID]):
         action.assess_rag(rag, actor=acting.email, reason=reason, effective_on=effective_on)
         self.record(action)
 
+    @cached_reads
     def achieve_milestone(
         self, actor: str, slug: str, ref: str, number: int, achieved_on: date
     ) -> None:
@@ -417,6 +488,7 @@ class ActionTrail(Application[UUID]):
         action.achieve_milestone(number, achieved_on, actor=acting.email)
         self.record(action)
 
+    @cached_reads
     def measure_indicator(
         self, actor: str, slug: str, ref: str, name: str, value: float, measured_on: date
     ) -> None:
@@ -424,6 +496,7 @@ class ActionTrail(Application[UUID]):
         action.measure_indicator(name, value, measured_on, actor=acting.email)
         self.record(action)
 
+    @cached_reads
     def submit_evidence(
         self,
         actor: str,
@@ -451,6 +524,7 @@ class ActionTrail(Application[UUID]):
         self.record(action)
         return evidence_id
 
+    @cached_reads
     def decide_evidence(
         self,
         actor: str,
@@ -468,6 +542,7 @@ class ActionTrail(Application[UUID]):
 
     # Several changes to one action at once
 
+    @cached_reads
     def update_action(
         self,
         actor: str,
@@ -573,6 +648,7 @@ class ActionTrail(Application[UUID]):
         self.record(item)
         return item
 
+    @cached_reads
     def revise_item(
         self,
         actor: str,
@@ -589,6 +665,7 @@ class ActionTrail(Application[UUID]):
         self.record(item)
         return item.current_version
 
+    @cached_reads
     def decide_item(
         self,
         actor: str,
@@ -617,6 +694,7 @@ class ActionTrail(Application[UUID]):
         )
         self.record(item)
 
+    @cached_reads
     def sign_off(
         self,
         actor: str,
@@ -633,6 +711,7 @@ class ActionTrail(Application[UUID]):
         item.sign_off(board, minute_ref, decided_on, actor=acting.email, version=version)
         self.record(item)
 
+    @cached_reads
     def revoke_sign_off(self, actor: str, slug: str, key: str, reason: str) -> None:
         acting = self.user(actor)
         permissions.require_secretary(acting, "revoke sign-offs")
@@ -678,6 +757,7 @@ class ActionTrail(Application[UUID]):
             "lists": lists,
         }
 
+    @cached_reads
     def reopen_period(self, actor: str, slug: str, period: str, reason: str | None) -> None:
         """Plan owners (or, for a plan with none, secretaries) and admins reopen."""
         acting = self.user(actor)
@@ -686,6 +766,7 @@ class ActionTrail(Application[UUID]):
         plan.reopen(period, reason, actor=acting.email)
         self.record(plan)
 
+    @cached_reads
     def record_narrative(
         self,
         actor: str,
