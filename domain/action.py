@@ -6,7 +6,6 @@ import calendar
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -102,7 +101,7 @@ def criterion_dict(c: Criterion) -> dict[str, Any]:
 
 
 def indicator_dict(i: Indicator) -> dict[str, Any]:
-    data = asdict(i)
+    data = i.as_dict()
     data["direction"] = i.direction.value
     return data
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from typing import Any, Self
@@ -76,6 +76,18 @@ class Immutable:
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
 
+    def as_dict(self) -> dict[str, Any]:
+        """Its fields by name: what ``dataclasses.asdict`` gives for fields of immutable
+        values, without its deep copy of each (the views write one per lead and
+        indicator of every action)."""
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+        return {name: getattr(self, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
 
 @dataclass(frozen=True)
 class Person(Immutable):
@@ -87,7 +99,7 @@ class Person(Immutable):
     title: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.as_dict()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Person:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
 
     from engine.adapters.files import FileStore
+    from engine.service.accounts import Accounts
     from engine.service.application import ActionTrail
     from projections.runner import ProjectionRunner
 
@@ -86,6 +87,7 @@ class Runtime:
         self._app: ActionTrail | None = None
         self._runner: ProjectionRunner | None = None
         self._files: FileStore | None = None
+        self._accounts: Accounts | None = None
         self._lock = threading.Lock()
         if app is not None:
             self._wire(app)
@@ -187,6 +189,15 @@ class Runtime:
 
             self._files = FileStore(Path(self.settings.files_dir))
         return self._files
+
+    @property
+    def accounts(self) -> Accounts:
+        """Passwords, tokens, sessions and the signing key: made (with their tables) once."""
+        if self._accounts is None:
+            from engine.service.accounts import Accounts
+
+            self._accounts = Accounts(self.engine)
+        return self._accounts
 
     def catch_up(self) -> int:
         """Bring the read models up to the event log's head, as ``runner.catch_up`` does;

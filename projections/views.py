@@ -61,13 +61,23 @@ def moment_text(value: datetime) -> str:
     return text
 
 
+# What JSON takes as it is: most of what a view holds.
+_AS_IS = frozenset((str, int, float, bool, type(None)))
+
+
 def iso(value: Any) -> Any:
     """Dates, datetimes and ids as strings, recursively, for JSON storage."""
     kind = type(value)
+    if kind in _AS_IS:
+        return value
     if kind is datetime:
         return moment_text(value)
     if kind is UUID:
         return id_text(value)
+    if kind is dict:
+        return {k: iso(v) for k, v in value.items()}
+    if kind is list:
+        return [iso(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, UUID):

@@ -38,7 +38,7 @@ from engine.importing.docx_reader import (
 )
 from engine.importing.export_docx import write_docx
 from engine.importing.export_sheet import HEADINGS, sheet_rows, write_sheet
-from engine.importing.exported import record_key
+from engine.importing.exported import RECORD_PART, record_key
 from engine.importing.reader import MAX_CELL_CHARS as MAX_CELL
 from engine.importing.reader import Row
 from engine.importing.record import import_plan
@@ -361,6 +361,10 @@ def hostile(kind: str, tmp_path: Path) -> Path:
         rewrite(simple_plan(tmp_path), "word/document.xml", with_doctype(EXTERNAL, b"&x;"))
     elif kind == "damaged":
         rewrite(simple_plan(tmp_path), "word/styles.xml", lambda d: d[: len(d) // 2])
+    elif kind == "damaged record":
+        simple_plan(tmp_path)
+        with zipfile.ZipFile(path, "a") as package:
+            package.writestr(RECORD_PART, b"<?xml version='1.0'?><record><broken")
     elif kind == "big xml":
         padding = b"<!--" + b" " * MAX_XML + b"-->"
         rewrite(simple_plan(tmp_path), "word/document.xml", lambda d: d + padding)
@@ -392,6 +396,7 @@ HOSTILE = {
     "entities": "word/document.xml declares a DTD or entities",
     "external": "word/document.xml declares a DTD or entities",
     "damaged": "the document is damaged: word/styles.xml is not XML",
+    "damaged record": f"the document is damaged: {RECORD_PART} is not XML",
     "big xml": f"bytes, more than the {MAX_XML:,} a plan may take; refused unread",
     "parts": f"parts, more than {MAX_PARTS:,}; refused unread",
     "macros": "not a Word document but 'application/vnd.ms-word.document.macroEnabled.main+xml'"

@@ -173,9 +173,7 @@ def users_deactivate(ctx: typer.Context, email: str, reason: Reason = "") -> Non
     rt = st.runtime()
     rt.app.deactivate_user(st.require_actor(), email, reason)
     # Their web sessions end and their reminder links are retired at once.
-    from engine.service.accounts import Accounts
-
-    Accounts(rt.engine).sign_out_everywhere(email)
+    rt.accounts.sign_out_everywhere(email)
     output.info(f"user {email.strip().lower()} deactivated, and signed out everywhere")
 
 

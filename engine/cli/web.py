@@ -197,10 +197,9 @@ def _demo(rt: object, host: str, port: int) -> None:
     Only the demo plan's own people get it, and only if they have no password yet."""
     from engine.demo import load_data, load_demo
     from engine.runtime import Runtime
-    from engine.service.accounts import Accounts
 
     assert isinstance(rt, Runtime)
-    accounts = Accounts(rt.engine)
+    accounts = rt.accounts
     people = [p for p in load_data()["people"].values()]
     if not rt.app.has_users():
         load_demo(rt)
@@ -248,9 +247,7 @@ def users_password(
         password = getpass.getpass(f"New password for {user.email}: ")
         if getpass.getpass("Again: ") != password:
             raise DomainError("the two passwords differ")
-    from engine.service.accounts import Accounts
-
-    Accounts(rt.engine).set_password(user.email, password)
+    rt.accounts.set_password(user.email, password)
     st.result.update(email=user.email, password_set=True)
     output.info(f"password set for {user.email}")
 
@@ -268,9 +265,7 @@ def users_token(
         user = rt.app.user(email)
     except NotFound:
         raise DomainError(f"no user '{email}': add them first (actiontrail users add)") from None
-    from engine.service.accounts import Accounts
-
-    token = Accounts(rt.engine).create_token(user.email, label)
+    token = rt.accounts.create_token(user.email, label)
     if st.format is Format.JSON:
         output.print_json({"email": user.email, "label": label, "token": token})
         return

@@ -80,21 +80,28 @@ def read_document(path: Path, sheet: str | None = None) -> list[Sheet]:
     check_package(path, data)
     body, numbering = _open(path, data)
     sheets = _Reader(path, numbering).read(body)
-    record = _export_record(data)
+    record = _export_record(path, data)
     for found in sheets:
         found.record = record
     return sheets
 
 
-def _export_record(data: bytes) -> str | None:
+def _export_record(path: Path, data: bytes) -> str | None:
     """What export-sheet wrote beside the table (engine.importing.exported), from its
     custom XML part; the package's XML has been checked by check_package."""
+    from xml.etree.ElementTree import ParseError
+
     from defusedxml.ElementTree import fromstring
 
     package = zipfile.ZipFile(io.BytesIO(data))
     if RECORD_PART not in package.namelist():
         return None
-    root = fromstring(package.read(RECORD_PART), forbid_dtd=True)
+    try:
+        root = fromstring(package.read(RECORD_PART), forbid_dtd=True)
+    except ParseError as exc:
+        raise ImportFileError(
+            path, f"the document is damaged: {RECORD_PART} is not XML ({exc})"
+        ) from exc
     if root.tag != f"{{{RECORD_NAMESPACE}}}record":
         return None
     return "".join(root.itertext())
@@ -144,7 +151,16 @@ def check_package(path: Path, data: bytes) -> None:
         raise ImportFileError(path, f"not a Word .docx document: it has no word/document.xml{kind}")
     for info in infos:
         if info.filename.endswith((".xml", ".rels")):
-            _check_xml(path, info.filename, _member(path, package, info))
+            _check_xml(path, info.filename, _member(path, package, info), whole=False)
+
+
+def _name_damaged_part(path: Path, data: bytes) -> None:
+    """Name the part that is not XML, if one is: read whole only once the document
+    could not be opened (check_package reads each part's prolog alone)."""
+    package = zipfile.ZipFile(io.BytesIO(data))
+    for info in package.infolist():
+        if info.filename.endswith((".xml", ".rels")):
+            _check_xml(path, info.filename, _member(path, package, info), whole=True)
 
 
 def _member(path: Path, package: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -169,7 +185,18 @@ class _NoTree:
         return None
 
 
-def _check_xml(path: Path, name: str, data: bytes) -> None:
+class _RootReached(Exception):
+    """The part's root element began: its prolog, the only place a DTD can be, is read."""
+
+
+def _root_reached(*_: object) -> None:
+    raise _RootReached
+
+
+def _check_xml(path: Path, name: str, data: bytes, whole: bool) -> None:
+    """Refuse a part that declares a DTD or entities, which can only be done before its
+    root element: unless ``whole``, reading stops there (the Word reader, which resolves
+    no entity, then parses the part)."""
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
@@ -178,9 +205,13 @@ def _check_xml(path: Path, name: str, data: bytes) -> None:
     parser = DefusedXMLParser(target=_NoTree(), forbid_dtd=True)
     # No callback for the text either: expat alone walks the part, at C speed.
     parser.parser.DefaultHandlerExpand = None
+    if not whole:
+        parser.parser.StartElementHandler = _root_reached
     try:
         parser.feed(data)
         parser.close()
+    except _RootReached:
+        return
     except DefusedXmlException as exc:
         raise ImportFileError(
             path,
@@ -199,6 +230,7 @@ def _open(path: Path, data: bytes) -> tuple[Any, _Numbering]:
         body = document.element.body
         numbering = _Numbering(document)
     except Exception as exc:  # a damaged package can fail anywhere in python-docx
+        _name_damaged_part(path, data)
         kind = re.search(r"content type is '([^']+)'", str(exc))
         if kind:
             raise ImportFileError(

@@ -94,9 +94,7 @@ def blocks(rows: list[Row]) -> list[Block]:
 
 def record_key(rt: Runtime) -> str:
     """The key this store seals export records with."""
-    from engine.service.accounts import Accounts
-
-    return Accounts(rt.engine).secret_key(rt.settings.secret_key)
+    return rt.accounts.secret_key(rt.settings.secret_key)
 
 
 def _seal(body: str, key: str) -> str:

@@ -11,7 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from domain.action import MAX_EVIDENCE_BYTES
 from engine.runtime import Runtime
-from engine.service.accounts import Accounts, SessionLimits
+from engine.service.accounts import SessionLimits
 from engine.web import api, errors
 from engine.web.background import Jobs, ProjectionLoop, SchedulerHook
 from engine.web.cache import ReadCache
@@ -42,7 +42,7 @@ UPLOAD_OVERHEAD = 1024 * 1024  # the other fields and multipart framing beside a
 def create_app(rt: Runtime, jobs: Jobs | None = None) -> FastAPI:
     """The web application over an open runtime. Background jobs run while it is
     served (the lifespan), none when jobs is None."""
-    accounts = Accounts(rt.engine)
+    accounts = rt.accounts
     settings = rt.settings
     limits = SessionLimits(
         idle_seconds=settings.session_idle_minutes * 60,
