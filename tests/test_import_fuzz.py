@@ -55,7 +55,7 @@ FAST = settings(
         HealthCheck.large_base_example,
     ],
 )
-SLOW = settings(FAST, max_examples=300)
+SLOW = settings(FAST, max_examples=200)
 
 
 def _leeds_headings() -> list[str]:
@@ -458,7 +458,7 @@ def test_a_fuzzed_plan_file_is_loaded_whole_or_refused(
 
 
 @pytest.mark.slow
-@settings(FAST, max_examples=1000)
+@settings(FAST, max_examples=500)
 @given(file=_PLAN_FILES)
 def test_many_fuzzed_plan_files_are_loaded_whole_or_refused(
     admin_rt: Runtime, tmp_path: Path, file: tuple[bytes, str]
