@@ -155,6 +155,9 @@ class ActionTrail(Application[UUID]):
         cache = self.repository.cache
         if scope is None or feed is None or cache is None:
             return self.repository.get(aggregate_id, deepcopy_from_cache=copy)
+        # The epoch before the position: if the runner loses its place after this, the
+        # aggregate read below is not taken to be current.
+        epoch = feed.fresh.epoch
         at = feed.settled()
         trusted = at is not None and scope.cached and scope.at in (None, at)
         if trusted and aggregate_id in feed.fresh:
@@ -165,7 +168,6 @@ class ActionTrail(Application[UUID]):
             else:
                 scope.at = at
                 return deepcopy(cached) if copy else cached
-        epoch = feed.fresh.epoch
         aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=copy)
         if at is not None:
             feed.fresh.add((aggregate_id,), epoch)
