@@ -49,7 +49,7 @@ def store_reads(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return reads
 
 
-def test_a_change_after_this_process_own_reads_the_cache_alone(
+def test_changes_after_this_process_recorded_read_nothing_from_the_store(
     two: tuple[Runtime, Runtime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = two
