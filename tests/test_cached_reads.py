@@ -12,6 +12,7 @@ import pytest
 
 from config.settings import Settings
 from domain.errors import PermissionDenied
+from domain.ids import action_id, plan_id
 from domain.values import Status
 from engine.runtime import Runtime
 from projections import queries
@@ -58,9 +59,10 @@ def test_changes_after_this_process_recorded_read_nothing_from_the_store(
     first.app.change_status(LEAD, "plan", "1.1", Status.IN_PROGRESS)
     assert reads == []
     assert status_of(first) == "in_progress"
-    # What the cache gave is what the store holds.
-    cached = first.app.action("plan", "1.1")
-    stored = first.app.repository.get(cached.id, version=cached.version + 1000)
+    # What the cache holds, as the commands left it there, is what the store holds.
+    key = action_id(plan_id("plan"), "1.1")
+    cached = first.app.repository.cache.get(key)
+    stored = first.app.repository.get(key, version=cached.version + 1000)
     assert (cached.version, cached.status) == (stored.version, stored.status)
 
 

@@ -32,7 +32,7 @@ from domain.spec import ActionSpec, PlanSpec
 from domain.users import Role, User, normalise_email, parse_roles, user_id
 from domain.values import Cadence, Person, Rag, Recurrence, Status
 from engine.service import recorded
-from engine.service.cached_reads import cached_reads, current_scope
+from engine.service.cached_reads import ReadScope, cached_reads, current_scope
 from projections.freshness import FreshAggregates, StaleReads
 from projections.lists import lists_for
 
@@ -121,7 +121,9 @@ class ActionTrail(Application[UUID]):
         recorded.note({a.id: _describe(a) for a in aggregates}, recordings)
         return recordings
 
-    def _saved(self, scope: Any, aggregates: Sequence[Any], epoch: int, position: int) -> None:
+    def _saved(
+        self, scope: ReadScope, aggregates: Sequence[Any], epoch: int, position: int
+    ) -> None:
         """A command's aggregates, just committed with their read models: current at
         ``position``, so they are cached as saved and need not be read back."""
         scope.recorded = True

@@ -3,7 +3,7 @@
 Before it returns a cached aggregate, the library asks the store whether it moved on:
 a query for each aggregate a command reads (the acting user, the action), most of a
 status change's reads. A command marked ``@cached_reads`` skips that question for the
-aggregates this process knows to be current (``projections.runner.FreshAggregates``)
+aggregates this process knows to be current (``projections.freshness.FreshAggregates``)
 and instead proves, when it records, that nothing was recorded since those reads: its
 events must follow the position they were current at, with nothing between, in the
 same transaction (``ProjectionRunner.record``'s ``read_at``). When something was
