@@ -143,11 +143,16 @@ _TEXT_DATE = re.compile(
 )
 _MONTH_YEAR = re.compile(r"^([a-z]{3,9})\.?[\s\-/',]*(\d{4}|\d{2})$", re.IGNORECASE)
 _FINANCIAL_YEAR = re.compile(
-    r"^(?:fy\s*|financial\s+year\s+)?(\d{4})\s*/\s*(\d{4}|\d{2})$", re.IGNORECASE
+    r"^(?:fy\s*|financial\s+year\s+)?(\d{4})\s*[/-]\s*(\d{4}|\d{2})$", re.IGNORECASE
 )
 _QUARTER = re.compile(r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(\d{4}|\d{2})$", re.IGNORECASE)
 _FINANCIAL_QUARTER = re.compile(
-    r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(?:fy\s*)?(\d{4})\s*/\s*(\d{4}|\d{2})$",
+    r"^(?:q|qtr|quarter)\s*([1-4])\s*(?:of\s+)?(?:fy\s*)?(\d{4})\s*[/-]\s*(\d{4}|\d{2})$",
+    re.IGNORECASE,
+)
+# "2025/26 Q1": the year first, read as "Q1 2025/26".
+_YEAR_THEN_QUARTER = re.compile(
+    r"^((?:fy\s*)?\d{4}\s*[/-]\s*(?:\d{4}|\d{2}))\s*,?\s*((?:q|qtr|quarter)\s*[1-4])$",
     re.IGNORECASE,
 )
 _SEASON = re.compile(
@@ -398,9 +403,17 @@ def _read_labelled(original: str, s: str) -> Timescale | None:
     return Timescale(original, True, plan_finish=span[1], period_start=span[0], label=label)
 
 
+def _period_text(text: str) -> str:
+    """The text as ``period`` reads it: one kind of dash, single spaces, the quarter
+    before the year."""
+    s = " ".join(text.translate(_DASHES).split()).strip(" .,;")
+    turned = _YEAR_THEN_QUARTER.match(s)
+    return f"{turned.group(2)} {turned.group(1)}" if turned else s
+
+
 def period(text: str) -> tuple[date, date] | None:
     """The first and last day of the day, month, quarter or financial year written."""
-    s = " ".join(text.translate(_DASHES).split()).strip(" .,;")
+    s = _period_text(text)
     if _ISO.match(s):
         try:
             day = date.fromisoformat(s)
@@ -456,7 +469,7 @@ def _season(name: str, year: int, second: str | None) -> tuple[date, date] | Non
 
 def period_rule(text: str) -> str | None:
     """The name of the form ``period`` reads ``text`` by, for a report; None if none."""
-    s = " ".join(text.translate(_DASHES).split()).strip(" .,;")
+    s = _period_text(text)
     for pattern, name in (
         (_ISO, "ISO date"),
         (_NUMERIC_DATE, "day/month/year (UK order)"),
@@ -553,12 +566,70 @@ _RAG_WORDS: dict[str, Rag] = {
 }
 
 
+# What a status column says in place of a colour, read as the rating plans that give
+# both pair it with (a rule the import report shows beside each reading):
+# on track is green, at risk or slipping amber, off track or overdue red, achieved
+# complete.
+STATUS_RATINGS: dict[str, Rag] = {
+    **dict.fromkeys(
+        ("on track", "on target", "on schedule", "on course", "progressing well"), Rag.GREEN
+    ),
+    **dict.fromkeys(
+        ("at risk", "slippage", "some slippage", "minor slippage", "slipping", "minor delay",
+         "delayed", "behind schedule", "some risk", "partially on track"),
+        Rag.AMBER,
+    ),
+    **dict.fromkeys(
+        ("off track", "off target", "off schedule", "not on track", "significant delay",
+         "significantly delayed", "overdue", "at serious risk", "high risk", "stalled"),
+        Rag.RED,
+    ),
+    **dict.fromkeys(("achieved", "done", "fully achieved", "completed and embedded"), Rag.COMPLETE),
+    **dict.fromkeys(("not due", "not yet due", "not due to start", "future action"), Rag.GREY),
+}  # fmt: skip
+
+# Where work stands, without a rating: kept beside the action, never read as a colour.
+STAGE_WORDS = frozenset({
+    "not started", "not yet started", "in progress", "ongoing", "started", "underway",
+    "under way", "open", "live", "active", "planned",
+})  # fmt: skip
+
+
+def rating_words(text: str) -> str:
+    """The words of a RAG or status cell, lower case, without punctuation or arrows."""
+    s = " ".join(text.split()).lower()
+    for pattern, _ in _DIRECTION_MARKS:
+        s = re.sub(pattern, " ", s)
+    return " ".join(re.sub(r"[^a-z ]", " ", s).split())
+
+
+def _rating_of(words: str) -> Rag | None:
+    """A colour, a status phrase, or a colour with a phrase that agrees with it or adds
+    nothing known ("Green - on track", "Amber (at risk)"): the colour decides."""
+    found = _RAG_WORDS.get(words) or STATUS_RATINGS.get(words)
+    if found is not None:
+        return found
+    first, _, rest = words.partition(" ")
+    last = words.rsplit(" ", 1)[-1]
+    for colour, phrase in ((first, rest), (last, words[: -len(last)].strip())):
+        rag = _RAG_WORDS.get(colour)
+        if (
+            rag is not None
+            and len(colour) > 1
+            and (phrase in STATUS_RATINGS or phrase in STAGE_WORDS)
+        ):
+            return rag
+    return None
+
+
 def parse_rag(text: str | None) -> tuple[Rag | None, str | None, bool]:
     """A RAG cell as (rating, direction of travel, understood).
 
     The direction is "improving", "worsening" or "steady" when an arrow is drawn or
     described ("Orange with up arrow"); an arrow alone gives a direction and no rating.
-    An empty cell is understood and says nothing.
+    A status phrase in place of a colour ("On track", "At risk") gives its rating by
+    STATUS_RATINGS; a stage ("In progress") is understood and gives none. An empty
+    cell is understood and says nothing.
     """
     s = " ".join((text or "").split()).lower()
     hint = None
@@ -567,13 +638,13 @@ def parse_rag(text: str | None) -> tuple[Rag | None, str | None, bool]:
             hint = hint or direction
             s = re.sub(pattern, " ", s)
     words = " ".join(re.sub(r"[^a-z ]", " ", s).split())
-    leftover = re.sub(r"[\sa-z]", "", s)
+    leftover = re.sub(r"[\sa-z\-–:;,.()]", "", s)
     if leftover:
         return None, hint, False
     if not words:
         return None, hint, True
-    rag = _RAG_WORDS.get(words)
-    return rag, hint, rag is not None
+    rag = _rating_of(words)
+    return rag, hint, rag is not None or words in STAGE_WORDS
 
 
 # ---------------------------------------------------------------------------
@@ -723,11 +794,14 @@ def _person(text: str) -> Person | None:
 
 
 def _inline_title(text: str) -> tuple[str, str] | None:
-    """ "Michele Tynan Chief Officer (X)" -> ("Michele Tynan", "Chief Officer (X)")."""
+    """ "Michele Tynan Chief Officer (X)" -> ("Michele Tynan", "Chief Officer (X)").
+
+    One word before the post names a post, not a person: "Medical Director",
+    "Safeguarding Lead"."""
     words = list(re.finditer(r"\S+", text.split("(", 1)[0]))
     for index, word in enumerate(words):
         if word.group().lower().strip(".,:") in _ROLE_WORDS:
-            if index == 0 or not all(w.group()[:1].isupper() for w in words[:index]):
+            if index < 2 or not all(w.group()[:1].isupper() for w in words[:index]):
                 return None
             name = text[: word.start()].strip(" .,:-")
             return (name, text[word.start() :].strip()) if name else None

@@ -13,7 +13,7 @@ import pytest
 
 from domain.clock import FixedClock
 from domain.timescales import parse_timescale
-from domain.values import Person, Recurrence
+from domain.values import Person, Rag, Recurrence
 from engine.importing import parse_file
 from engine.importing.record import import_plan
 from engine.runtime import Runtime
@@ -86,6 +86,94 @@ def test_a_layout_no_fixture_uses(tmp_path: Path) -> None:
     assert [p.name for p in by_ref["6"].leads] == ["Hal Jones", "Ivy Kerr"]
 
 
+def test_priority_rows_above_a_recommendation_column_make_two_levels(tmp_path: Path) -> None:
+    """Heading rows ("Priority 1: ...") and a column of unnumbered recommendations: each
+    recommendation sits under the priority above it, and the actions under it."""
+    path = write_csv(
+        tmp_path / "ofsted.csv",
+        [
+            ["No.", "Recommendation", "Action to be taken", "Lead Officer", "Timescale"],
+            ["Priority 1: Leadership"],
+            ["1.1", "Strengthen oversight", "Hold performance clinics", "Jane Smith", "Sep-24"],
+            ["1.2", "", "Recruit team managers", "Tom Brown", "Sep-24"],
+            ["1.3", "Know the front door", "Audit contacts", "Tom Brown", "Oct-24"],
+            ["Priority 2: Practice"],
+            ["2.1", "Improve plans", "Train social workers", "Amy Jones", "Mar-25"],
+            ["2.2", "Strengthen oversight", "Audit supervision", "Amy Jones", "Mar-25"],
+        ],
+    )  # fmt: skip
+    spec, report = parse_file(path, slug="plan")
+    assert report.ok and not report.warnings, report.issues
+    assert [(g.ref, g.title, g.parent) for g in spec.groups] == [
+        ("1", "Leadership", None),
+        ("1a", "Strengthen oversight", "1"),
+        ("1b", "Know the front door", "1"),
+        ("2", "Practice", None),
+        ("2a", "Improve plans", "2"),
+        ("2b", "Strengthen oversight", "2"),
+    ]
+    assert [(a.ref, a.group) for a in spec.actions] == [
+        ("1.1", "1a"), ("1.2", "1a"), ("1.3", "1b"), ("2.1", "2a"), ("2.2", "2b"),
+    ]  # fmt: skip
+
+
+def test_status_words_in_place_of_colours_and_posts_named_alone(tmp_path: Path) -> None:
+    """A status column that says "On track" or "At risk" gives the rating the words
+    mean, and the report says how each was read; a stage ("Not started") is kept as a
+    note; "Action ID" is the reference; a post alone ("Medical Director") is one
+    person named by the post."""
+    path = write_csv(
+        tmp_path / "trust.csv",
+        [
+            ["Action ID", "Action", "Owner", "Executive Lead", "Status", "Update"],
+            ["MD1", "Train staff", "Sarah Green", "Medical Director", "On track", "72% done"],
+            ["MD2", "Lock cabinets", "Mark White", "Chief Nurse", "At risk", "Parts late"],
+            ["SD1", "Pilot coordinators", "Omar Khan", "Medical Director", "Off track",
+             "No funding"],
+            ["SD2", "Learning events", "Omar Khan", "Chief Nurse", "Not started", ""],
+            ["SD3", "Discharge audit", "Lucy Grey", "Chief Nurse", "Green - on track", ""],
+        ],
+    )  # fmt: skip
+    spec, report = parse_file(path, slug="plan")
+    assert report.ok, report.errors
+    by_ref = {a.ref: a for a in spec.actions}
+    assert list(by_ref) == ["MD1", "MD2", "SD1", "SD2", "SD3"]
+    assert [by_ref[r].rag for r in by_ref] == [
+        Rag.GREEN, Rag.AMBER, Rag.RED, None, Rag.GREEN,
+    ]  # fmt: skip
+    # The progress text is the reason of an amber or red read from words.
+    assert (by_ref["MD2"].rag_reason, by_ref["SD1"].rag_reason) == ("Parts late", "No funding")
+    assert "Status: Not started" in by_ref["SD2"].notes
+    read = {(i.row, i.value): i.reason for i in report.infos}
+    assert read[(3, "At risk")].startswith("read as amber (status words:")
+    assert read[(5, "Not started")] == "a stage of the work, not a rating; kept as a note"
+    assert by_ref["MD1"].accountable == Person("Medical Director")
+
+
+def test_a_rag_column_beside_a_status_column_gives_the_rating(tmp_path: Path) -> None:
+    """A "Status" column gives the rating only when no column is headed RAG; beside one, it says
+    where the work stands and is kept as a note. A comments column explains a rating
+    when the row has no reason, progress or risk text."""
+    path = write_csv(
+        tmp_path / "plan.csv",
+        [
+            ["Ref", "Action", "Lead", "Status", "RAG", "Comments"],
+            ["1", "Review policy", "Ann Lee", "In progress", "Green", ""],
+            ["2", "Train staff", "Bob Kay", "Not started", "Amber", "Trainer off sick"],
+        ],
+    )  # fmt: skip
+    spec, report = parse_file(path, slug="plan")
+    assert report.ok, report.errors
+    assert [(a.rag, a.rag_reason) for a in spec.actions] == [
+        (Rag.GREEN, None), (Rag.AMBER, "Trainer off sick"),
+    ]  # fmt: skip
+    assert "Status: Not started" in spec.actions[1].notes
+    assert [(i.column, i.reason) for i in report.warnings] == [
+        ("Status", "another column already gives rag; this column's text is kept on each "
+         "action as a note"),
+    ]  # fmt: skip
+
+
 def test_dates_as_plans_write_them_with_the_rule_that_read_each(tmp_path: Path) -> None:
     spec, report = parse_file(council_plan(tmp_path), slug="plan", mapping=MAPPING)
     by_ref = {a.ref: a for a in spec.actions}
@@ -146,6 +234,12 @@ def test_a_month_without_a_year_takes_the_rows_plan_start(tmp_path: Path) -> Non
         ("Winter 2011", date(2012, 2, 29)),  # the February after, in a leap year
         ("Winter 2010/11", date(2011, 2, 28)),
         ("March 2011 provisional", date(2011, 3, 31)),
+        # A hyphen for the stroke, and the year before the quarter.
+        ("2010-11", date(2011, 3, 31)),
+        ("2010-2011", date(2011, 3, 31)),
+        ("Q2 2010-11", date(2010, 9, 30)),
+        ("2010/11 Q4", date(2011, 3, 31)),
+        ("FY 2010-11 Q3", date(2010, 12, 31)),
     ],
 )
 def test_uk_financial_quarters_and_seasons(text: str, due: date) -> None:

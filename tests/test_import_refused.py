@@ -192,7 +192,8 @@ def test_a_rag_word_that_is_not_a_rag_is_refused(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "plan.csv", rows)
     assert errors(path) == [
         (2, "This Month RAG", "'Purple' is not a RAG rating (red, amber/orange, green, blue, "
-                              "grey or completed)"),
+                              "grey, completed, or status words such as on track, at risk, "
+                              "off track)"),
     ]  # fmt: skip
 
 

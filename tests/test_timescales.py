@@ -272,6 +272,50 @@ def test_rag_words(text: str, rag: Rag) -> None:
     assert parse_rag(text) == (rag, None, True)
 
 
+@pytest.mark.parametrize(
+    ("text", "rag"),
+    [
+        ("On track", Rag.GREEN),
+        ("ON TARGET", Rag.GREEN),
+        ("At risk", Rag.AMBER),
+        ("Minor slippage", Rag.AMBER),
+        ("Off track", Rag.RED),
+        ("Overdue", Rag.RED),
+        ("Achieved", Rag.COMPLETE),
+        ("Not yet due", Rag.GREY),
+        # A colour with words: the colour decides.
+        ("Green - on track", Rag.GREEN),
+        ("Amber (at risk)", Rag.AMBER),
+        ("Red: off track", Rag.RED),
+        ("In progress - amber", Rag.AMBER),
+    ],
+)
+def test_status_words_give_the_rating_they_mean(text: str, rag: Rag) -> None:
+    assert parse_rag(text) == (rag, None, True)
+
+
+@pytest.mark.parametrize("text", ["Not started", "In progress", "Ongoing"])
+def test_a_stage_of_the_work_is_understood_and_rates_nothing(text: str) -> None:
+    assert parse_rag(text) == (None, None, True)
+
+
+@pytest.mark.parametrize("text", ["Green and red", "Blue moon", "a on track"])
+def test_words_that_are_no_rating_stay_unread(text: str) -> None:
+    assert parse_rag(text) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("Medical Director", Person("Medical Director")),
+        ("Safeguarding Lead", Person("Safeguarding Lead")),
+        ("Jane Smith Director of Nursing", Person("Jane Smith", title="Director of Nursing")),
+    ],
+)
+def test_a_post_named_alone_is_one_person(text: str, person: Person) -> None:
+    assert parse_people(text) == [person]
+
+
 def test_rag_with_a_described_arrow() -> None:
     assert parse_rag("Orange with up arrow") == (Rag.AMBER, IMPROVING, True)
     assert parse_rag("Orange with double arrow") == (Rag.AMBER, STEADY, True)

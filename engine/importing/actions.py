@@ -16,10 +16,10 @@ from functools import lru_cache
 
 from domain import timescales
 from domain.spec import ActionSpec
-from domain.timescales import Timescale, parse_rag
+from domain.timescales import STAGE_WORDS, STATUS_RATINGS, Timescale, parse_rag, rating_words
 from domain.values import REPORTABLE_RAGS, Criterion, Indicator, Person, Rag, Status
 from engine.importing.indicators import extract_cross_refs, extract_indicators
-from engine.importing.layouts import Column, RowData
+from engine.importing.layouts import Column, RowData, normalise_heading
 from engine.importing.report import IssueLog
 from engine.importing.text import one_line, paragraphs
 
@@ -460,8 +460,8 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
                     data.number,
                     column.label,
                     text,
-                    f"{text!r} is not a RAG rating (red, amber/orange, green, blue, grey or "
-                    f"completed)",
+                    f"{text!r} is not a RAG rating (red, amber/orange, green, blue, grey, "
+                    f"completed, or status words such as on track, at risk, off track)",
                 )
                 continue
             if not understood:
@@ -476,6 +476,7 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
                 continue
             if direction:
                 _note(spec, f"Direction of travel ({column.label}): {direction}")
+            _report_words(spec, data.number, column, text, rag, log)
             if rag is not None:
                 current = spec.rag if name == "rag" else spec.last_rag
                 combined = worse_rag(current, rag)
@@ -487,11 +488,36 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
                     _rag_reason(spec, data, column, text, log)
 
 
+def _report_words(
+    spec: ActionSpec, row: int, column: Column, text: str, rag: Rag | None, log: IssueLog
+) -> None:
+    """Say how a status phrase was read: a rating by the documented rule, or a stage of
+    the work kept beside the action."""
+    words = rating_words(text)
+    if words in STAGE_WORDS:
+        _note(spec, f"{column.label}: {one_line(text)}")
+        log.info(row, column.label, text, "a stage of the work, not a rating; kept as a note")
+    elif rag is not None and words in STATUS_RATINGS:
+        log.info(
+            row,
+            column.label,
+            text,
+            f"read as {rag.value} (status words: on track green, "
+            "at risk amber, off track red, achieved complete)",
+        )
+
+
+# Note columns whose text is the writer's own word on the row, and so may explain its
+# rating; a background or source column does not.
+_REMARKS = frozenset({"comment", "comments", "note", "notes", "remark", "remarks"})
+
+
 def _rag_reason(spec: ActionSpec, data: RowData, column: Column, text: str, log: IssueLog) -> None:
     """A red or amber rating needs its reason: the row's reason column, else its progress
-    or risk text (plans explain a rating there). A row with none is refused."""
-    for name in ("rag_reason", "progress", "risk"):
-        reason = data.text(name)
+    or risk text, else its comments (plans explain a rating there). A row with none is
+    refused."""
+    remarks = [t for c, t in data.texts("note") if normalise_heading(c.label) in _REMARKS]
+    for reason in (data.text("rag_reason"), data.text("progress"), data.text("risk"), *remarks):
         if reason:
             if spec.rag_reason is None:
                 spec.rag_reason = one_line(reason)
@@ -501,8 +527,8 @@ def _rag_reason(spec: ActionSpec, data: RowData, column: Column, text: str, log:
             data.number,
             column.label,
             text,
-            f"rated {text.strip()} with no reason anywhere in the row (a reason, progress "
-            f"or risk column); give the reason",
+            f"rated {text.strip()} with no reason anywhere in the row (a reason, progress, "
+            f"risk or comments column); give the reason",
         )
 
 

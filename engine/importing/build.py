@@ -96,6 +96,9 @@ class PlanBuilder:
         self.group_by_title: dict[str, str] = {}
         self.outcome: str | None = None
         self.group: str | None = None
+        # The group the last heading row opened: a group column's unnumbered titles
+        # below it ("Recommendation" under "Priority 1: Leadership") sit under it.
+        self.heading_group: str | None = None
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
         self.preamble = Preamble()
@@ -130,10 +133,13 @@ class PlanBuilder:
             headings = self._group_headings(data)
             if headings:
                 self._open_groups(headings, data.number)
+                self.heading_group = self.group
             elif self._is_outcome_heading(data, following):
                 self._open_outcome(data.distinct_texts()[0])
+                self.heading_group = None
             elif self._is_plain_heading(raw, data, following):
                 self._open_plain_group(data.distinct_texts()[0], data.number)
+                self.heading_group = self.group
             else:
                 self._data_row(data, raw)
             current = after
@@ -279,10 +285,12 @@ class PlanBuilder:
         for heading in headings:
             self._open_group(heading.ref, heading.title, heading.page, row)
 
-    def _open_group(self, ref: str, title: str, page: str | None, row: int) -> None:
+    def _open_group(
+        self, ref: str, title: str, page: str | None, row: int, parent: str | None = None
+    ) -> None:
         group = self.groups.get(ref)
         if group is None:
-            group = GroupSpec(ref=ref, title=title, parent=self.outcome, page=page)
+            group = GroupSpec(ref=ref, title=title, parent=parent or self.outcome, page=page)
             self.groups[ref] = group
             self.group_by_title.setdefault(title.lower(), ref)
         elif title and one_line(title) != one_line(group.title):
@@ -304,7 +312,27 @@ class PlanBuilder:
             self._open_groups(headings, row)
             return
         title = one_line(text)
-        self._open_group(self._ref_for_title(title), title, None, row)
+        above = self.heading_group
+        if above is not None and self.groups[above].parent is None:
+            self._open_group(self._sub_ref(above, title), title, None, row, parent=above)
+        else:
+            self._open_group(self._ref_for_title(title), title, None, row)
+
+    def _sub_ref(self, parent: str, title: str) -> str:
+        """The ref of the group of this title under ``parent``, or for a new one the
+        parent's ref and the next free letter: 1a, 1b, ..."""
+        for group in self.groups.values():
+            if group.parent == parent and one_line(group.title).lower() == title.lower():
+                return group.ref
+        number = 0
+        while True:
+            number, letters = number + 1, ""
+            n = number
+            while n:
+                n, digit = divmod(n - 1, 26)
+                letters = chr(ord("a") + digit) + letters
+            if f"{parent}{letters}" not in self.groups:
+                return f"{parent}{letters}"
 
     # -- actions ---------------------------------------------------------------
 
@@ -478,6 +506,10 @@ class PlanBuilder:
         if ref:
             prefix = re.match(r"^(\d+[a-z]?)\.", ref)
             if prefix and prefix.group(1) in self.groups:
+                current = self.groups.get(self.group or "")
+                # "1.2" under a group that sits in group 1 stays in that group.
+                if current is not None and current.parent == prefix.group(1):
+                    return current.ref
                 return prefix.group(1)
         return self.group
 

@@ -30,7 +30,8 @@ MULTI_COLUMN_FIELDS = frozenset(
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("ref", "refs", "ref no", "reference", "reference no", "reference number", "no",
-            "number", "action no", "action number", "action ref", "id", "item", "item no"),
+            "number", "action no", "action number", "action ref", "action id", "action ref no",
+            "ref id", "id", "item", "item no", "rec no", "recommendation no"),
     "group": ("area for improvement", "improvement area", "area", "recommendation",
               "recommendations", "theme", "section", "group", "outcome area", "priority area"),
     "action": ("action", "actions", "how is this to be achieved", "actions underway and planned",
@@ -67,9 +68,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "risk": ("risk", "risks", "risk report", "risks and issues", "issues and risks"),
     "rag_reason": ("rag reason", "reason", "reason for rag", "reasons for rag", "rag rationale",
                    "reason for rating", "rating reason", "why"),
-    "note": ("note", "notes", "comment", "comments", "background rationale", "background",
-             "rationale", "improvement plan response area", "source"),
+    "note": ("note", "notes", "comment", "comments", "remark", "remarks", "background rationale",
+             "background", "rationale", "improvement plan response area", "source"),
 }  # fmt: skip
+
+# Headings that give a field only when no column names it outright: beside a "RAG"
+# column, "Status" says where the work stands and is kept as notes.
+_WEAK_HEADINGS = frozenset({"status", "current status", "rating"})
 
 _ALIAS_TO_FIELD = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 _LONGEST_ALIAS = max(len(alias.split()) for alias in _ALIAS_TO_FIELD)
@@ -224,6 +229,20 @@ def plan_columns(
             )
         mapped[index] = wanted
     taken = {f for f in mapped.values() if f not in MULTI_COLUMN_FIELDS}
+    weak = {
+        index: field
+        for index, heading in enumerate(headings)
+        if index not in mapped
+        and (field := field_for_heading(heading)) not in MULTI_COLUMN_FIELDS
+        and normalise_heading(short_heading(heading)) in _WEAK_HEADINGS
+    }
+    for index, field in weak.items():
+        named = any(
+            i not in weak and i not in mapped and field_for_heading(h) == field
+            for i, h in enumerate(headings)
+        )
+        if named:
+            taken.add(f"weak:{index}")
     columns: list[Column] = []
     for index, heading in enumerate(headings):
         if index in mapped:
@@ -239,7 +258,7 @@ def plan_columns(
             if heading.strip() or any(r.cell(index) for r in rows):
                 columns.append(Column(index, heading, None, "unmapped"))
             continue
-        if field in taken:
+        if field in taken or f"weak:{index}" in taken:
             columns.append(Column(index, heading, None, "duplicate"))
             continue
         if field not in MULTI_COLUMN_FIELDS:
