@@ -210,6 +210,49 @@ def test_a_cell_merged_down_counts_for_every_row_it_spans(tmp_path: Path) -> Non
     assert [a.aim for a in spec.actions] == ["Safer care", "Safer care"]
 
 
+def two_row_headings(doc: Any, rows: list[list[str]]) -> Any:
+    """A table headed over two rows: "Timescale" merged across "Start" and "End", the
+    other headings merged down."""
+    table = add_table(doc, [["Ref", "Action", "Lead agency", "Lead officer", "Timescale", "",
+                             "RAG"],
+                            ["", "", "", "", "Start", "End", ""], *rows])  # fmt: skip
+    for column in (0, 1, 2, 3, 6):
+        table.cell(0, column).merge(table.cell(1, column))
+    table.cell(0, 4).merge(table.cell(0, 5))
+    return table
+
+
+def test_headings_over_two_rows_and_the_lead_agency_column(tmp_path: Path) -> None:
+    """The lower row names the merged heading's parts ("Start", "End" under
+    "Timescale"), in every table that repeats it; a lead agency column gives the leads
+    their agency; a safeguarding board above the table is the organisation."""
+    doc = new_document()
+    doc.add_paragraph("Anytown Safeguarding Adults Board")
+    doc.add_paragraph("Safeguarding Adults Review action plan: Adult C")
+    doc.add_paragraph("Recommendation 1: Partners should share information")
+    two_row_headings(doc, [["1.1", "Agree a protocol", "Council", "Kim Ross", "Jan 2025",
+                            "Mar 2025", "Green"]])  # fmt: skip
+    doc.add_paragraph("Recommendation 2: Strengthen self-neglect procedures")
+    two_row_headings(doc, [["2.1", "Revise the procedure", "NHS Trust / Police",
+                            "Li Wu; Sam Hart", "Apr 2025", "Jun 2025", "Green"]])  # fmt: skip
+    spec, report = parse(save(doc, tmp_path / "sab.docx"))
+    assert report.ok and not report.warnings, report.issues
+    assert [(c.heading, c.field) for c in report.columns][2:6] == [
+        ("Lead agency", "agency"), ("Lead officer", "lead"),
+        ("Start", "plan_start"), ("End", "plan_finish"),
+    ]  # fmt: skip
+    assert [(a.ref, a.group, str(a.plan_start), str(a.plan_finish)) for a in spec.actions] == [
+        ("1.1", "1", "2025-01-01", "2025-03-31"), ("2.1", "2", "2025-04-01", "2025-06-30"),
+    ]  # fmt: skip
+    assert [(p.name, p.agency) for a in spec.actions for p in a.leads] == [
+        ("Kim Ross", "Council"), ("Li Wu", "NHS Trust"), ("Sam Hart", "Police"),
+    ]  # fmt: skip
+    assert (spec.organisation, spec.title) == (
+        "Anytown Safeguarding Adults Board",
+        "Safeguarding Adults Review action plan: Adult C",
+    )
+
+
 def test_paragraphs_and_lists_in_a_cell_are_its_lines(tmp_path: Path) -> None:
     doc = new_document()
     table = add_table(doc, [["Ref", "Action", "Success Criteria"], ["1.1", "Audit", ""]])

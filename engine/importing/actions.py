@@ -407,6 +407,7 @@ def _apply_people(draft: Draft, data: RowData, log: IssueLog) -> None:
         for person in people:
             if all(p.key != person.key for p in spec.leads):
                 spec.leads.append(person)
+    _apply_agencies(spec, data, log)
     for column, text in data.texts("accountable"):
         people = list(_people(text))
         if not people:
@@ -427,6 +428,34 @@ def _apply_people(draft: Draft, data: RowData, log: IssueLog) -> None:
                 "the others are noted on the action",
             )
             _note(spec, f"{column.label}, also accountable: {names}")
+
+
+def _apply_agencies(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
+    """A lead agency column gives its agency to the row's leads that name none: one
+    agency to all of them, or one each when the cell names as many as there are leads."""
+    row_leads = {p.key for _, text in data.texts("lead") for p in _people(text)}
+    leads = [i for i, p in enumerate(spec.leads) if p.key in row_leads]
+    for column, text in data.texts("agency"):
+        agencies = [a for a in (one_line(part) for part in _AGENCY_SPLIT.split(text)) if a]
+        if len(agencies) == 1:
+            given = agencies * len(leads)
+        elif len(agencies) == len(leads):
+            given = agencies
+        else:
+            log.info(
+                data.number, column.label, text, "not one agency for each lead; kept as a note"
+            )
+            _note(spec, f"{column.label}: {text}")
+            continue
+        if not leads:
+            _note(spec, f"{column.label}: {text}")
+        for index, agency in zip(leads, given, strict=True):
+            person = spec.leads[index]
+            if person.agency is None:
+                spec.leads[index] = Person(person.name, person.email, agency, person.title)
+
+
+_AGENCY_SPLIT = re.compile(r"\s*(?:\n|;|/)\s*")
 
 
 def _describe(person: Person) -> str:

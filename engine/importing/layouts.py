@@ -17,7 +17,7 @@ from engine.importing.errors import ImportFileError
 from engine.importing.reader import Row, column_letter
 
 FIELDS: tuple[str, ...] = (
-    "ref", "group", "action", "aim", "lead", "accountable", "plan_start", "plan_finish",
+    "ref", "group", "action", "aim", "lead", "agency", "accountable", "plan_start", "plan_finish",
     "actual_finish", "timescale", "success_criteria", "evidence", "indicator", "rag",
     "last_rag", "progress", "risk", "note", "rag_reason",
 )  # fmt: skip
@@ -42,11 +42,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
             "desired outcome"),
     "lead": ("lead", "leads", "lead officer", "lead officers", "responsible officer",
              "responsible", "responsibility", "lead person", "action owner", "owner", "who"),
+    # The lead's own agency; "Partner agencies" lists who else takes part.
+    "agency": ("lead agency", "agency", "lead organisation", "organisation", "lead partner",
+               "responsible agency"),
     "accountable": ("smt owner", "chief officer", "accountable officer", "accountable",
                     "accountable director", "sponsor", "executive lead",
                     "senior responsible officer"),
     "plan_start": ("plan start", "planned start", "start", "start date", "planned start date"),
-    "plan_finish": ("plan finish", "planned finish", "finish", "end date", "due date", "due",
+    "plan_finish": ("plan finish", "planned finish", "finish", "end", "end date", "due date", "due",
                     "target date", "deadline", "completion date", "planned completion",
                     "target completion date"),
     "actual_finish": ("actual finish", "actual completion", "actual end", "date completed",

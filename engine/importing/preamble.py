@@ -31,9 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-_BODY_WORDS = (
-    r"Council|Trust|Authority|Partnership|Police|Constabulary|Board|Commissioning\s+Group"
-)
+_BODY_WORDS = r"Council|Trust|Authority|Partnership|Police|Constabulary|Board|Commissioning\s+Group"
 _CAPITAL = r"[A-Z][\w'’.-]*"
 _JOINERS = {"&", "and", "of", "upon", "on", "the", "-"}
 # Words that name the document rather than the body that wrote it.
@@ -44,6 +42,9 @@ _DOCUMENT_WORDS = {
     "safeguarding",
 }  # fmt: skip
 _ORGANISATION_END = re.compile(rf"\b(?:{_BODY_WORDS})\b")
+_SAFEGUARDING_BOARD = re.compile(
+    r"\bSafeguarding\s+(?:Adults?|Children(?:['’]s)?)\s+(?:Board|Partnership)$"
+)
 _NHS = re.compile(rf"\bNHS(?:\s+{_CAPITAL})+")
 _LABELLED_SOURCE = re.compile(
     r"^\s*(?:source|following|in\s+response\s+to|response\s+to)\s*[:\-–—]?\s*(?P<text>.+)$",
@@ -123,7 +124,11 @@ def organisation_in(line: str) -> str | None:
     nhs = _NHS.search(line)
     for end in _ORGANISATION_END.finditer(line):
         words = line[: end.end()].split()
-        taken: list[str] = []
+        board = _SAFEGUARDING_BOARD.search(line[: end.end()])
+        # "Anytown Safeguarding Adults Board": the board's own words are its name.
+        kept = 3 if board and board.end() == end.end() else 0
+        taken: list[str] = list(reversed(words[len(words) - kept :]))
+        words = words[: len(words) - kept]
         for word in reversed(words):
             bare = word.strip(",:;()")
             if bare != word and taken:

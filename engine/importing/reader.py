@@ -213,22 +213,33 @@ def find_table(sheet: Sheet, is_heading: Callable[[str], bool]) -> Table | None:
     for position, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
         if _is_heading_row(row, is_heading):
             width = max(len(r.cells) for r in sheet.rows)
+            following = sheet.rows[position + 1 : position + 2]
+            sub = following[0] if following else None
+            if sub is not None and not _is_sub_heading(row, sub, is_heading):
+                sub = None
             headings = [row.cell(i) for i in range(width)]
+            if sub is not None:
+                headings = [
+                    _sub_heading(h, sub.cell(i), is_heading) for i, h in enumerate(headings)
+                ]
             positions = _positions(row)
             texts = _texts(row)
             body: list[Row] = []
             repeated: list[int] = []
-            for later in sheet.rows[position + 1 :]:
+            after_heading = False
+            for later in sheet.rows[position + (2 if sub else 1) :]:
                 # Tables pasted from documents repeat their headings at each page,
-                # sometimes reworded ("/action", "/actions").
+                # sometimes reworded ("/action", "/actions"), with their second row.
                 if (
                     _positions(later) == positions
                     and texts & _texts(later)
                     and _is_heading_row(later, is_heading)
-                ):
+                ) or (after_heading and sub is not None and later.cells == sub.cells):
                     repeated.append(later.number)
+                    after_heading = not after_heading
                 else:
                     body.append(later)
+                    after_heading = False
             return Table(
                 sheet.path,
                 sheet.name,
@@ -241,6 +252,38 @@ def find_table(sheet: Sheet, is_heading: Callable[[str], bool]) -> Table | None:
                 sheet.record,
             )
     return None
+
+
+def _is_sub_heading(row: Row, below: Row, is_heading: Callable[[str], bool]) -> bool:
+    """Whether ``below`` names the parts of headings merged across columns above it
+    ("Timescale" over "Start" and "End"): it differs from the heading row only under
+    such a heading, at least one part is a heading of its own, and everywhere else it
+    repeats the heading row (a heading merged down) or is empty."""
+    differs = [i for i, v in enumerate(below.cells) if v and v != row.cell(i)]
+    if not any(is_heading(below.cells[i]) for i in differs):
+        return False
+    for i in differs:
+        top = row.cell(i)
+        merged = (
+            i in row.copied
+            or (i + 1) in row.copied
+            or top
+            in (
+                row.cell(i - 1) if i else "",
+                row.cell(i + 1),
+            )
+        )
+        if not top or not merged:
+            return False
+    return True
+
+
+def _sub_heading(top: str, sub: str, is_heading: Callable[[str], bool]) -> str:
+    """A column's heading from a two-row heading: the lower part when it is a known
+    heading on its own ("Start"), else both ("Timescale Lead"), else the top."""
+    if not sub or sub == top:
+        return top
+    return sub if is_heading(sub) else f"{top} {sub}"
 
 
 def _is_heading_row(row: Row, is_heading: Callable[[str], bool]) -> bool:
