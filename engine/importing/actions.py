@@ -506,6 +506,13 @@ def _apply_rags(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
             if direction:
                 _note(spec, f"Direction of travel ({column.label}): {direction}")
             _report_words(spec, data.number, column, text, rag, log)
+            if column.index in data.shaded:
+                log.info(
+                    data.number,
+                    column.label,
+                    text,
+                    f"no text; read from the cell's colour ({data.shaded[column.index]})",
+                )
             if rag is not None:
                 current = spec.rag if name == "rag" else spec.last_rag
                 combined = worse_rag(current, rag)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.importing.colours import rating_of_fill
 from engine.importing.errors import ImportFileError
 from engine.importing.exported import RECORD_NAMESPACE, RECORD_PART
 from engine.importing.layouts import field_for_heading
@@ -503,6 +504,7 @@ class _Reader:
             cells: list[str] = [""] * min(_grid(tr, "gridBefore"), MAX_COLUMNS)
             copied: set[int] = set()
             spanned: set[int] = set()  # columns continuing a cell merged down from above
+            fills: list[tuple[int, str, str]] = []
             for tc in _children(tr, _TC):
                 if len(cells) >= MAX_COLUMNS:
                     break
@@ -522,6 +524,8 @@ class _Reader:
                 else:
                     text = self._cell(tc)
                     self._check_length(text, self.number, column)
+                    if tcpr is not None:
+                        fills += _shade(tcpr, column)
                 for c in range(column, column + span):
                     if vmerge is not None:
                         above[c] = text
@@ -533,12 +537,20 @@ class _Reader:
             if any(trimmed):
                 kept = frozenset(c for c in copied if c < len(trimmed))
                 down = frozenset(c for c in spanned if c < len(trimmed))
-                rows.append(Row(self.number, trimmed, kept, down))
+                rows.append(Row(self.number, trimmed, kept, down, tuple(fills)))
         return rows
 
     def _check_length(self, text: str, row: int, column: int) -> None:
         # Excel's own limit on a cell, which a Word table is held to as well.
         check_cell(self.path, row, column, text)
+
+
+def _shade(tcpr: Any, column: int) -> list[tuple[int, str, str]]:
+    """(column, rating word, colour) of a cell shaded in a rating's colour."""
+    shd = tcpr.find(_w("shd"))
+    colour = shd.get(_w("fill")) if shd is not None else None
+    word = rating_of_fill(colour)
+    return [(column, word, str(colour).upper())] if word else []
 
 
 def _title_rank(p: Any) -> int:

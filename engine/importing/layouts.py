@@ -8,6 +8,7 @@ action") counts as it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -287,6 +288,8 @@ class RowData:
     number: int
     values: dict[str, list[tuple[Column, str]]]
     unmapped: list[tuple[Column, str]]
+    # Column -> the colour of an empty rating cell read by its shade.
+    shaded: dict[int, str] = dataclasses.field(default_factory=dict)
 
     def texts(self, field: str) -> list[tuple[Column, str]]:
         return self.values.get(field, [])
@@ -311,17 +314,36 @@ class RowData:
         return set(self.values)
 
 
+def _own_shades(row: Row) -> dict[int, tuple[str, str]]:
+    """The row's shaded cells whose colour no other cell of the row shares: a rating's
+    own shade, not a heading's band or a table's striping."""
+    if not row.fills:
+        return {}
+    colours = [colour for _, _, colour in row.fills]
+    return {
+        column: (word, colour) for column, word, colour in row.fills if colours.count(colour) == 1
+    }
+
+
+# Fields an empty cell can give by its shade alone.
+SHADED_FIELDS = frozenset({"rag", "last_rag"})
+
+
 def read_row(plan: ColumnPlan, row: Row, clean: Callable[[str], str]) -> RowData:
     values: dict[str, list[tuple[Column, str]]] = {}
     unmapped: list[tuple[Column, str]] = []
+    shaded: dict[int, str] = {}
+    shades = _own_shades(row)
     for column in plan.columns:
         if column.index in row.copied:
             continue
         text = clean(row.cell(column.index))
+        if not text and column.field in SHADED_FIELDS and column.index in shades:
+            text, shaded[column.index] = shades[column.index]
         if not text:
             continue
         if column.field is None:
             unmapped.append((column, text))
         else:
             values.setdefault(column.field, []).append((column, text))
-    return RowData(row.number, values, unmapped)
+    return RowData(row.number, values, unmapped, shaded)

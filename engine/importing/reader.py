@@ -73,6 +73,8 @@ class Row:
     # Columns whose text is a merged range's, begun in a row above (a reference or
     # objective spanning an action's stage rows).
     spanned: frozenset[int] = frozenset()
+    # (column, rating word, colour) of the cells shaded in a rating's colour.
+    fills: tuple[tuple[int, str, str], ...] = ()
 
     def cell(self, index: int) -> str:
         return self.cells[index] if index < len(self.cells) else ""

@@ -28,6 +28,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from engine.importing.colours import rating_of_fill
 from engine.importing.errors import ImportFileError
 from engine.importing.reader import (
     RECORD_SHEET,
@@ -238,6 +239,7 @@ def _rows(
 ) -> Iterator[Row]:
     """The sheet's non-empty rows, each with its merged ranges' text copied in."""
     waiting = sorted(merges, key=lambda m: m[0])  # stable: in the sheet's order
+    shades: dict[int, tuple[str, str] | None] = {}  # by the cell's style
     active: list[Merge] = []
     firsts: dict[Merge, str] = {}
     number = 0
@@ -251,7 +253,12 @@ def _rows(
             _text(path, number, index, cell, saved, notes, covered)
             for index, cell in enumerate(cells)
         ]
-        row = _row(number, texts, active, firsts)
+        fills = tuple(
+            (index, *shade)
+            for index, cell in enumerate(cells)
+            if index not in covered and (shade := _shade(cell, shades)) is not None
+        )
+        row = _row(number, texts, active, firsts, fills)
         if row is not None:
             yield row
     # Rows below the last one written that merged ranges still span.
@@ -277,8 +284,31 @@ def _covered(number: int, active: list[Merge]) -> set[int]:
     }
 
 
+def _shade(cell: Any, known: dict[int, tuple[str, str] | None]) -> tuple[str, str] | None:
+    """(rating word, colour) of a cell's solid fill that shows a rating's colour; worked
+    out once for each of the workbook's cell styles."""
+    style = getattr(cell, "_style_id", 0)
+    if not style:
+        return None
+    if style not in known:
+        fill = cell.fill
+        colour = fill.fgColor.rgb if fill.fill_type == "solid" else None
+        if not isinstance(colour, str) and getattr(fill.fgColor, "type", None) == "indexed":
+            from openpyxl.styles.colors import COLOR_INDEX
+
+            index = fill.fgColor.indexed
+            colour = COLOR_INDEX[index] if 0 <= index < len(COLOR_INDEX) else None
+        word = rating_of_fill(colour if isinstance(colour, str) else None)
+        known[style] = (word, str(colour)[-6:].upper()) if word else None
+    return known[style]
+
+
 def _row(
-    number: int, texts: list[str], active: list[Merge], firsts: dict[Merge, str]
+    number: int,
+    texts: list[str],
+    active: list[Merge],
+    firsts: dict[Merge, str],
+    fills: tuple[tuple[int, str, str], ...] = (),
 ) -> Row | None:
     copied: set[int] = set()
     spanned: set[int] = set()
@@ -303,6 +333,7 @@ def _row(
         cells,
         frozenset(copied) if copied else _NONE,
         frozenset(spanned) if spanned else _NONE,
+        fills,
     )
 
 
