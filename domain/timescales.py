@@ -33,7 +33,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil import parser as date_parser
 
@@ -69,6 +69,7 @@ class Timescale:
     # The rule that read the words ("UK financial quarter"), for an import's report.
     rule: str | None = None
     tentative: bool = False  # "(tbc)", "provisional": the date may move
+    remark: str | None = None  # "(revised from Dec 2024)" after the date
 
     @property
     def is_empty(self) -> bool:
@@ -85,6 +86,7 @@ class Timescale:
             and self.recurrence is None
             and not self.completed
             and self.label is None
+            and self.remark is None
             and len(self.milestones) <= 1
         )
 
@@ -137,7 +139,15 @@ _PREFIX = re.compile(
     re.IGNORECASE,
 )
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A date and time as a database or a spreadsheet's export writes it; the time is dropped.
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+# A spreadsheet's day number (days since 30 December 1899), as a sheet saved as text
+# gives a date cell: five digits, 1982 to 2064.
+_SERIAL_DAY = re.compile(r"^[3-5]\d{4}$")
+# "31 March 2025 (revised from December 2024)": a date and a remark in brackets.
+_REMARK = re.compile(r"^(?P<head>.*\S)\s*\((?P<remark>[^()]*[a-z][^()]*)\)$", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{2}|\d{4})$")
+_US_DATE = re.compile(r"^(?:0?[1-9]|1[0-2])[/.\-](?:1[3-9]|2\d|3[01])[/.\-](?:\d{2}|\d{4})$")
 _TEXT_DATE = re.compile(
     r"^\d{1,2}(?:st|nd|rd|th)?[\s\-]+(?:of\s+)?[a-z]{3,9}\.?[\s\-,]+(?:\d{2}|\d{4})$", re.IGNORECASE
 )
@@ -234,6 +244,13 @@ def _parse_line(original: str, line: str) -> Timescale:
         reading = _parse_line(original, s[: tentative.start()])
         if reading.understood and (reading.plan_finish or reading.plan_start):
             return replace(reading, tentative=True, rule=f"{reading.rule}, tentative")
+    remark = _REMARK.match(s)
+    if remark:
+        # The date before the brackets is the date; the remark is kept with it.
+        reading = _parse_line(original, remark.group("head"))
+        if reading.understood and (reading.plan_finish or reading.plan_start):
+            rule = f"{reading.rule}, with a remark in brackets (kept as words)"
+            return replace(reading, remark=remark.group("remark"), rule=rule)
     return _parse_plain_line(original, s)
 
 
@@ -414,11 +431,15 @@ def _period_text(text: str) -> str:
 def period(text: str) -> tuple[date, date] | None:
     """The first and last day of the day, month, quarter or financial year written."""
     s = _period_text(text)
-    if _ISO.match(s):
+    with_time = _ISO_TIME.match(s)
+    if _ISO.match(s) or with_time:
         try:
-            day = date.fromisoformat(s)
+            day = date.fromisoformat(with_time.group(1) if with_time else s)
         except ValueError:
             return None
+        return day, day
+    if _SERIAL_DAY.match(s):
+        day = date(1899, 12, 30) + timedelta(days=int(s))
         return day, day
     if _NUMERIC_DATE.match(s) or _TEXT_DATE.match(s):
         day_or_none = _exact_date(s)
@@ -472,6 +493,9 @@ def period_rule(text: str) -> str | None:
     s = _period_text(text)
     for pattern, name in (
         (_ISO, "ISO date"),
+        (_ISO_TIME, "ISO date and time, the time left aside"),
+        (_SERIAL_DAY, "a spreadsheet's day number"),
+        (_US_DATE, "month/day/year (the second number cannot be a month)"),
         (_NUMERIC_DATE, "day/month/year (UK order)"),
         (_TEXT_DATE, "day month year"),
         (_FINANCIAL_YEAR, "UK financial year, due 31 March"),

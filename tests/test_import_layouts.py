@@ -174,6 +174,26 @@ def test_a_rag_column_beside_a_status_column_gives_the_rating(tmp_path: Path) ->
     ]  # fmt: skip
 
 
+def test_a_start_column_shows_its_first_day_and_a_remark_is_kept(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "plan.csv",
+        [
+            ["Ref", "Action", "Lead", "Start date", "Target date"],
+            ["1", "Audit", "Ann Lee", "Apr 24", "By 31 March 2025 (revised from Dec 2024)"],
+        ],
+    )
+    spec, report = parse_file(path, slug="plan")
+    [action] = spec.actions
+    assert (action.plan_start, action.plan_finish) == (date(2024, 4, 1), date(2025, 3, 31))
+    shown = {d.column: (d.read, d.rule) for d in report.dates}
+    assert shown["Start date"] == (
+        "2024-04-01",
+        "a date: month, due by its last day; a start is its first day",
+    )
+    assert shown["Target date"][0] == "2025-03-31"
+    assert action.notes == ["Target date: By 31 March 2025 (revised from Dec 2024)"]
+
+
 def test_dates_as_plans_write_them_with_the_rule_that_read_each(tmp_path: Path) -> None:
     spec, report = parse_file(council_plan(tmp_path), slug="plan", mapping=MAPPING)
     by_ref = {a.ref: a for a in spec.actions}

@@ -44,6 +44,10 @@ from domain.values import Person, Rag, Recurrence
         ("30 June 2009", date(2009, 6, 30)),
         ("30th June 2009", date(2009, 6, 30)),
         ("30.07.09", date(2009, 7, 30)),
+        ("06/30/2009", date(2009, 6, 30)),  # the second number cannot be a month
+        ("2009-06-30 00:00:00", date(2009, 6, 30)),  # a date and time, as exports write it
+        ("2009-06-30T17:30", date(2009, 6, 30)),
+        ("40025", date(2009, 7, 31)),  # a spreadsheet's day number
     ],
 )
 def test_single_due_dates(text: str, due: date) -> None:
@@ -217,6 +221,8 @@ def test_a_labelled_date_is_a_milestone_with_its_words() -> None:
         "Ju 2010",  # too short to be a month
         "2010/13",  # not one financial year
         "=EDATE(F12,3)",
+        "123",  # a number that is no spreadsheet day
+        "(revised)",  # a remark with no date
     ],
 )
 def test_not_understood_keeps_the_text_and_guesses_nothing(text: str) -> None:
@@ -225,6 +231,21 @@ def test_not_understood_keeps_the_text_and_guesses_nothing(text: str) -> None:
     assert reading.text == text
     assert reading.reason
     assert (reading.plan_start, reading.plan_finish, reading.recurrence) == (None, None, None)
+
+
+def test_a_remark_in_brackets_after_a_date_is_kept_as_its_words() -> None:
+    reading = parse_timescale("By 31 March 2025 (revised from Dec 2024)")
+    assert (reading.understood, reading.plan_finish) == (True, date(2025, 3, 31))
+    assert reading.remark == "revised from Dec 2024"
+    assert not reading.is_single_date  # the words are kept on the action
+    assert reading.rule and reading.rule.endswith("with a remark in brackets (kept as words)")
+
+
+def test_the_rule_of_each_numeric_date_says_which_order_it_read() -> None:
+    assert parse_timescale("06/30/2009").rule == (
+        "a date: month/day/year (the second number cannot be a month)"
+    )
+    assert parse_timescale("01/06/2009").rule == "a date: day/month/year (UK order)"
 
 
 def test_a_year_alone_says_why() -> None:

@@ -169,7 +169,16 @@ def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timesca
     if not reading.understood:
         reading = _month_in_context(piece, column, text) or reading
     if reading.understood and (reading.plan_finish or reading.plan_start or reading.recurrence):
-        log.date(piece.data.number, column.label, text, _shown(reading), reading.rule or "")
+        shown, rule = _shown(reading), reading.rule or ""
+        first = reading.period_start
+        if (
+            column.field == "plan_start"
+            and reading.plan_start is None
+            and first != reading.plan_finish
+        ):
+            # A start column's month or quarter starts on its first day.
+            shown, rule = first.isoformat() if first else shown, f"{rule}; a start is its first day"
+        log.date(piece.data.number, column.label, text, shown, rule)
     return reading
 
 
@@ -218,11 +227,15 @@ def _row_dates(draft: Draft, piece: Piece, first: bool, log: IssueLog) -> RowDat
         if not reading.understood or dates.start is None:
             _unread(spec, log, n, column, text, reading, "a plan start")
             dates.start = None
+        elif reading.remark:
+            _note(spec, f"{column.label}: {text}")
     for column, text in data.texts("plan_finish"):
         reading = read_date(piece, column, text, log)
         if reading.understood and reading.plan_finish:
             dates.finish = reading.plan_finish
             dates.finish_tentative = reading.tentative
+            if reading.remark:
+                _note(spec, f"{column.label}: {text}")
         elif reading.understood and (reading.recurrence or reading.completed):
             _take_words(draft, dates, reading, first)
             _finish_words(spec, column, text, first)
