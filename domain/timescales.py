@@ -773,6 +773,10 @@ def _parse_segment(segment: str) -> list[Person]:
         if merged and _is_role(item) and not _is_role(merged[-1]) and "(" not in merged[-1]:
             merged[-1] = f"{merged[-1]}, {item}"
             continue
+        if merged and _is_role(merged[-1]) and len(item.split()) == 1 and not _is_role(item):
+            # "Service Manager, Assessment": one word after a post is what it covers.
+            merged[-1] = f"{merged[-1]}, {item}"
+            continue
         merged.append(item)
     names: list[str] = []
     for item in merged:

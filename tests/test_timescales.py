@@ -331,6 +331,7 @@ def test_words_that_are_no_rating_stay_unread(text: str) -> None:
         ("Medical Director", Person("Medical Director")),
         ("Safeguarding Lead", Person("Safeguarding Lead")),
         ("Jane Smith Director of Nursing", Person("Jane Smith", title="Director of Nursing")),
+        ("Service Manager, Assessment", Person("Service Manager, Assessment")),
     ],
 )
 def test_a_post_named_alone_is_one_person(text: str, person: Person) -> None:
