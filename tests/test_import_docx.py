@@ -239,7 +239,7 @@ def test_headings_over_two_rows_and_the_lead_agency_column(tmp_path: Path) -> No
     assert report.ok and not report.warnings, report.issues
     assert [(c.heading, c.field) for c in report.columns][2:6] == [
         ("Lead agency", "agency"), ("Lead officer", "lead"),
-        ("Start", "plan_start"), ("End", "plan_finish"),
+        ("Start", "plan_start"), ("End date", "plan_finish"),  # "End" under "Timescale"
     ]  # fmt: skip
     assert [(a.ref, a.group, str(a.plan_start), str(a.plan_finish)) for a in spec.actions] == [
         ("1.1", "1", "2025-01-01", "2025-03-31"), ("2.1", "2", "2025-04-01", "2025-06-30"),

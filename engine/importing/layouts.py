@@ -50,7 +50,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                     "accountable director", "sponsor", "executive lead",
                     "senior responsible officer"),
     "plan_start": ("plan start", "planned start", "start", "start date", "planned start date"),
-    "plan_finish": ("plan finish", "planned finish", "finish", "end", "end date", "due date", "due",
+    "plan_finish": ("plan finish", "planned finish", "finish", "end date", "due date", "due",
                     "target date", "deadline", "completion date", "planned completion",
                     "target completion date"),
     "actual_finish": ("actual finish", "actual completion", "actual end", "date completed",
@@ -233,20 +233,7 @@ def plan_columns(
             )
         mapped[index] = wanted
     taken = {f for f in mapped.values() if f not in MULTI_COLUMN_FIELDS}
-    weak = {
-        index: field
-        for index, heading in enumerate(headings)
-        if index not in mapped
-        and (field := field_for_heading(heading)) not in MULTI_COLUMN_FIELDS
-        and normalise_heading(short_heading(heading)) in _WEAK_HEADINGS
-    }
-    for index, field in weak.items():
-        named = any(
-            i not in weak and i not in mapped and field_for_heading(h) == field
-            for i, h in enumerate(headings)
-        )
-        if named:
-            taken.add(f"weak:{index}")
+    demoted = _weak_beside_named(headings, mapped)
     columns: list[Column] = []
     for index, heading in enumerate(headings):
         if index in mapped:
@@ -262,13 +249,22 @@ def plan_columns(
             if heading.strip() or any(r.cell(index) for r in rows):
                 columns.append(Column(index, heading, None, "unmapped"))
             continue
-        if field in taken or f"weak:{index}" in taken:
+        if field in taken or index in demoted:
             columns.append(Column(index, heading, None, "duplicate"))
             continue
         if field not in MULTI_COLUMN_FIELDS:
             taken.add(field)
         columns.append(Column(index, heading, field, how, _area_wide(field, heading)))
     return ColumnPlan(columns)
+
+
+def _weak_beside_named(headings: list[str], mapped: dict[int, str]) -> set[int]:
+    """The columns with a weak heading ("Status") for a field another column's heading
+    names outright ("RAG"): they are kept as notes."""
+    fields = {i: field_for_heading(h) for i, h in enumerate(headings) if i not in mapped}
+    weak = {i for i in fields if normalise_heading(short_heading(headings[i])) in _WEAK_HEADINGS}
+    named = {f for i, f in fields.items() if f is not None and i not in weak}
+    return {i for i in weak if fields[i] in named and fields[i] not in MULTI_COLUMN_FIELDS}
 
 
 def _area_wide(field: str | None, heading: str) -> bool:

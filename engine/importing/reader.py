@@ -262,7 +262,7 @@ def _is_sub_heading(row: Row, below: Row, is_heading: Callable[[str], bool]) -> 
     such a heading, at least one part is a heading of its own, and everywhere else it
     repeats the heading row (a heading merged down) or is empty."""
     differs = [i for i, v in enumerate(below.cells) if v and v != row.cell(i)]
-    if not any(is_heading(below.cells[i]) for i in differs):
+    if not any(is_heading(_sub_heading("", below.cells[i], is_heading)) for i in differs):
         return False
     for i in differs:
         top = row.cell(i)
@@ -280,12 +280,19 @@ def _is_sub_heading(row: Row, below: Row, is_heading: Callable[[str], bool]) -> 
     return True
 
 
+# Parts of a date heading over two rows that name a start or a finish only there.
+_DATE_PARTS = {"end": "End date", "to": "End date", "by": "End date", "from": "Start date"}
+
+
 def _sub_heading(top: str, sub: str, is_heading: Callable[[str], bool]) -> str:
     """A column's heading from a two-row heading: the lower part when it is a known
-    heading on its own ("Start"), else both ("Timescale Lead"), else the top."""
+    heading on its own ("Start") or a date's part ("End"), else both ("Timescale
+    Lead"), else the top."""
     if not sub or sub == top:
         return top
-    return sub if is_heading(sub) else f"{top} {sub}"
+    if is_heading(sub):
+        return sub
+    return _DATE_PARTS.get(sub.strip().lower().rstrip(":"), f"{top} {sub}")
 
 
 def _is_heading_row(row: Row, is_heading: Callable[[str], bool]) -> bool:
