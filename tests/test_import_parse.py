@@ -688,6 +688,9 @@ def test_mapping_wins_over_a_recognised_heading(tmp_path: Path) -> None:
         ("Actual Finish", "actual_finish"),
         ("Success Criteria: How will you know?", "success_criteria"),
         ("Partner agencies", None),
+        ("End outcome", None),  # "End" alone is a finish only under a date heading
+        ("Action ID", "ref"),
+        ("Lead agency", "agency"),
     ],
 )
 def test_headings_match_loosely(heading: str, field: str | None) -> None:
