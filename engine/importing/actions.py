@@ -12,7 +12,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from domain import timescales
 from domain.spec import ActionSpec
@@ -177,7 +177,7 @@ def read_date(piece: Piece, column: Column, text: str, log: IssueLog) -> Timesca
             and first != reading.plan_finish
         ):
             # A start column's month or quarter starts on its first day.
-            shown, rule = first.isoformat() if first else shown, f"{rule}; a start is its first day"
+            shown, rule = first.isoformat() if first else shown, _as_start(rule)
         log.date(piece.data.number, column.label, text, shown, rule)
     return reading
 
@@ -203,6 +203,12 @@ def _month_in_context(piece: Piece, column: Column, text: str) -> Timescale | No
         f"after {whose} ({anchor.isoformat()})"
     )
     return Timescale(text, True, plan_finish=end, period_start=end.replace(day=1), rule=rule)
+
+
+@cache
+def _as_start(rule: str) -> str:
+    # One text for each rule: a large sheet's report holds a line for every date.
+    return f"{rule}; a start is its first day"
 
 
 def _shown(reading: Timescale) -> str:

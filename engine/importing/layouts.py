@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from engine.importing.errors import ImportFileError
 from engine.importing.reader import Row, column_letter
@@ -277,6 +278,10 @@ def _looks_like_refs(rows: list[Row], index: int) -> bool:
     return bool(refs) and 2 * len(refs) >= len(values)
 
 
+# Most rows: one shared empty mapping rather than a dict each (a sheet has many rows).
+_NOTHING_SHADED: Mapping[int, str] = MappingProxyType({})
+
+
 @dataclass
 class RowData:
     """One row's cleaned texts by field; columns with no field are in ``unmapped``."""
@@ -285,7 +290,7 @@ class RowData:
     values: dict[str, list[tuple[Column, str]]]
     unmapped: list[tuple[Column, str]]
     # Column -> the colour of an empty rating cell read by its shade.
-    shaded: dict[int, str] = dataclasses.field(default_factory=dict)
+    shaded: Mapping[int, str] = dataclasses.field(default_factory=lambda: _NOTHING_SHADED)
 
     def texts(self, field: str) -> list[tuple[Column, str]]:
         return self.values.get(field, [])
@@ -329,7 +334,7 @@ def read_row(plan: ColumnPlan, row: Row, clean: Callable[[str], str]) -> RowData
     values: dict[str, list[tuple[Column, str]]] = {}
     unmapped: list[tuple[Column, str]] = []
     shaded: dict[int, str] = {}
-    shades = _own_shades(row)
+    shades = _own_shades(row) if row.fills else {}
     for column in plan.columns:
         if column.index in row.copied:
             continue
@@ -342,4 +347,4 @@ def read_row(plan: ColumnPlan, row: Row, clean: Callable[[str], str]) -> RowData
             unmapped.append((column, text))
         else:
             values.setdefault(column.field, []).append((column, text))
-    return RowData(row.number, values, unmapped, shaded)
+    return RowData(row.number, values, unmapped, shaded or _NOTHING_SHADED)
