@@ -452,6 +452,8 @@ def _apply_people(draft: Draft, data: RowData, log: IssueLog) -> None:
 def _apply_agencies(spec: ActionSpec, data: RowData, log: IssueLog) -> None:
     """A lead agency column gives its agency to the row's leads that name none: one
     agency to all of them, or one each when the cell names as many as there are leads."""
+    if not data.texts("agency"):
+        return
     row_leads = {p.key for _, text in data.texts("lead") for p in _people(text)}
     leads = [i for i, p in enumerate(spec.leads) if p.key in row_leads]
     for column, text in data.texts("agency"):
