@@ -144,8 +144,7 @@ _ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
 # A spreadsheet's day number (days since 30 December 1899), as a sheet saved as text
 # gives a date cell: five digits, 1982 to 2064.
 _SERIAL_DAY = re.compile(r"^[3-5]\d{4}$")
-# "31 March 2025 (revised from December 2024)": a date and a remark in brackets.
-_REMARK = re.compile(r"^(?P<head>.*\S)\s*\((?P<remark>[^()]*[a-z][^()]*)\)$", re.IGNORECASE)
+
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{2}|\d{4})$")
 _US_DATE = re.compile(r"^(?:0?[1-9]|1[0-2])[/.\-](?:1[3-9]|2\d|3[01])[/.\-](?:\d{2}|\d{4})$")
 _TEXT_DATE = re.compile(
@@ -177,12 +176,18 @@ _TENTATIVE = re.compile(
     r"\s*[)\]]?\s*$",
     re.IGNORECASE,
 )
+# A date at the end of words ("First meeting July 2010"). It is looked for from the
+# left with each part bounded, so a long cell is read in one pass rather than trying
+# every split of it.
 _TRAILING_DATE = re.compile(
-    r"^(?P<label>.*?[a-z].*?)[\s,:(]+(?:by\s+|in\s+|on\s+|from\s+)?"
-    r"(?P<date>\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?\s+\d{4}|[a-z]{3,9}\.?[\s\-]+\d{4}|"
-    r"\d{1,2}/\d{1,2}/\d{2,4})\)?$",
+    r"[\s,:(]{1,8}(?:by\s+|in\s+|on\s+|from\s+)?"
+    r"(?P<date>\d{1,2}(?:st|nd|rd|th)?\s{1,4}[a-z]{3,9}\.?\s{1,4}\d{4}|"
+    r"[a-z]{3,9}\.?[\s\-]{1,4}\d{4}|\d{1,2}/\d{1,2}/\d{2,4})\)?$",
     re.IGNORECASE,
 )
+_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+# "31 March 2025 (revised from December 2024)": a date and a remark in brackets.
+_REMARK = re.compile(r"^(?P<head>[^()]*\S)\s*\((?P<remark>[^()]*)\)$")
 
 
 def parse_timescale(text: str | None) -> Timescale:
@@ -245,7 +250,7 @@ def _parse_line(original: str, line: str) -> Timescale:
         if reading.understood and (reading.plan_finish or reading.plan_start):
             return replace(reading, tentative=True, rule=f"{reading.rule}, tentative")
     remark = _REMARK.match(s)
-    if remark:
+    if remark and _LETTER.search(remark.group("remark")):
         # The date before the brackets is the date; the remark is kept with it.
         reading = _parse_line(original, remark.group("head"))
         if reading.understood and (reading.plan_finish or reading.plan_start):
@@ -410,11 +415,13 @@ def _read_prefixed(original: str, s: str) -> Timescale | None:
 
 def _read_labelled(original: str, s: str) -> Timescale | None:
     """A milestone written as words then a date: "First meeting July 2010"."""
-    match = _TRAILING_DATE.match(s)
-    if not match:
+    match = _TRAILING_DATE.search(s)
+    while match is not None and not _LETTER.search(s, 0, match.start()):
+        match = _TRAILING_DATE.search(s, match.start() + 1)
+    if match is None:
         return None
     span = period(match.group("date"))
-    label = match.group("label").strip(" ,:-(")
+    label = s[: match.start()].strip(" ,:-(")
     if span is None or not label:
         return None
     return Timescale(original, True, plan_finish=span[1], period_start=span[0], label=label)

@@ -248,6 +248,14 @@ def test_the_rule_of_each_numeric_date_says_which_order_it_read() -> None:
     assert parse_timescale("01/06/2009").rule == "a date: day/month/year (UK order)"
 
 
+def test_a_long_cell_of_brackets_and_words_is_read_as_words() -> None:
+    # Each of these once took a time growing with the square of its length to refuse.
+    for text in ["a" * 15_000 + " (b" * 5_000, "x (" + "a" * 30_000, "aaa" + "-" * 30_000]:
+        assert not parse_timescale(text).understood
+    reading = parse_timescale("Report" + " (note)" * 4_000 + " July 2010")
+    assert (reading.plan_finish, reading.label) == (date(2010, 7, 31), "Report" + " (note)" * 4_000)
+
+
 def test_a_year_alone_says_why() -> None:
     assert parse_timescale("2010").reason == "a year alone is not a due date"
 
