@@ -628,9 +628,21 @@ STAGE_WORDS = frozenset({
 
 def rating_words(text: str) -> str:
     """The words of a RAG or status cell, lower case, without punctuation or arrows."""
+    return _words(_without_arrows(text)[0])
+
+
+def _without_arrows(text: str) -> tuple[str, str | None]:
+    """The cell in lower case with its arrows taken out, and the direction of the first."""
     s = " ".join(text.split()).lower()
-    for pattern, _ in _DIRECTION_MARKS:
-        s = re.sub(pattern, " ", s)
+    hint = None
+    for pattern, direction in _DIRECTION_MARKS:
+        if re.search(pattern, s):
+            hint = hint or direction
+            s = re.sub(pattern, " ", s)
+    return s, hint
+
+
+def _words(s: str) -> str:
     return " ".join(re.sub(r"[^a-z ]", " ", s).split())
 
 
@@ -662,13 +674,8 @@ def parse_rag(text: str | None) -> tuple[Rag | None, str | None, bool]:
     STATUS_RATINGS; a stage ("In progress") is understood and gives none. An empty
     cell is understood and says nothing.
     """
-    s = " ".join((text or "").split()).lower()
-    hint = None
-    for pattern, direction in _DIRECTION_MARKS:
-        if re.search(pattern, s):
-            hint = hint or direction
-            s = re.sub(pattern, " ", s)
-    words = " ".join(re.sub(r"[^a-z ]", " ", s).split())
+    s, hint = _without_arrows(text or "")
+    words = _words(s)
     leftover = re.sub(r"[\sa-z\-–:;,.()]", "", s)
     if leftover:
         return None, hint, False

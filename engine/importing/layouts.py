@@ -318,8 +318,6 @@ class RowData:
 def _own_shades(row: Row) -> dict[int, tuple[str, str]]:
     """The row's shaded cells whose colour no other cell of the row shares: a rating's
     own shade, not a heading's band or a table's striping."""
-    if not row.fills:
-        return {}
     colours = [colour for _, _, colour in row.fills]
     return {
         column: (word, colour) for column, word, colour in row.fills if colours.count(colour) == 1

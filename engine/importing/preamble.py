@@ -126,7 +126,7 @@ def organisation_in(line: str) -> str | None:
         words = line[: end.end()].split()
         board = _SAFEGUARDING_BOARD.search(line[: end.end()])
         # "Anytown Safeguarding Adults Board": the board's own words are its name.
-        kept = 3 if board and board.end() == end.end() else 0
+        kept = len(board.group().split()) if board and board.end() == end.end() else 0
         taken: list[str] = list(reversed(words[len(words) - kept :]))
         words = words[: len(words) - kept]
         for word in reversed(words):

@@ -266,15 +266,8 @@ def _is_sub_heading(row: Row, below: Row, is_heading: Callable[[str], bool]) -> 
         return False
     for i in differs:
         top = row.cell(i)
-        merged = (
-            i in row.copied
-            or (i + 1) in row.copied
-            or top
-            in (
-                row.cell(i - 1) if i else "",
-                row.cell(i + 1),
-            )
-        )
+        neighbours = (row.cell(i - 1) if i else "", row.cell(i + 1))
+        merged = i in row.copied or (i + 1) in row.copied or top in neighbours
         if not top or not merged:
             return False
     return True
